@@ -1,0 +1,113 @@
+r"""Printers that turn rule expressions into NumPy and torch source.
+
+They subclass SymPy's own printers and add what an optimizer step needs:
+
+* **scalars stay Python floats**: any subexpression without a tensor symbol (``1 - beta1**t``,
+  ``lr / bias_correction1``) is printed by :class:`ScalarPrinter` as plain Python arithmetic, so
+  NumPy never promotes a float32 array through a float64 scalar and torch sees the same Python
+  floats as in its own code (``bias_correction2 ** 0.5``, never ``math.sqrt``);
+* **framework operations** (:mod:`optsym.ops`) print as the one call they stand for
+  (``torch.addcdiv(a, b, c, value=v)``), keeping torch's operation order;
+* a ``Piecewise`` whose conditions are scalars (torch's step-1 cases) prints as a Python
+  conditional expression, not as an elementwise select.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.precedence import PRECEDENCE
+from sympy.printing.pycode import PythonCodePrinter
+from sympy.printing.pytorch import TorchPrinter
+
+from optsym.ops import Copy, FrameworkOp
+from optsym.spec import is_tensor_expr
+
+
+class ScalarPrinter(PythonCodePrinter):
+    """Python-float arithmetic, written the way torch's optimizers write it."""
+
+    def _print_Pow(self, expr, rational=False):
+        if expr.exp == sp.S.Half:
+            return f"{self.parenthesize(expr.base, PRECEDENCE['Pow'])}**0.5"
+        return super()._print_Pow(expr, rational=rational)
+
+
+class _ArrayPrinterMixin:
+    """Routes scalar subexpressions to :class:`ScalarPrinter`; prints scalar-guarded Piecewise."""
+
+    _copy_call = ""
+
+    def __init__(self, settings=None):
+        super().__init__(settings)
+        self._scalar = ScalarPrinter()
+
+    def _print(self, expr, **kwargs):
+        if isinstance(expr, sp.Basic) and not isinstance(expr, sp.Piecewise) \
+                and not is_tensor_expr(expr):
+            return self._scalar._print(expr, **kwargs)
+        if isinstance(expr, FrameworkOp):  # SymPy's dispatch skips Function base classes
+            return (self._print_Copy if isinstance(expr, Copy) else self._print_FrameworkOp)(expr)
+        return super()._print(expr, **kwargs)
+
+    def _print_Piecewise(self, expr):
+        if any(is_tensor_expr(cond) for _, cond in expr.args):
+            return super()._print_Piecewise(expr)
+        *cases, (last, _) = expr.args
+        out = self._print(last)
+        for branch, cond in reversed(cases):
+            out = f"({self._print(branch)} if {self._scalar._print(cond)} else {out})"
+        return out
+
+    def _print_Copy(self, expr):
+        return f"{self._module_format(self._copy_call)}({self._print(expr.args[0])})"
+
+    def _print_Max(self, expr):
+        call = self._module_format(self._maximum_call)
+        out = self._print(expr.args[0])
+        for arg in expr.args[1:]:
+            out = f"{call}({out}, {self._print(arg)})"
+        return out
+
+
+class NumpyTextbookPrinter(_ArrayPrinterMixin, NumPyPrinter):
+    """NumPy source for the textbook form."""
+
+    _copy_call = "numpy.copy"
+    _maximum_call = "numpy.maximum"
+
+    def _print_FrameworkOp(self, expr):
+        raise TypeError(f"{type(expr).__name__} is a torch operation; numpy prints textbook forms")
+
+
+class TorchTextbookPrinter(_ArrayPrinterMixin, TorchPrinter):
+    """torch source for the textbook form (torch functions, plain operators)."""
+
+    _copy_call = "torch.clone"
+    _maximum_call = "torch.maximum"
+
+    def _print_Pow(self, expr, rational=False):
+        if expr.exp == 2:
+            return f"torch.square({self._print(expr.base)})"
+        return super()._print_Pow(expr)
+
+
+class TorchParityPrinter(TorchTextbookPrinter):
+    """torch source in torch's own operation order: each :class:`FrameworkOp` is one call."""
+
+    def _print_FrameworkOp(self, expr):
+        args = [self._print(a) for a in expr.args]
+        if expr.torch_keyword:
+            args[-1] = f"{expr.torch_keyword}={args[-1]}"
+        return f"{self._module_format(expr.torch_name)}({', '.join(args)})"
+
+    _print_Copy = _print_FrameworkOp
+
+
+PRINTERS = {
+    "numpy": NumpyTextbookPrinter,
+    "torch": TorchTextbookPrinter,
+    "torch-parity": TorchParityPrinter,
+}
+
+__all__ = ["PRINTERS", "ScalarPrinter", "Copy", "FrameworkOp"]

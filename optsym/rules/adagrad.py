@@ -1,0 +1,103 @@
+r"""AdaGrad (Duchi, Hazan & Singer, 2011), with torch's learning-rate decay.
+
+.. math::
+
+    \begin{align*}
+    g_t &\leftarrow -g_t \quad \text{(maximize)} \\
+    g_t &\leftarrow g_t + \lambda \theta_{t-1} \quad (\lambda \ne 0) \\
+    \tilde\eta_t &= \eta / (1 + (t - 1)\, \gamma) \\
+    s_t &= s_{t-1} + g_t^2, \qquad s_0 = s_{\text{init}} \\
+    \theta_t &= \theta_{t-1} - \tilde\eta_t\, g_t / (\sqrt{s_t} + \epsilon)
+    \end{align*}
+
+Symbols and torch arguments: :math:`\eta` = ``lr``, :math:`\gamma` = ``lr_decay``,
+:math:`\lambda` = ``weight_decay``, :math:`s_{\text{init}}` = ``initial_accumulator_value``,
+:math:`\epsilon` = ``eps`` (outside the square root, as in torch); state :math:`s` = ``sum``.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from optsym.ops import AddCDiv, AddCMul, AddScaled, TAdd, TNeg, TSqrt
+from optsym.spec import (
+    Assign,
+    Config,
+    Hyper,
+    Rule,
+    State,
+    g,
+    hyper_eps,
+    hyper_lr,
+    hyper_maximize,
+    hyper_weight_decay,
+    maximized,
+    nonneg,
+    scalar,
+    t,
+    tensor,
+    theta,
+)
+
+
+lr_h = hyper_lr(1e-2)
+lr_decay_h = Hyper("lr_decay", scalar("lr_decay", r"\gamma", nonnegative=True), 0.0,
+                   "learning-rate decay per step", "lr_decay >= 0", nonneg,
+                   "Invalid lr_decay value: {value}", (0.0, 0.5))
+init_h = Hyper("initial_accumulator_value",
+               scalar("initial_accumulator_value", r"s_{\mathrm{init}}", nonnegative=True), 0.0,
+               "initial value of the sum of squares", "initial_accumulator_value >= 0", nonneg,
+               "Invalid initial_accumulator_value value: {value}", (0.0, 1.0))
+eps_h = hyper_eps(1e-10)
+wd_h = hyper_weight_decay()
+
+lr, gamma, s0, eps, lam = lr_h.symbol, lr_decay_h.symbol, init_h.symbol, eps_h.symbol, wd_h.symbol
+s = tensor("state_sum", "s")
+std = tensor("std", r"\sigma")
+clr = scalar("clr", r"\tilde\eta")
+
+
+def states(cfg: Config) -> tuple[State, ...]:
+    return (State("sum", s, s0, "running sum of squared gradients", nonnegative=True),)
+
+
+def _prologue(cfg: Config, neg, add_scaled) -> list[Assign]:
+    eqs: list[Assign] = []
+    if cfg["maximize"]:
+        eqs.append(Assign(g, neg(g), "maximize: ascend"))
+    if cfg["weight_decay"] != 0:
+        eqs.append(Assign(g, add_scaled(g, theta, lam), "L2 penalty added to the gradient"))
+    return eqs
+
+
+def textbook(cfg: Config) -> tuple[Assign, ...]:
+    eqs = _prologue(cfg, lambda a: maximized(cfg, a), lambda a, b, c: a + c * b)
+    eqs += [Assign(s, s + g**2, "sum of squares"),
+            Assign(theta, theta - lr / (1 + (t - 1) * gamma) * g / (sp.sqrt(s) + eps), "update")]
+    return tuple(eqs)
+
+
+def implementation(cfg: Config) -> tuple[Assign, ...]:
+    eqs = _prologue(cfg, TNeg, AddScaled)
+    eqs += [Assign(clr, lr / (1 + (t - 1) * gamma), "clr = lr / (1 + (step - 1) * lr_decay)"),
+            Assign(s, AddCMul(s, g, g, 1), "state_sum.addcmul_(grad, grad, value=1)"),
+            Assign(std, TAdd(TSqrt(s), eps), "std = state_sum.sqrt().add_(eps)"),
+            Assign(theta, AddCDiv(theta, g, std, -clr), "param.addcdiv_(grad, std, value=-clr)")]
+    return tuple(eqs)
+
+
+RULE = Rule(
+    name="adagrad",
+    title="Adagrad",
+    doc=__doc__,
+    hypers=(lr_h, lr_decay_h, wd_h, init_h, eps_h, hyper_maximize()),
+    states=states,
+    textbook=textbook,
+    implementation=implementation,
+    torch_class="Adagrad",
+    sweep=({}, {"lr": 0.1}, {"lr_decay": 0.01}, {"weight_decay": 0.1},
+           {"initial_accumulator_value": 0.1}, {"eps": 1e-6}, {"maximize": True},
+           {"lr_decay": 0.05, "weight_decay": 0.05, "initial_accumulator_value": 0.5,
+            "maximize": True}),
+    torch_note="eps is added outside the square root (Goodfellow's delta sits inside).",
+)

@@ -1,0 +1,178 @@
+r"""Adam (Kingma & Ba, 2015), with torch's options.
+
+.. math::
+
+    \begin{align*}
+    g_t &\leftarrow -g_t \quad \text{(maximize)} \\
+    g_t &\leftarrow g_t + \lambda \theta_{t-1} \quad \text{(weight decay, coupled)} \\
+    \theta_{t-1} &\leftarrow (1 - \eta\lambda)\, \theta_{t-1} \quad \text{(decoupled weight decay)} \\
+    m_t &= \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
+    v_t &= \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
+    v^{\max}_t &= \max(v^{\max}_{t-1}, v_t) \quad \text{(amsgrad; then } v_t \to v^{\max}_t) \\
+    \hat m_t &= m_t / (1 - \beta_1^t), \qquad \hat v_t = v_t / (1 - \beta_2^t) \\
+    \theta_t &= \theta_{t-1} - \eta\, \hat m_t / (\sqrt{\hat v_t} + \epsilon)
+    \end{align*}
+
+Symbols and torch arguments: :math:`\eta` = ``lr``, :math:`\beta_1, \beta_2` = ``betas``,
+:math:`\epsilon` = ``eps``, :math:`\lambda` = ``weight_decay``; state :math:`m` = ``exp_avg``,
+:math:`v` = ``exp_avg_sq``, :math:`v^{\max}` = ``max_exp_avg_sq``, all starting at 0; t = 1 on
+the first step.
+
+torch's single-tensor path computes the same quantity as
+``m.lerp_(g, 1-beta1)``, ``v.mul_(beta2).addcmul_(g, g, value=1-beta2)``,
+``denom = (v.sqrt() / bc2**0.5).add_(eps)``, ``param.addcdiv_(m, denom, value=-lr/bc1)``:
+:func:`implementation` writes that order and the proof shows it equals the equations above.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from optsym.ops import AddCDiv, AddCMul, AddScaled, Lerp, TAdd, TDiv, TMax, TMul, TNeg, TSqrt
+from optsym.spec import (
+    Assign,
+    Config,
+    Hyper,
+    Rule,
+    State,
+    g,
+    hyper_eps,
+    hyper_lr,
+    hyper_maximize,
+    hyper_weight_decay,
+    maximized,
+    scalar,
+    t,
+    tensor,
+    theta,
+    unit_interval,
+)
+
+lr_h = hyper_lr(1e-3)
+beta1_h = Hyper("beta1", scalar("beta1", r"\beta_1", nonnegative=True), 0.9,
+                "decay of the first-moment average (betas[0])", "0 <= beta1 < 1", unit_interval,
+                "Invalid beta parameter at index 0: {value}", (0.0, 0.99))
+beta2_h = Hyper("beta2", scalar("beta2", r"\beta_2", nonnegative=True), 0.999,
+                "decay of the second-moment average (betas[1])", "0 <= beta2 < 1", unit_interval,
+                "Invalid beta parameter at index 1: {value}", (0.0, 0.999))
+eps_h = hyper_eps(1e-8)
+amsgrad_h = Hyper("amsgrad", None, False, "use the running maximum of v (AMSGrad)")
+
+lr, beta1, beta2, eps = lr_h.symbol, beta1_h.symbol, beta2_h.symbol, eps_h.symbol
+
+m = tensor("exp_avg", "m")
+v = tensor("exp_avg_sq", "v")
+vmax = tensor("max_exp_avg_sq", r"v^{\max}")
+m_hat = tensor("m_hat", r"\hat m")
+v_hat = tensor("v_hat", r"\hat v")
+denom = tensor("denom", r"d")
+bias_correction1 = scalar("bias_correction1", "c_1")
+bias_correction2 = scalar("bias_correction2", "c_2")
+bias_correction2_sqrt = scalar("bias_correction2_sqrt", r"\sqrt{c_2}")
+step_size = scalar("step_size", r"\alpha_t")
+
+
+def _hypers(weight_decay: float, decoupled_option: bool) -> tuple[Hyper, ...]:
+    """Adam's options; AdamW has the same ones less ``decoupled_weight_decay`` (always on)."""
+    base = (lr_h, beta1_h, beta2_h, eps_h, hyper_weight_decay(weight_decay), amsgrad_h,
+            hyper_maximize())
+    if not decoupled_option:
+        return base
+    return base + (Hyper("decoupled_weight_decay", None, False,
+                         "decay the weights directly (AdamW) instead of adding L2 to the gradient"),)
+
+
+def states(cfg: Config) -> tuple[State, ...]:
+    out = (State("exp_avg", m, sp.S.Zero, "first-moment EMA"),
+           State("exp_avg_sq", v, sp.S.Zero, "second-moment EMA", nonnegative=True))
+    if cfg["amsgrad"]:
+        out += (State("max_exp_avg_sq", vmax, sp.S.Zero, "running max of v", nonnegative=True),)
+    return out
+
+
+def _weight_decay(cfg: Config, lam: sp.Symbol, coupled_form, decoupled_form) -> tuple[Assign, ...]:
+    if cfg["weight_decay"] == 0:
+        return ()
+    if cfg.get("decoupled_weight_decay", True):
+        return (Assign(theta, decoupled_form, "decoupled weight decay"),)
+    return (Assign(g, coupled_form, "L2 penalty added to the gradient"),)
+
+
+def textbook(cfg: Config) -> tuple[Assign, ...]:
+    lam = hyper_weight_decay().symbol
+    second = vmax if cfg["amsgrad"] else v
+    eqs: list[Assign] = []
+    if cfg["maximize"]:
+        eqs.append(Assign(g, maximized(cfg), "maximize: ascend"))
+    eqs += _weight_decay(cfg, lam, g + lam * theta, (1 - lr * lam) * theta)
+    eqs += [Assign(m, beta1 * m + (1 - beta1) * g, "first moment"),
+            Assign(v, beta2 * v + (1 - beta2) * g**2, "second moment")]
+    if cfg["amsgrad"]:
+        eqs.append(Assign(vmax, sp.Max(vmax, v), "AMSGrad running maximum"))
+    eqs += [Assign(m_hat, m / (1 - beta1**t), "bias correction"),
+            Assign(v_hat, second / (1 - beta2**t), "bias correction"),
+            Assign(theta, theta - lr * m_hat / (sp.sqrt(v_hat) + eps), "update")]
+    return tuple(eqs)
+
+
+def implementation(cfg: Config) -> tuple[Assign, ...]:
+    lam = hyper_weight_decay().symbol
+    eqs: list[Assign] = []
+    if cfg["maximize"]:
+        eqs.append(Assign(g, TNeg(g), "grad = -grad"))
+    eqs += _weight_decay(cfg, lam, AddScaled(g, theta, lam), TMul(theta, 1 - lr * lam))
+    eqs += [Assign(m, Lerp(m, g, 1 - beta1), "exp_avg.lerp_(grad, 1 - beta1)"),
+            Assign(v, AddCMul(TMul(v, beta2), g, g, 1 - beta2),
+                   "exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)"),
+            Assign(bias_correction1, 1 - beta1**t),
+            Assign(bias_correction2, 1 - beta2**t),
+            Assign(step_size, lr / bias_correction1),
+            Assign(bias_correction2_sqrt, sp.sqrt(bias_correction2), "bias_correction2 ** 0.5")]
+    second = v
+    if cfg["amsgrad"]:
+        eqs.append(Assign(vmax, TMax(vmax, v), "torch.maximum(max_exp_avg_sq, exp_avg_sq)"))
+        second = vmax
+    eqs += [Assign(denom, TAdd(TDiv(TSqrt(second), bias_correction2_sqrt), eps),
+                   "(v.sqrt() / bias_correction2_sqrt).add_(eps)"),
+            Assign(theta, AddCDiv(theta, m, denom, -step_size),
+                   "param.addcdiv_(exp_avg, denom, value=-step_size)")]
+    return tuple(eqs)
+
+
+_ASSUMPTIONS = ("0 <= beta2 < 1 and t >= 1, so 1 - beta2**t > 0",
+                "v >= 0 (a convex combination of squares)",
+                "sqrt(a/b) = sqrt(a)/sqrt(b) for a >= 0, b > 0")
+
+RULE = Rule(
+    name="adam",
+    title="Adam",
+    doc=__doc__,
+    hypers=_hypers(0.0, decoupled_option=True),
+    states=states,
+    textbook=textbook,
+    implementation=implementation,
+    torch_class="Adam",
+    sweep=({}, {"lr": 0.1}, {"weight_decay": 0.1}, {"amsgrad": True}, {"maximize": True},
+           {"weight_decay": 0.1, "decoupled_weight_decay": True},
+           {"beta1": 0.5, "beta2": 0.9, "eps": 1e-3},
+           {"lr": 0.01, "weight_decay": 0.05, "amsgrad": True, "maximize": True}),
+    torch_note="torch adds eps outside the square root of the bias-corrected v (paper's body); "
+               "the paper's footnote form eps-hat differs.",
+    proof_assumptions=_ASSUMPTIONS,
+)
+
+ADAMW = Rule(
+    name="adamw",
+    title="AdamW",
+    doc=__doc__.replace("Adam (Kingma & Ba, 2015)", "AdamW (Loshchilov & Hutter, 2019): Adam "
+                        "with decoupled weight decay", 1),
+    hypers=_hypers(1e-2, decoupled_option=False),
+    states=states,
+    textbook=textbook,
+    implementation=implementation,
+    torch_class="AdamW",
+    sweep=({}, {"lr": 0.01, "weight_decay": 0.1}, {"amsgrad": True}, {"maximize": True},
+           {"weight_decay": 0.0}, {"beta1": 0.5, "beta2": 0.9, "eps": 1e-3}),
+    torch_note="torch decays by lr*weight_decay (tied to the schedule), not by weight_decay alone.",
+    proof_assumptions=_ASSUMPTIONS,
+)

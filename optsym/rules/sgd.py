@@ -1,0 +1,117 @@
+r"""Stochastic gradient descent with momentum, dampening and Nesterov, as in torch.
+
+.. math::
+
+    \begin{align*}
+    g_t &\leftarrow -g_t \quad \text{(maximize)} \\
+    g_t &\leftarrow g_t + \lambda \theta_{t-1} \quad (\lambda \ne 0) \\
+    b_t &= \begin{cases} g_t & t = 1 \\ \mu b_{t-1} + (1 - \tau) g_t & t > 1 \end{cases}
+        \quad (\mu \ne 0) \\
+    d_t &= \begin{cases} g_t + \mu b_t & \text{nesterov} \\ b_t & \text{otherwise} \end{cases}
+        \qquad (d_t = g_t \text{ when } \mu = 0) \\
+    \theta_t &= \theta_{t-1} - \eta\, d_t
+    \end{align*}
+
+Symbols and torch arguments: :math:`\eta` = ``lr``, :math:`\mu` = ``momentum``,
+:math:`\tau` = ``dampening``, :math:`\lambda` = ``weight_decay``; state :math:`b` =
+``momentum_buffer``.  Step 1 is a special case: torch sets the buffer to the first gradient,
+without dampening (it has no buffer before the first step); the spec says so with a
+``Piecewise`` on :math:`t`, not with a patch in a printer.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from optsym.ops import AddScaled, TMul, TNeg
+from optsym.spec import (
+    Assign,
+    Config,
+    Hyper,
+    Rule,
+    State,
+    g,
+    hyper_lr,
+    hyper_maximize,
+    hyper_weight_decay,
+    maximized,
+    nonneg,
+    scalar,
+    t,
+    tensor,
+    theta,
+)
+
+lr_h = hyper_lr(1e-3)
+momentum_h = Hyper("momentum", scalar("momentum", r"\mu", nonnegative=True), 0.0,
+                   "momentum factor", "momentum >= 0", nonneg,
+                   "Invalid momentum value: {value}", (0.0, 0.99))
+dampening_h = Hyper("dampening", scalar("dampening", r"\tau", nonnegative=True), 0.0,
+                    "dampening for momentum", "any real (torch does not check it)", None, "",
+                    (0.0, 0.9))
+nesterov_h = Hyper("nesterov", None, False, "Nesterov momentum (torch's g + mu*buf form)")
+wd_h = hyper_weight_decay()
+
+lr, mu, tau, lam = lr_h.symbol, momentum_h.symbol, dampening_h.symbol, wd_h.symbol
+buf = tensor("momentum_buffer", "b")
+direction = tensor("direction", "d")
+
+
+def states(cfg: Config) -> tuple[State, ...]:
+    if cfg["momentum"] == 0:
+        return ()
+    return (State("momentum_buffer", buf, sp.S.Zero,
+                  "momentum buffer (torch: created from the first gradient)"),)
+
+
+def _first_step(later: sp.Expr) -> sp.Expr:
+    """torch's step-1 case: the buffer starts as the gradient itself, with no dampening."""
+    return sp.Piecewise((g, sp.Eq(t, 1)), (later, True))
+
+
+def _common(cfg: Config, neg, add_scaled, mul) -> list[Assign]:
+    eqs: list[Assign] = []
+    if cfg["maximize"]:
+        eqs.append(Assign(g, neg(g), "maximize: ascend"))
+    if cfg["weight_decay"] != 0:
+        eqs.append(Assign(g, add_scaled(g, theta, lam), "L2 penalty added to the gradient"))
+    if cfg["momentum"] != 0:
+        eqs.append(Assign(buf, _first_step(add_scaled(mul(buf, mu), g, 1 - tau)),
+                          "momentum buffer; step 1: buffer = gradient"))
+        step_dir = add_scaled(g, buf, mu) if cfg["nesterov"] else buf
+        eqs.append(Assign(direction, step_dir, "Nesterov: g + mu*buf" if cfg["nesterov"] else ""))
+    else:
+        eqs.append(Assign(direction, g))
+    return eqs
+
+
+def textbook(cfg: Config) -> tuple[Assign, ...]:
+    eqs = _common(cfg, lambda a: maximized(cfg, a), lambda a, b, s: a + s * b,
+                  lambda a, s: a * s)
+    return tuple(eqs) + (Assign(theta, theta - lr * direction, "update"),)
+
+
+def implementation(cfg: Config) -> tuple[Assign, ...]:
+    eqs = _common(cfg, TNeg, AddScaled, TMul)
+    return tuple(eqs) + (Assign(theta, AddScaled(theta, direction, -lr),
+                                "param.add_(grad, alpha=-lr)"),)
+
+
+RULE = Rule(
+    name="sgd",
+    title="SGD",
+    doc=__doc__,
+    hypers=(lr_h, momentum_h, dampening_h, wd_h, nesterov_h, hyper_maximize()),
+    states=states,
+    textbook=textbook,
+    implementation=implementation,
+    torch_class="SGD",
+    sweep=({}, {"lr": 0.1}, {"momentum": 0.9}, {"momentum": 0.9, "dampening": 0.5},
+           {"momentum": 0.9, "nesterov": True}, {"weight_decay": 0.01}, {"maximize": True},
+           {"lr": 0.01, "momentum": 0.8, "nesterov": True, "weight_decay": 0.1,
+            "maximize": True}),
+    checks=((lambda c: c["nesterov"] and (c["momentum"] <= 0 or c["dampening"] != 0),
+             "Nesterov momentum requires a momentum and zero dampening"),),
+    torch_note="torch's momentum is v = mu*v + g, theta -= lr*v (lr outside the buffer); the "
+               "buffer starts at the first gradient, skipping dampening on step 1.",
+)

@@ -1,0 +1,213 @@
+r"""The shape of a rule specification.
+
+A :class:`Rule` holds, once, everything optsym knows about an optimizer:
+
+* its hyperparameters (:class:`Hyper`): the torch argument name, the SymPy symbol, default, domain
+  and torch's own validation message;
+* its per-parameter state (:class:`State`) with initial values;
+* its update, as an ordered list of assignments (:class:`Assign`), in two forms:
+  the **textbook** form (the paper's equations) and the **implementation** form (torch's CPU
+  single-tensor operation order, written with the nodes of :mod:`optsym.ops`);
+* the sweep of configurations ``optsym verify`` runs, in the spirit of torch's ``OptimizerInfo``.
+
+Assignments run in order, each may read the values written by the ones before it (like code).
+Symbols are either *tensor* symbols (:class:`TensorSymbol`: the parameter, its gradient, the state,
+intermediates) or scalars (hyperparameters, the step count :data:`t`, scalar intermediates).
+Scalars are Python floats in generated code; tensors are arrays.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy as sp
+
+
+class TensorSymbol(sp.Symbol):
+    """A symbol that stands for a whole tensor (elementwise arithmetic), not a Python scalar."""
+
+
+def tensor(name: str, latex: str | None = None) -> TensorSymbol:
+    """A real tensor symbol; ``latex`` is its name in formulas (default: ``name``)."""
+    sym = TensorSymbol(name, real=True)
+    if latex:
+        LATEX_NAMES[sym] = latex
+    return sym
+
+
+def scalar(name: str, latex: str | None = None, **assumptions: bool) -> sp.Symbol:
+    """A real scalar symbol with SymPy assumptions (``positive=True`` ...)."""
+    sym = sp.Symbol(name, real=True, **assumptions)
+    if latex:
+        LATEX_NAMES[sym] = latex
+    return sym
+
+
+#: LaTeX names of symbols whose code name is not their formula name (``lr`` is :math:`\eta`).
+LATEX_NAMES: dict[sp.Symbol, str] = {}
+
+#: the parameter, its gradient, and the step count (t = 1 on the first step)
+theta = tensor("param", r"\theta")
+g = tensor("grad", "g")
+t = scalar("t", "t", positive=True, integer=True)
+
+
+def is_tensor_expr(expr: sp.Basic) -> bool:
+    """True if ``expr`` involves a tensor symbol (so it is computed elementwise on arrays)."""
+    return any(isinstance(s, TensorSymbol) for s in expr.free_symbols)
+
+
+def latex(expr: sp.Basic) -> str:
+    """``sympy.latex`` with optsym's symbol names (``lr`` printed as :math:`\\eta`, ...)."""
+    return sp.latex(expr, symbol_names=LATEX_NAMES)
+
+
+Config = Mapping[str, Any]
+
+
+class SpecError(ValueError):
+    """A configuration that the rule (and torch) rejects: the message is torch's where it has one."""
+
+
+@dataclass(frozen=True)
+class Hyper:
+    """A hyperparameter: torch's argument name, its symbol, default and domain."""
+
+    name: str
+    symbol: sp.Symbol | None
+    default: float | bool
+    doc: str
+    domain: str = ""
+    #: returns True when the value is valid
+    valid: Callable[[Any], bool] | None = None
+    #: torch's message for an invalid value, formatted with ``value``
+    error: str = ""
+    #: interval to sample from when a proof is checked numerically
+    sample: tuple[float, float] = (0.0, 1.0)
+
+    @property
+    def is_flag(self) -> bool:
+        return isinstance(self.default, bool)
+
+
+@dataclass(frozen=True)
+class State:
+    """Per-parameter state: torch's state-dict key, its symbol and its initial value."""
+
+    name: str
+    symbol: TensorSymbol
+    init: sp.Expr
+    doc: str
+    #: the value is >= 0 at every step (used to sample it for numeric proof checks)
+    nonnegative: bool = False
+
+
+@dataclass(frozen=True)
+class Assign:
+    """``target <- expr``; later assignments see the new value of ``target``."""
+
+    target: sp.Symbol
+    expr: sp.Expr
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    r"""An optimizer written once: hyperparameters, state, textbook and implementation forms."""
+
+    name: str
+    title: str
+    doc: str
+    hypers: tuple[Hyper, ...]
+    states: Callable[[Config], tuple[State, ...]]
+    textbook: Callable[[Config], tuple[Assign, ...]]
+    implementation: Callable[[Config], tuple[Assign, ...]]
+    torch_class: str
+    sweep: tuple[dict[str, Any], ...]
+    #: cross-option checks: (predicate that is True when the config is bad, message)
+    checks: tuple[tuple[Callable[[Config], bool], str], ...] = ()
+    #: a note on where torch departs from the paper, shown by ``optsym list``
+    torch_note: str = ""
+    #: facts the equivalence proof may assume, in words (shown with the proof)
+    proof_assumptions: tuple[str, ...] = field(default_factory=tuple)
+
+    def hyper(self, name: str) -> Hyper:
+        for h in self.hypers:
+            if h.name == name:
+                return h
+        raise SpecError(unknown_name_message("option", name, [h.name for h in self.hypers],
+                                             f" for {self.name}"))
+
+    def defaults(self) -> dict[str, Any]:
+        return {h.name: h.default for h in self.hypers}
+
+    def config(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Defaults with ``overrides`` applied, validated as torch validates them."""
+        cfg = self.defaults()
+        for key, value in (overrides or {}).items():
+            hyper = self.hyper(key)
+            cfg[key] = bool(value) if hyper.is_flag else float(value)
+        self.validate(cfg)
+        return cfg
+
+    def validate(self, cfg: Config) -> None:
+        for h in self.hypers:
+            if h.valid is not None and not h.valid(cfg[h.name]):
+                raise SpecError(h.error.format(value=cfg[h.name]))
+        for bad, message in self.checks:
+            if bad(cfg):
+                raise SpecError(message)
+
+    def scalar_values(self, cfg: Config) -> dict[sp.Symbol, float]:
+        """The numeric value of each hyperparameter symbol under ``cfg``."""
+        return {h.symbol: float(cfg[h.name]) for h in self.hypers if h.symbol is not None}
+
+    def non_default(self, cfg: Config) -> dict[str, Any]:
+        return {k: v for k, v in cfg.items() if self.hyper(k).default != v}
+
+
+def unknown_name_message(kind: str, name: str, known: list[str], where: str = "") -> str:
+    """``unknown rule 'adamm'; did you mean 'adam'?`` (closest names by difflib)."""
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    hint = (f"; did you mean {', '.join(repr(c) for c in close)}?" if close
+            else f"; known: {', '.join(known)}")
+    return f"unknown {kind} {name!r}{where}{hint}"
+
+
+# Validation helpers shared by the specs (torch's checks, written once).
+def nonneg(x: float) -> bool:
+    return 0.0 <= x
+
+
+def unit_interval(x: float) -> bool:
+    """0 <= x < 1, as torch checks betas."""
+    return 0.0 <= x < 1.0
+
+
+def hyper_lr(default: float) -> Hyper:
+    return Hyper("lr", scalar("lr", r"\eta", nonnegative=True), default, "learning rate",
+                 "lr >= 0", nonneg, "Invalid learning rate: {value}", (1e-3, 0.5))
+
+
+def hyper_weight_decay(default: float = 0.0) -> Hyper:
+    return Hyper("weight_decay", scalar("weight_decay", r"\lambda", nonnegative=True), default,
+                 "weight decay (L2 penalty coefficient)", "weight_decay >= 0", nonneg,
+                 "Invalid weight_decay value: {value}", (0.0, 0.5))
+
+
+def hyper_eps(default: float) -> Hyper:
+    return Hyper("eps", scalar("eps", r"\epsilon", nonnegative=True), default,
+                 "term added to the denominator for numerical stability", "eps >= 0", nonneg,
+                 "Invalid epsilon value: {value}", (1e-8, 1e-2))
+
+
+def hyper_maximize() -> Hyper:
+    return Hyper("maximize", None, False, "maximize the objective (ascend the gradient)")
+
+
+def maximized(cfg: Config, grad: sp.Expr = g) -> sp.Expr:
+    """The gradient the rule descends: ``-g`` under ``maximize``."""
+    return -grad if cfg["maximize"] else grad

@@ -1,0 +1,1 @@
+"""Verification of generated code against torch.optim: streams, references, metrics, bounds."""

@@ -1,0 +1,43 @@
+r"""Error metrics: absolute, relative and ULP distance.
+
+The ULP distance between two floats of one dtype is the number of representable values between
+them: map the bit patterns to integers that increase with the value (negative numbers reflected,
+so that -0.0 and +0.0 are both 0) and subtract.  Two NaNs are 0 apart; a NaN and a number are
+infinitely far apart.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_INT = {np.dtype(np.float32): np.int32, np.dtype(np.float64): np.int64}
+FAR = 2**62
+
+
+def _ordered(x: np.ndarray) -> np.ndarray:
+    bits = x.view(_INT[x.dtype]).astype(np.int64)
+    lowest = np.int64(np.iinfo(_INT[x.dtype]).min)
+    return np.where(bits < 0, lowest - bits, bits)
+
+
+def ulp_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Elementwise ULP distance (float64 array; exact below 2**53)."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.dtype != b.dtype:
+        raise TypeError(f"ULP distance needs one dtype, got {a.dtype} and {b.dtype}")
+    dist = np.abs(_ordered(a).astype(np.float64) - _ordered(b).astype(np.float64))
+    nan_a, nan_b = np.isnan(a), np.isnan(b)
+    dist = np.where(nan_a & nan_b, 0.0, dist)
+    return np.where(nan_a ^ nan_b, float(FAR), dist)
+
+
+def abs_error(a: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        d = np.abs(a.astype(np.float64) - ref.astype(np.float64))
+    return np.where(np.isnan(a) & np.isnan(ref), 0.0, d)
+
+
+def rel_error(a: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """|a - ref| / |ref|, with |ref| floored at the dtype's smallest normal number."""
+    tiny = np.finfo(ref.dtype).tiny
+    return abs_error(a, ref) / np.maximum(np.abs(ref.astype(np.float64)), tiny)
