@@ -47,21 +47,54 @@ SQRT_ROUNDINGS = 2
 def _roundings(node: sp.Basic) -> tuple[int, sp.Expr]:
     """(number of roundings, magnitude weight) of one operation node."""
     if isinstance(node, sp.Add):
-        return len(node.args) - 1, sp.Add(*[sp.Abs(a) for a in node.args])
+        return len(node.args) - 1, sp.Add(*[sp.Abs(a, evaluate=False) for a in node.args])
     if isinstance(node, sp.Mul):
         factors = [a for a in node.args if a not in (sp.S.NegativeOne,)]
-        return max(len(factors) - 1, 0), sp.Abs(node)
+        return max(len(factors) - 1, 0), sp.Abs(node, evaluate=False)
     if isinstance(node, sp.Pow):
         if node.exp in (2, -1):
-            return 1, sp.Abs(node)
+            return 1, sp.Abs(node, evaluate=False)
         if node.exp == sp.S.Half:
-            return SQRT_ROUNDINGS, sp.Abs(node)
+            return SQRT_ROUNDINGS, sp.Abs(node, evaluate=False)
         if node.exp == -sp.S.Half:
-            return SQRT_ROUNDINGS + 1, sp.Abs(node)
-        return 2, sp.Abs(node)
+            return SQRT_ROUNDINGS + 1, sp.Abs(node, evaluate=False)
+        return 2, sp.Abs(node, evaluate=False)
     if isinstance(node, (sp.Max, sp.Min, sp.Abs, sp.sign)):
         return 0, sp.S.Zero
-    return 2, sp.Abs(node)
+    return 2, sp.Abs(node, evaluate=False)
+
+
+def _local_derivative(node: sp.Basic, index: int) -> sp.Expr:
+    """d node / d node.args[index], computed on the node alone (cheap: the node is small)."""
+    dummies = [sp.Dummy(f"a{i}") for i in range(len(node.args))]
+    local = sp.diff(node.func(*dummies), dummies[index])
+    return local.xreplace(dict(zip(dummies, node.args)))
+
+
+def _adjoints(f: sp.Expr) -> dict[sp.Basic, sp.Expr]:
+    """df/ds for every subexpression s of f, by reverse accumulation over the expression DAG."""
+    order: list[sp.Basic] = []
+    seen: set[sp.Basic] = set()
+
+    def visit(node: sp.Basic) -> None:  # post-order: children before parents
+        if node in seen:
+            return
+        seen.add(node)
+        for child in node.args:
+            visit(child)
+        order.append(node)
+
+    visit(f)
+    adjoint: dict[sp.Basic, sp.Expr] = {f: sp.S.One}
+    for node in reversed(order):  # parents before children
+        a = adjoint.get(node, sp.S.Zero)
+        if a == 0 or node.is_Atom or isinstance(node, sp.Piecewise):
+            continue
+        for i, child in enumerate(node.args):
+            if child.is_Number or child.free_symbols == set():
+                continue
+            adjoint[child] = adjoint.get(child, sp.S.Zero) + a * _local_derivative(node, i)
+    return adjoint
 
 
 def bound_expr(f: sp.Expr, scalar_leaves: set[sp.Symbol]) -> sp.Expr:
@@ -69,18 +102,16 @@ def bound_expr(f: sp.Expr, scalar_leaves: set[sp.Symbol]) -> sp.Expr:
     f = sp.piecewise_fold(f)
     if isinstance(f, sp.Piecewise):
         return sp.Piecewise(*[(bound_expr(e, scalar_leaves), c) for e, c in f.args])
-    total = sp.S.Zero
-    nodes = {n for n in sp.preorder_traversal(f) if not n.is_Atom}
-    for node in nodes:
-        k, weight = _roundings(node)
-        if k == 0:
+    terms = []
+    for node, sens in _adjoints(f).items():
+        if node.is_Atom:
+            if node in scalar_leaves:  # a Python float rounded to the tensor dtype
+                terms.append(sp.Abs(node * sens, evaluate=False))
             continue
-        sigma = sp.Dummy("sigma")
-        sens = sp.diff(f.xreplace({node: sigma}), sigma).xreplace({sigma: node})
-        total += k * weight * sp.Abs(sens)
-    for leaf in f.free_symbols & scalar_leaves:
-        total += sp.Abs(leaf * sp.diff(f, leaf))
-    return total
+        k, weight = _roundings(node)
+        if k:
+            terms.append(k * weight * sp.Abs(sens, evaluate=False))
+    return sp.Add(*terms)
 
 
 def compile_bound(f: sp.Expr, scalar_leaves: set[sp.Symbol]) -> Callable[..., np.ndarray]:

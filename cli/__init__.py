@@ -1,0 +1,61 @@
+"""The ``optsym`` command line: one click command per module, errors as one line.
+
+Every usage error, whether click's own (a bad ``--steps``) or optsym's (an unknown rule, an
+invalid hyperparameter), is printed as a single ``optsym: error: ...`` line on stderr with exit
+status 2; a failed verification exits 1.  Heavy modules (torch, sympy) are imported inside the
+commands, never at module level, so ``optsym --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from optsym import __version__
+from optsym.cli.codegen import codegen
+from optsym.cli.errors import UsageFailure
+from optsym.cli.list_rules import list_rules
+from optsym.cli.verify import verify
+
+
+class OptsymGroup(click.Group):
+    """A click group whose errors are one line and whose exit codes are 0, 1 or 2."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        from optsym.spec import SpecError
+
+        try:
+            rv = super().main(args=args, prog_name=prog_name or "optsym",
+                              complete_var=complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.ctx.get_help())
+            sys.exit(0)
+        except click.UsageError as exc:
+            click.echo(f"optsym: error: {exc.format_message()}", err=True)
+            sys.exit(2)
+        except (SpecError, UsageFailure) as exc:
+            click.echo(f"optsym: error: {exc}", err=True)
+            sys.exit(2)
+        except click.Abort:
+            click.echo("optsym: aborted", err=True)
+            sys.exit(1)
+        except click.ClickException as exc:
+            click.echo(f"optsym: error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+@click.group(cls=OptsymGroup)
+@click.version_option(__version__, prog_name="optsym")
+def cli() -> None:
+    """optsym: deep-learning optimizers written once in SymPy, verified against torch.optim."""
+
+
+cli.add_command(verify)
+cli.add_command(codegen)
+cli.add_command(list_rules)
+
+
+def main() -> None:
+    cli.main()

@@ -1,0 +1,31 @@
+"""``optsym codegen RULE --target numpy|torch|torch-parity``: print a generated step module."""
+
+from __future__ import annotations
+
+import click
+
+from optsym.cli.options import RULE_CONTEXT, load_rule, parse_rule_options, rule_arguments
+from optsym.codegen import TARGETS
+
+
+
+
+@click.command(context_settings=RULE_CONTEXT)
+@rule_arguments
+@click.option("--target", type=click.Choice(TARGETS), default="torch-parity", show_default=True,
+              help="torch-parity: torch's op order (bit-exact); torch/numpy: textbook form.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the module to this file instead of stdout.")
+def codegen(rule: str, rule_options: tuple[str, ...], target: str, out: str | None) -> None:
+    """Print a readable, importable module with init_state() and step() for RULE."""
+    from optsym.codegen.module import generate
+
+    spec = load_rule(rule)
+    cfg = spec.config(parse_rule_options(spec, rule_options))
+    source = generate(spec, cfg, target)
+    if out:
+        with open(out, "w", encoding="utf-8") as fh:
+            fh.write(source)
+        click.echo(f"wrote {out}", err=True)
+    else:
+        click.echo(source, nl=False)

@@ -1,0 +1,38 @@
+"""``optsym list``: every rule with its options, defaults and domains."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+def rules_table() -> list[dict]:
+    from optsym import rules
+
+    out = []
+    for rule in rules.all_rules():
+        out.append({
+            "rule": rule.name, "title": rule.title, "torch": f"torch.optim.{rule.torch_class}",
+            "options": [{"name": h.name, "default": h.default, "domain": h.domain or "true/false",
+                         "doc": h.doc} for h in rule.hypers],
+            "note": rule.torch_note,
+        })
+    return out
+
+
+@click.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def list_rules(as_json: bool) -> None:
+    """List the rules with their options, defaults and domains."""
+    table = rules_table()
+    if as_json:
+        click.echo(json.dumps({"rules": table}, indent=2))
+        return
+    for entry in table:
+        click.echo(f"{entry['rule']:<9} {entry['title']}  (reference: {entry['torch']})")
+        for opt in entry["options"]:
+            click.echo(f"    --{opt['name'].replace('_', '-'):<28} default {opt['default']!s:<8} "
+                       f"{opt['domain']}")
+        if entry["note"]:
+            click.echo(f"    note: {entry['note']}")

@@ -1,0 +1,94 @@
+"""Options shared by the commands, defined once.
+
+A rule's hyperparameters are not click options (each rule has its own): they arrive as extra
+arguments and :func:`parse_rule_options` reads them against the rule's spec: ``--lr 0.1``,
+``--weight-decay=0.01``, ``--betas 0.9,0.99``, ``--amsgrad`` or ``--amsgrad false``.  Values
+are parsed with ``float`` and a fixed set of boolean words: user text is never evaluated.
+"""
+
+from __future__ import annotations
+
+import click
+
+from optsym.cli.errors import UsageFailure
+
+RULE_CONTEXT = {"ignore_unknown_options": True, "allow_extra_args": True}
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+def rule_arguments(fn):
+    """RULE and its hyperparameter options (``--OPTION VALUE ...``)."""
+    fn = click.argument("rule_options", nargs=-1, type=click.UNPROCESSED,
+                        metavar="[--OPTION VALUE]...")(fn)
+    return click.argument("rule", metavar="RULE")(fn)
+
+
+def _number(flag: str, text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise UsageFailure(f"option {flag} expects a number, got {text!r}") from None
+
+
+def _boolean(flag: str, text: str) -> bool:
+    word = text.lower()
+    if word in _TRUE | _FALSE:
+        return word in _TRUE
+    raise UsageFailure(f"option {flag} expects true or false, got {text!r}")
+
+
+def parse_rule_options(rule, args: tuple[str, ...]) -> dict:
+    """Hyperparameter overrides from ``args``; unknown options suggest the closest names."""
+    from optsym.spec import unknown_name_message
+
+    names = [h.name for h in rule.hypers]
+    out: dict = {}
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if not token.startswith("--") or len(token) == 2:
+            raise UsageFailure(f"unexpected argument {token!r}")
+        key, _, inline = token[2:].partition("=")
+        value = inline if "=" in token else None
+        name = key.replace("-", "_")
+        flag = "--" + key
+        if name == "betas" and {"beta1", "beta2"} <= set(names):
+            if value is None:
+                i += 1
+                value = args[i] if i < len(args) else None
+            parts = (value or "").split(",")
+            if len(parts) != 2:
+                raise UsageFailure("option --betas expects two numbers, e.g. --betas 0.9,0.999")
+            out["beta1"], out["beta2"] = (_number(flag, p) for p in parts)
+            i += 1
+            continue
+        if name not in names:
+            known = ["--" + n.replace("_", "-") for n in names]
+            raise UsageFailure(unknown_name_message("option", flag, known, f" for {rule.name}"))
+        hyper = rule.hyper(name)
+        if hyper.is_flag:
+            if value is None and i + 1 < len(args) and args[i + 1].lower() in _TRUE | _FALSE:
+                i += 1
+                value = args[i]
+            out[name] = True if value is None else _boolean(flag, value)
+        else:
+            if value is None:
+                i += 1
+                if i >= len(args):
+                    raise UsageFailure(f"option {flag} needs a value")
+                value = args[i]
+            out[name] = _number(flag, value)
+        i += 1
+    return out
+
+
+def load_rule(name: str):
+    """The rule spec called ``name`` (an unknown name is a one-line usage error)."""
+    from optsym import rules
+    from optsym.spec import SpecError
+
+    try:
+        return rules.get(name)
+    except SpecError as exc:
+        raise UsageFailure(str(exc)) from None
