@@ -25,7 +25,9 @@ def ulp_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a, b = np.asarray(a), np.asarray(b)
     if a.dtype != b.dtype:
         raise TypeError(f"ULP distance needs one dtype, got {a.dtype} and {b.dtype}")
-    dist = np.abs(_ordered(a).astype(np.float64) - _ordered(b).astype(np.float64))
+    oa, ob = _ordered(a), _ordered(b)
+    hi, lo = np.maximum(oa, ob).astype(np.uint64), np.minimum(oa, ob).astype(np.uint64)
+    dist = (hi - lo).astype(np.float64)  # exact in uint64 (wraps back into range), then float
     nan_a, nan_b = np.isnan(a), np.isnan(b)
     dist = np.where(nan_a & nan_b, 0.0, dist)
     return np.where(nan_a ^ nan_b, float(FAR), dist)
