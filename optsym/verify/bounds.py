@@ -19,6 +19,10 @@ is :math:`|s|`, or for a sum the sum of its terms' magnitudes (partial sums can 
 total).  Each hyperparameter leaf is rounded once to the tensor dtype (a Python float meeting a
 float32 array).
 
+The bound is evaluated numerically on the SymPy expression DAG: a forward pass computes every
+node's value, a reverse pass accumulates :math:`\partial f / \partial s` (reverse-mode
+differentiation with each node type's local derivative), and the sum above is formed on the way.
+
 ``optsym verify`` checks the textbook backends one step at a time from torch's own state, so
 errors do not compound across steps, and passes an element when
 
@@ -34,49 +38,38 @@ sensitivities grow and so does the bound: the tolerance comes from the rule, not
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import sympy as sp
 
-from optsym.spec import t
 
 SQRT_ROUNDINGS = 2
 
 
-def _roundings(node: sp.Basic) -> tuple[int, sp.Expr]:
-    """(number of roundings, magnitude weight) of one operation node."""
+def _roundings(node: sp.Basic) -> int:
+    """How many roundings one operation node performs (k_s above)."""
     if isinstance(node, sp.Add):
-        return len(node.args) - 1, sp.Add(*[sp.Abs(a, evaluate=False) for a in node.args])
+        return len(node.args) - 1
     if isinstance(node, sp.Mul):
-        factors = [a for a in node.args if a not in (sp.S.NegativeOne,)]
-        return max(len(factors) - 1, 0), sp.Abs(node, evaluate=False)
+        return max(len([a for a in node.args if a != sp.S.NegativeOne]) - 1, 0)
     if isinstance(node, sp.Pow):
         if node.exp in (2, -1):
-            return 1, sp.Abs(node, evaluate=False)
+            return 1
         if node.exp == sp.S.Half:
-            return SQRT_ROUNDINGS, sp.Abs(node, evaluate=False)
+            return SQRT_ROUNDINGS
         if node.exp == -sp.S.Half:
-            return SQRT_ROUNDINGS + 1, sp.Abs(node, evaluate=False)
-        return 2, sp.Abs(node, evaluate=False)
+            return SQRT_ROUNDINGS + 1
+        return 2
     if isinstance(node, (sp.Max, sp.Min, sp.Abs, sp.sign)):
-        return 0, sp.S.Zero
-    return 2, sp.Abs(node, evaluate=False)
+        return 0
+    return 2
 
 
-def _local_derivative(node: sp.Basic, index: int) -> sp.Expr:
-    """d node / d node.args[index], computed on the node alone (cheap: the node is small)."""
-    dummies = [sp.Dummy(f"a{i}") for i in range(len(node.args))]
-    local = sp.diff(node.func(*dummies), dummies[index])
-    return local.xreplace(dict(zip(dummies, node.args)))
-
-
-def _adjoints(f: sp.Expr) -> dict[sp.Basic, sp.Expr]:
-    """df/ds for every subexpression s of f, by reverse accumulation over the expression DAG."""
+def _topological(f: sp.Basic) -> list[sp.Basic]:
+    """The distinct subexpressions of ``f``, children before parents."""
     order: list[sp.Basic] = []
     seen: set[sp.Basic] = set()
 
-    def visit(node: sp.Basic) -> None:  # post-order: children before parents
+    def visit(node: sp.Basic) -> None:
         if node in seen:
             return
         seen.add(node)
@@ -85,46 +78,107 @@ def _adjoints(f: sp.Expr) -> dict[sp.Basic, sp.Expr]:
         order.append(node)
 
     visit(f)
-    adjoint: dict[sp.Basic, sp.Expr] = {f: sp.S.One}
-    for node in reversed(order):  # parents before children
-        a = adjoint.get(node, sp.S.Zero)
-        if a == 0 or node.is_Atom or isinstance(node, sp.Piecewise):
-            continue
-        for i, child in enumerate(node.args):
-            if child.is_Number or child.free_symbols == set():
-                continue
-            adjoint[child] = adjoint.get(child, sp.S.Zero) + a * _local_derivative(node, i)
-    return adjoint
+    return order
 
 
-def bound_expr(f: sp.Expr, scalar_leaves: set[sp.Symbol]) -> sp.Expr:
-    r"""B(f): the first-order rounding-error bound of ``f`` divided by u."""
+_RELATIONS = {sp.Eq: np.equal, sp.Ne: np.not_equal, sp.Lt: np.less, sp.Le: np.less_equal,
+              sp.Gt: np.greater, sp.Ge: np.greater_equal}
+
+
+def _forward(node: sp.Basic, args: list, values: dict[str, np.ndarray | float]):
+    """The numeric value of one node from its arguments' values."""
+    if node.is_Symbol:
+        return values[node.name]
+    if node.is_Number or node in (sp.true, sp.false):
+        return float(node) if node.is_Number else bool(node)
+    if isinstance(node, sp.Add):
+        return sum(args[1:], args[0])
+    if isinstance(node, sp.Mul):
+        out = args[0]
+        for x in args[1:]:
+            out = out * x
+        return out
+    if isinstance(node, sp.Pow):
+        return np.power(args[0], args[1])
+    if isinstance(node, sp.Max):
+        return np.maximum.reduce(np.broadcast_arrays(*args))
+    if isinstance(node, sp.Abs):
+        return np.abs(args[0])
+    if type(node) in _RELATIONS:
+        return _RELATIONS[type(node)](args[0], args[1])
+    raise TypeError(f"no numeric rule for {type(node).__name__} in a rounding bound")
+
+
+def _backward(node: sp.Basic, args: list, value, adj) -> list:
+    """Adjoint contributions d node / d arg * adj, one per argument."""
+    if isinstance(node, sp.Add):
+        return [adj] * len(args)
+    if isinstance(node, sp.Mul):
+        out = []
+        for i in range(len(args)):
+            others = 1.0
+            for j, x in enumerate(args):
+                if j != i:
+                    others = others * x
+            out.append(adj * others)
+        return out
+    if isinstance(node, sp.Pow):
+        base, exp = args
+        return [adj * exp * np.power(base, exp - 1), 0.0]  # exponents are exact (t, 2, 1/2)
+    if isinstance(node, sp.Max):
+        pick = np.argmax(np.stack(np.broadcast_arrays(*args)), axis=0)
+        return [adj * (pick == i) for i in range(len(args))]
+    if isinstance(node, sp.Abs):
+        return [adj * np.sign(args[0])]
+    raise TypeError(f"no derivative rule for {type(node).__name__} in a rounding bound")
+
+
+def _condition(cond: sp.Basic, values) -> np.ndarray:
+    order = _topological(cond)
+    val: dict[sp.Basic, object] = {}
+    for node in order:
+        val[node] = _forward(node, [val[a] for a in node.args], values)
+    return np.asarray(val[cond])
+
+
+def evaluate_bound(f: sp.Expr, scalar_leaves: set[sp.Symbol],
+                   values: dict[str, np.ndarray | float]) -> np.ndarray:
+    r"""B(f) at ``values`` (arrays broadcast together): forward values, then reverse adjoints."""
     f = sp.piecewise_fold(f)
     if isinstance(f, sp.Piecewise):
-        return sp.Piecewise(*[(bound_expr(e, scalar_leaves), c) for e, c in f.args])
-    terms = []
-    for node, sens in _adjoints(f).items():
-        if node.is_Atom:
-            if node in scalar_leaves:  # a Python float rounded to the tensor dtype
-                terms.append(sp.Abs(node * sens, evaluate=False))
-            continue
-        k, weight = _roundings(node)
-        if k:
-            terms.append(k * weight * sp.Abs(sens, evaluate=False))
-    return sp.Add(*terms)
-
-
-def compile_bound(f: sp.Expr, scalar_leaves: set[sp.Symbol]) -> Callable[..., np.ndarray]:
-    """A NumPy function of the step's inputs (by symbol name) returning B(f) elementwise."""
-    expr = bound_expr(f, scalar_leaves)
-    symbols = sorted(f.free_symbols | {t}, key=lambda s: s.name)
-    fn = sp.lambdify(symbols, expr, modules="numpy")
-    names = [s.name for s in symbols]
-
-    def evaluate(values: dict[str, np.ndarray | float]) -> np.ndarray:
-        with np.errstate(all="ignore"):
-            out = np.asarray(fn(*[values[n] for n in names]), dtype=np.float64)
-        return np.where(np.isnan(out), 0.0, out)  # 0 * inf: an exact zero operand
-
-    return evaluate
-
+        out = None
+        for expr, cond in reversed(f.args):
+            branch = evaluate_bound(expr, scalar_leaves, values)
+            if out is None:
+                out = branch
+            else:
+                mask = _condition(cond, values)
+                out = np.where(mask, branch, out)
+        return out
+    order = _topological(f)
+    val: dict[sp.Basic, object] = {}
+    with np.errstate(all="ignore"):
+        for node in order:
+            val[node] = _forward(node, [val[a] for a in node.args], values)
+        adj: dict[sp.Basic, object] = {f: 1.0}
+        total = 0.0
+        for node in reversed(order):
+            a = adj.get(node)
+            if a is None:
+                continue
+            if node.is_Atom:
+                if node in scalar_leaves:  # a Python float rounded to the tensor dtype
+                    total = total + np.abs(val[node] * a)
+                continue
+            args = [val[x] for x in node.args]
+            k = _roundings(node)
+            if k:
+                weight = (sum(np.abs(x) for x in args) if isinstance(node, sp.Add)
+                          else np.abs(val[node]))
+                total = total + k * weight * np.abs(a)
+            for child, contribution in zip(node.args, _backward(node, args, val[node], a)):
+                if child.is_Number:
+                    continue
+                adj[child] = adj.get(child, 0.0) + contribution
+        out = np.asarray(total, dtype=np.float64)
+    return np.where(np.isnan(out), 0.0, out)  # 0 * inf: an exact zero operand

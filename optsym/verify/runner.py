@@ -20,12 +20,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+import sympy as sp
 
 from optsym.codegen.module import generate, load
 from optsym.proof import compose, outputs
 from optsym.spec import Config, Rule
 from optsym.verify import metrics
-from optsym.verify.bounds import compile_bound
+from optsym.verify.bounds import evaluate_bound
 from optsym.verify.stream import make_problem
 
 BACKENDS = ("torch-parity", "torch", "numpy")
@@ -117,75 +118,74 @@ class _Accumulator:
         return None if self.failure is None else self.failure[1]
 
 
-def _to_backend(x, backend: str, dtype, device):
+def _to_backend(x: np.ndarray, backend: str, device):
     import torch
 
-    if backend == "numpy":
-        return np.array(x, dtype=dtype)
-    return torch.as_tensor(np.asarray(x), dtype=getattr(torch, dtype), device=device).clone()
+    x = np.array(x)  # a copy, and a 0-d array rather than a NumPy scalar
+    return x if backend == "numpy" else torch.from_numpy(x).to(device)
 
 
-def _stack(snaps, name: str, i: int, start: int) -> np.ndarray:
-    return np.stack([_np(s[name][i]) for s in snaps[start:]])
+def _stacks(snaps) -> dict[str, list[np.ndarray]]:
+    """torch's snapshots as NumPy stacks: ``out[name][i][k]`` is tensor i after step k."""
+    return {name: [np.stack([_np(s[name][i]) for s in snaps]) for i in range(len(snaps[0][name]))]
+            for name in snaps[0]}
 
 
-def _trajectory(namespace, cfg_kw, init_kw, snaps, grads, state_names, acc) -> None:
+def _trajectory(namespace, cfg_kw, init_kw, snaps, ref, grads, state_names, acc) -> None:
     """Free run of the parity code from torch's start; 0 ULP required everywhere."""
     params = [p.clone() for p in snaps[0]["param"]]
     state = namespace["init_state"](params, **init_kw)
-    ours = []
+    ours: dict[str, list[list[np.ndarray]]] = {n: [[] for _ in params]
+                                               for n in ["param", *state_names]}
     for g in grads:
         namespace["step"](params, [x.clone() for x in g], state, **cfg_kw)
-        snap = {"param": [_np(p).copy() for p in params]}
-        snap.update({n: [_np(x).copy() for x in state[n]] for n in state_names})
-        ours.append(snap)
-    for name in ["param", *state_names]:
-        for i in range(len(params)):
-            acc.add(np.stack([o[name][i] for o in ours]), _stack(snaps, name, i, 1),
-                    (name, i), None)
+        for n, tensors in ours.items():
+            for i, x in enumerate(params if n == "param" else state[n]):
+                tensors[i].append(_np(x).copy())
+    for n, tensors in ours.items():
+        for i, seq in enumerate(tensors):
+            acc.add(np.stack(seq), ref[n][i][1:], (n, i), None)
 
 
-def _one_step(namespace, cfg_kw, snaps, grads, rule, cfg, bounds, u, backend, dtype, device,
+def _one_step(namespace, cfg_kw, ref, grad_stack, rule, cfg, exprs, backend, device,
               acc) -> None:
     """Each step from torch's state; each element within the rounding bound."""
     out = outputs(rule, cfg)
     names = [n for n, _ in out]
+    n_tensors = len(ref["param"])
+    steps = ref["param"][0].shape[0] - 1
     ours: dict[tuple[str, int], list[np.ndarray]] = {}
-    for k, g in enumerate(grads, start=1):
-        before = snaps[k - 1]
-        params = [_to_backend(_np(p), backend, dtype, device) for p in before["param"]]
+    for k in range(1, steps + 1):
+        params = [_to_backend(ref["param"][i][k - 1], backend, device) for i in range(n_tensors)]
         state = {"step": k - 1}
         for n in names[1:]:
-            state[n] = [_to_backend(_np(x), backend, dtype, device) for x in before[n]]
-        namespace["step"](params, [_to_backend(_np(x), backend, dtype, device) for x in g],
-                          state, **cfg_kw)
+            state[n] = [_to_backend(ref[n][i][k - 1], backend, device) for i in range(n_tensors)]
+        grads = [_to_backend(grad_stack[i][k - 1], backend, device) for i in range(n_tensors)]
+        namespace["step"](params, grads, state, **cfg_kw)
         for n in names:
             for i, x in enumerate(params if n == "param" else state[n]):
                 ours.setdefault((n, i), []).append(np.array(x if backend == "numpy" else _np(x)))
-    tiny = np.finfo(dtype).tiny
-    steps = len(grads)
-    for i in range(len(snaps[0]["param"])):
-        shape = snaps[0]["param"][i].shape
-        values = {h.name: float(cfg[h.name]) for h in rule.hypers if h.symbol is not None}
-        values["t"] = np.arange(1, steps + 1, dtype=np.float64).reshape((steps,) + (1,) * len(shape))
-        values["grad"] = np.stack([_np(g[i]) for g in grads]).astype(np.float64)
-        for n, sym in out:
-            values[sym.name] = _stack(snaps, n, i, 0)[:-1].astype(np.float64)
-        for n in names:
-            tol = u * np.broadcast_to(bounds[n](values), (steps,) + tuple(shape)) + tiny
-            acc.add(np.stack(ours[(n, i)]), _stack(snaps, n, i, 1), (n, i), tol)
-
-
-def compile_bounds(rule: Rule, cfg: Config) -> dict:
-    """Per output: B(textbook) + B(torch order), as a function of the step's inputs."""
+    dtype = ref["param"][0].dtype
+    u, tiny = float(np.finfo(dtype).eps) / 2, float(np.finfo(dtype).tiny)
     leaves = {h.symbol for h in rule.hypers if h.symbol is not None}
+    for i in range(n_tensors):
+        shape = ref["param"][i].shape[1:]
+        values = {h.name: float(cfg[h.name]) for h in rule.hypers if h.symbol is not None}
+        values["t"] = np.arange(1, steps + 1, dtype=np.float64).reshape(
+            (steps,) + (1,) * len(shape))
+        values["grad"] = grad_stack[i].astype(np.float64)
+        for n, sym in out:
+            values[sym.name] = ref[n][i][:-1].astype(np.float64)
+        for n in names:
+            bound = sum(evaluate_bound(f, leaves, values) for f in exprs[n])
+            tol = u * np.broadcast_to(bound, (steps,) + tuple(shape)) + tiny
+            acc.add(np.stack(ours[(n, i)]), ref[n][i][1:], (n, i), tol)
+
+
+def bound_expressions(rule: Rule, cfg: Config) -> dict[str, tuple[sp.Expr, sp.Expr]]:
+    """Per output: its textbook and torch-order expressions, whose bounds add up."""
     book, impl = compose(rule.textbook(cfg)), compose(rule.implementation(cfg))
-    out = {}
-    for name, sym in outputs(rule, cfg):
-        fb = compile_bound(book.get(sym, sym), leaves)
-        fi = compile_bound(impl.get(sym, sym), leaves)
-        out[name] = (lambda fb, fi: lambda v: fb(v) + fi(v))(fb, fi)
-    return out
+    return {name: (book.get(sym, sym), impl.get(sym, sym)) for name, sym in outputs(rule, cfg)}
 
 
 def verify(rule: Rule, configs: list[dict[str, Any]], backends=BACKENDS, dtypes=DTYPES,
@@ -203,7 +203,7 @@ def verify(rule: Rule, configs: list[dict[str, Any]], backends=BACKENDS, dtypes=
         init_kw = {h.name: cfg[h.name] for h in rule.hypers if h.symbol is not None
                    and any(h.symbol in s.init.free_symbols for s in states)}
         sources = {b: load(generate(rule, cfg, b), f"optsym_{rule.name}_{b}") for b in backends}
-        bounds = compile_bounds(rule, cfg) if set(backends) - {"torch-parity"} else {}
+        exprs = bound_expressions(rule, cfg)
         for device in devices:
             for dtype in dtypes:
                 tdtype = getattr(torch, dtype)
@@ -211,6 +211,8 @@ def verify(rule: Rule, configs: list[dict[str, Any]], backends=BACKENDS, dtypes=
                 grads = [[torch.tensor(x, dtype=tdtype, device=device) for x in g]
                          for g in problem.grads]
                 snaps = run_reference(rule.name, cfg, params0, grads)
+                ref = _stacks(snaps)
+                grad_stack = [np.stack([_np(g[i]) for g in grads]) for i in range(len(params0))]
                 for backend in backends:
                     if backend == "numpy" and device != "cpu":
                         continue
@@ -218,14 +220,13 @@ def verify(rule: Rule, configs: list[dict[str, Any]], backends=BACKENDS, dtypes=
                     cfg_kw = _step_kwargs(ns)
                     acc = _Accumulator()
                     if backend == "torch-parity":
-                        _trajectory(ns, {k: cfg[k] for k in cfg_kw}, init_kw, snaps, grads,
+                        _trajectory(ns, {k: cfg[k] for k in cfg_kw}, init_kw, snaps, ref, grads,
                                     [s.name for s in states], acc)
                         mode, criterion = "trajectory", "0 ULP (bitwise)"
                         passed = acc.max_ulp == 0
                     else:
-                        u = float(np.finfo(dtype).eps) / 2
-                        _one_step(ns, {k: cfg[k] for k in cfg_kw}, snaps, grads, rule, cfg,
-                                  bounds, u, backend, dtype, device, acc)
+                        _one_step(ns, {k: cfg[k] for k in cfg_kw}, ref, grad_stack, rule, cfg,
+                                  exprs, backend, device, acc)
                         mode = "one-step"
                         criterion = "first-order rounding bound u*(B_textbook + B_torch)"
                         passed = acc.first_failure is None
