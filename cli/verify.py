@@ -38,7 +38,7 @@ def _table(report) -> list[str]:
             "verdict")
     rows = [head]
     for r in report.results:
-        rows.append((_config_label(r.config), r.backend, r.dtype, r.device, str(r.steps),
+        rows.append((_config_label(r.overrides), r.backend, r.dtype, r.device, str(r.steps),
                      f"{r.max_abs:.3g}", f"{r.max_rel:.3g}", str(r.max_ulp),
                      "PASS" if r.passed else "FAIL"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
@@ -123,7 +123,7 @@ def verify(ctx: click.Context, rule: str, rule_options: tuple[str, ...], steps: 
                    f"time within the first-order rounding bound)")
         for r in report.results:
             if not r.passed:
-                click.echo(f"FAIL [{_config_label(r.config)}] {r.backend} {r.dtype} {r.device}: "
+                click.echo(f"FAIL [{_config_label(r.overrides)}] {r.backend} {r.dtype} {r.device}: "
                            f"first divergence at {r.failure}")
         if proofs and not proof_ok:
             click.echo("FAIL: an equivalence proof does not hold (see above)")

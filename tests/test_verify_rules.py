@@ -37,8 +37,10 @@ def test_single_configuration_from_options(run_json):
     code, out = run_json("verify", "adam", "--amsgrad", "--weight-decay", "0.1", "--lr", "0.05",
                          "--dtype", "float32", "--steps", "30")
     assert code == 0
-    assert {tuple(sorted(r["config"])) for r in out["results"]} == {
+    assert {tuple(sorted(r["overrides"])) for r in out["results"]} == {
         ("amsgrad", "lr", "weight_decay")}
+    assert all(r["config"]["beta2"] == 0.999 and r["config"]["amsgrad"] is True
+               for r in out["results"])
     assert {r["backend"] for r in out["results"]} == {"torch-parity", "torch", "numpy"}
 
 
