@@ -8,8 +8,6 @@ from optsym.cli.options import RULE_CONTEXT, load_rule, parse_rule_options, rule
 from optsym.codegen import TARGETS
 
 
-
-
 @click.command(context_settings=RULE_CONTEXT)
 @rule_arguments
 @click.option("--target", type=click.Choice(TARGETS), default="torch-parity", show_default=True,

@@ -98,7 +98,8 @@ def verify(ctx: click.Context, rule: str, rule_options: tuple[str, ...], steps: 
         spec.config(c)  # validate before any work
     devices = _devices(device)
 
-    from optsym.verify.runner import BACKENDS, DTYPES, verify as run
+    from optsym.verify.runner import BACKENDS, DTYPES
+    from optsym.verify.runner import verify as run
 
     report = run(spec, configs, backends=BACKENDS if backend == "all" else (backend,),
                  dtypes=DTYPES if dtype == "all" else (dtype,), devices=devices, steps=steps,

@@ -69,7 +69,7 @@ Config = Mapping[str, Any]
 
 
 class SpecError(ValueError):
-    """A configuration that the rule (and torch) rejects: the message is torch's where it has one."""
+    """A configuration the rule (and torch) rejects; the message is torch's where it has one."""
 
 
 @dataclass(frozen=True)

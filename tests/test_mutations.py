@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 
-
 from optsym import rules
 from optsym.ops import AddScaled, Lerp, TMul
 from optsym.proof import prove_rule

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from optsym.ops import AddCDiv, AddCMul, AddScaled, TAdd, TNeg, TSqrt
+from optsym.ops import AddCDiv, AddCMul, TAdd, TSqrt
+from optsym.rules._prologue import gradient_prologue
 from optsym.spec import (
     Assign,
     Config,
@@ -31,14 +32,12 @@ from optsym.spec import (
     hyper_lr,
     hyper_maximize,
     hyper_weight_decay,
-    maximized,
     nonneg,
     scalar,
     t,
     tensor,
     theta,
 )
-
 
 lr_h = hyper_lr(1e-2)
 lr_decay_h = Hyper("lr_decay", scalar("lr_decay", r"\gamma", nonnegative=True), 0.0,
@@ -61,24 +60,15 @@ def states(cfg: Config) -> tuple[State, ...]:
     return (State("sum", s, s0, "running sum of squared gradients", nonnegative=True),)
 
 
-def _prologue(cfg: Config, neg, add_scaled) -> list[Assign]:
-    eqs: list[Assign] = []
-    if cfg["maximize"]:
-        eqs.append(Assign(g, neg(g), "maximize: ascend"))
-    if cfg["weight_decay"] != 0:
-        eqs.append(Assign(g, add_scaled(g, theta, lam), "L2 penalty added to the gradient"))
-    return eqs
-
-
 def textbook(cfg: Config) -> tuple[Assign, ...]:
-    eqs = _prologue(cfg, lambda a: maximized(cfg, a), lambda a, b, c: a + c * b)
+    eqs = gradient_prologue(cfg, lam, parity=False)
     eqs += [Assign(s, s + g**2, "sum of squares"),
             Assign(theta, theta - lr / (1 + (t - 1) * gamma) * g / (sp.sqrt(s) + eps), "update")]
     return tuple(eqs)
 
 
 def implementation(cfg: Config) -> tuple[Assign, ...]:
-    eqs = _prologue(cfg, TNeg, AddScaled)
+    eqs = gradient_prologue(cfg, lam, parity=True)
     eqs += [Assign(clr, lr / (1 + (t - 1) * gamma), "clr = lr / (1 + (step - 1) * lr_decay)"),
             Assign(s, AddCMul(s, g, g, 1), "state_sum.addcmul_(grad, grad, value=1)"),
             Assign(std, TAdd(TSqrt(s), eps), "std = state_sum.sqrt().add_(eps)"),

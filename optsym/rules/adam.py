@@ -5,7 +5,7 @@ r"""Adam (Kingma & Ba, 2015), with torch's options.
     \begin{align*}
     g_t &\leftarrow -g_t \quad \text{(maximize)} \\
     g_t &\leftarrow g_t + \lambda \theta_{t-1} \quad \text{(weight decay, coupled)} \\
-    \theta_{t-1} &\leftarrow (1 - \eta\lambda)\, \theta_{t-1} \quad \text{(decoupled weight decay)} \\
+    \theta_{t-1} &\leftarrow (1 - \eta\lambda)\, \theta_{t-1} \quad \text{(decoupled decay)} \\
     m_t &= \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
     v_t &= \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
     v^{\max}_t &= \max(v^{\max}_{t-1}, v_t) \quad \text{(amsgrad; then } v_t \to v^{\max}_t) \\
@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from optsym.ops import AddCDiv, AddCMul, AddScaled, Lerp, TAdd, TDiv, TMax, TMul, TNeg, TSqrt
+from optsym.ops import AddCDiv, AddCMul, Lerp, TAdd, TDiv, TMax, TMul, TSqrt
+from optsym.rules._prologue import gradient_prologue
 from optsym.spec import (
     Assign,
     Config,
@@ -40,7 +41,6 @@ from optsym.spec import (
     hyper_lr,
     hyper_maximize,
     hyper_weight_decay,
-    maximized,
     scalar,
     t,
     tensor,
@@ -79,7 +79,7 @@ def _hypers(weight_decay: float, decoupled_option: bool) -> tuple[Hyper, ...]:
     if not decoupled_option:
         return base
     return base + (Hyper("decoupled_weight_decay", None, False,
-                         "decay the weights directly (AdamW) instead of adding L2 to the gradient"),)
+                         "decay the weights directly (AdamW), not via L2 on the gradient"),)
 
 
 def states(cfg: Config) -> tuple[State, ...]:
@@ -90,21 +90,20 @@ def states(cfg: Config) -> tuple[State, ...]:
     return out
 
 
-def _weight_decay(cfg: Config, lam: sp.Symbol, coupled_form, decoupled_form) -> tuple[Assign, ...]:
-    if cfg["weight_decay"] == 0:
-        return ()
-    if cfg.get("decoupled_weight_decay", True):
-        return (Assign(theta, decoupled_form, "decoupled weight decay"),)
-    return (Assign(g, coupled_form, "L2 penalty added to the gradient"),)
+def _prologue(cfg: Config, lam: sp.Symbol, parity: bool) -> list[Assign]:
+    """maximize, then weight decay: coupled (L2 on the gradient) or decoupled (on the weights)."""
+    decoupled = cfg.get("decoupled_weight_decay", True)
+    eqs = gradient_prologue(cfg, lam, parity, coupled=not decoupled)
+    if decoupled and cfg["weight_decay"] != 0:
+        eqs.append(Assign(theta, TMul(theta, 1 - lr * lam) if parity else (1 - lr * lam) * theta,
+                          "decoupled weight decay"))
+    return eqs
 
 
 def textbook(cfg: Config) -> tuple[Assign, ...]:
     lam = hyper_weight_decay().symbol
     second = vmax if cfg["amsgrad"] else v
-    eqs: list[Assign] = []
-    if cfg["maximize"]:
-        eqs.append(Assign(g, maximized(cfg), "maximize: ascend"))
-    eqs += _weight_decay(cfg, lam, g + lam * theta, (1 - lr * lam) * theta)
+    eqs = _prologue(cfg, lam, parity=False)
     eqs += [Assign(m, beta1 * m + (1 - beta1) * g, "first moment"),
             Assign(v, beta2 * v + (1 - beta2) * g**2, "second moment")]
     if cfg["amsgrad"]:
@@ -117,10 +116,7 @@ def textbook(cfg: Config) -> tuple[Assign, ...]:
 
 def implementation(cfg: Config) -> tuple[Assign, ...]:
     lam = hyper_weight_decay().symbol
-    eqs: list[Assign] = []
-    if cfg["maximize"]:
-        eqs.append(Assign(g, TNeg(g), "grad = -grad"))
-    eqs += _weight_decay(cfg, lam, AddScaled(g, theta, lam), TMul(theta, 1 - lr * lam))
+    eqs = _prologue(cfg, lam, parity=True)
     eqs += [Assign(m, Lerp(m, g, 1 - beta1), "exp_avg.lerp_(grad, 1 - beta1)"),
             Assign(v, AddCMul(TMul(v, beta2), g, g, 1 - beta2),
                    "exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)"),

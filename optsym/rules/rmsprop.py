@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from optsym.ops import AddCDiv, AddCMul, AddScaled, Lerp, TAdd, TMul, TNeg, TSqrt
+from optsym.ops import AddCDiv, AddCMul, AddScaled, Lerp, TAdd, TMul, TSqrt
+from optsym.rules._prologue import gradient_prologue
 from optsym.spec import (
     Assign,
     Config,
@@ -35,7 +36,6 @@ from optsym.spec import (
     hyper_lr,
     hyper_maximize,
     hyper_weight_decay,
-    maximized,
     nonneg,
     scalar,
     tensor,
@@ -70,11 +70,7 @@ def states(cfg: Config) -> tuple[State, ...]:
 
 
 def textbook(cfg: Config) -> tuple[Assign, ...]:
-    eqs: list[Assign] = []
-    if cfg["maximize"]:
-        eqs.append(Assign(g, maximized(cfg), "maximize: ascend"))
-    if cfg["weight_decay"] != 0:
-        eqs.append(Assign(g, g + lam * theta, "L2 penalty added to the gradient"))
+    eqs = gradient_prologue(cfg, lam, parity=False)
     eqs.append(Assign(v, alpha * v + (1 - alpha) * g**2, "EMA of squares"))
     if cfg["centered"]:
         eqs += [Assign(gbar, alpha * gbar + (1 - alpha) * g, "EMA of gradients"),
@@ -90,11 +86,7 @@ def textbook(cfg: Config) -> tuple[Assign, ...]:
 
 
 def implementation(cfg: Config) -> tuple[Assign, ...]:
-    eqs: list[Assign] = []
-    if cfg["maximize"]:
-        eqs.append(Assign(g, TNeg(g), "grad = -grad"))
-    if cfg["weight_decay"] != 0:
-        eqs.append(Assign(g, AddScaled(g, theta, lam), "grad.add(param, alpha=weight_decay)"))
+    eqs = gradient_prologue(cfg, lam, parity=True)
     eqs.append(Assign(v, AddCMul(TMul(v, alpha), g, g, 1 - alpha),
                       "square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)"))
     if cfg["centered"]:

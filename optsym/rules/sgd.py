@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from optsym.ops import AddScaled, TMul, TNeg
+from optsym.ops import AddScaled, TMul
+from optsym.rules._prologue import gradient_prologue
 from optsym.spec import (
     Assign,
     Config,
@@ -34,7 +35,6 @@ from optsym.spec import (
     hyper_lr,
     hyper_maximize,
     hyper_weight_decay,
-    maximized,
     nonneg,
     scalar,
     t,
@@ -69,12 +69,8 @@ def _first_step(later: sp.Expr) -> sp.Expr:
     return sp.Piecewise((g, sp.Eq(t, 1)), (later, True))
 
 
-def _common(cfg: Config, neg, add_scaled, mul) -> list[Assign]:
-    eqs: list[Assign] = []
-    if cfg["maximize"]:
-        eqs.append(Assign(g, neg(g), "maximize: ascend"))
-    if cfg["weight_decay"] != 0:
-        eqs.append(Assign(g, add_scaled(g, theta, lam), "L2 penalty added to the gradient"))
+def _common(cfg: Config, parity: bool, add_scaled, mul) -> list[Assign]:
+    eqs = gradient_prologue(cfg, lam, parity)
     if cfg["momentum"] != 0:
         eqs.append(Assign(buf, _first_step(add_scaled(mul(buf, mu), g, 1 - tau)),
                           "momentum buffer; step 1: buffer = gradient"))
@@ -86,13 +82,12 @@ def _common(cfg: Config, neg, add_scaled, mul) -> list[Assign]:
 
 
 def textbook(cfg: Config) -> tuple[Assign, ...]:
-    eqs = _common(cfg, lambda a: maximized(cfg, a), lambda a, b, s: a + s * b,
-                  lambda a, s: a * s)
+    eqs = _common(cfg, False, lambda a, b, s: a + s * b, lambda a, s: a * s)
     return tuple(eqs) + (Assign(theta, theta - lr * direction, "update"),)
 
 
 def implementation(cfg: Config) -> tuple[Assign, ...]:
-    eqs = _common(cfg, TNeg, AddScaled, TMul)
+    eqs = _common(cfg, True, AddScaled, TMul)
     return tuple(eqs) + (Assign(theta, AddScaled(theta, direction, -lr),
                                 "param.add_(grad, alpha=-lr)"),)
 

@@ -28,7 +28,8 @@ errors do not compound across steps, and passes an element when
 
 .. math::
 
-    |\text{ours} - \text{torch}| \le u\,\bigl(B(f_{\text{textbook}}) + B(f_{\text{torch order}})\bigr)
+    |\text{ours} - \text{torch}|
+    \le u\,\bigl(B(f_{\text{textbook}}) + B(f_{\text{torch order}})\bigr)
     + \text{tiny}
 
 each term bounding one of the two computations (tiny = the dtype's smallest normal number, for
@@ -40,7 +41,6 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
-
 
 SQRT_ROUNDINGS = 2
 

@@ -232,7 +232,8 @@ def verify(rule: Rule, configs: list[dict[str, Any]], backends=BACKENDS, dtypes=
                         criterion = "first-order rounding bound u*(B_textbook + B_torch)"
                         passed = acc.first_failure is None
                     report.results.append(Result(
-                        config=dict(cfg), overrides=rule.non_default(cfg), backend=backend, dtype=dtype,
+                        config=dict(cfg), overrides=rule.non_default(cfg), backend=backend,
+                        dtype=dtype,
                         device=device, steps=steps, max_abs=acc.max_abs, max_rel=acc.max_rel,
                         max_ulp=int(acc.max_ulp), passed=passed, mode=mode, criterion=criterion,
                         worst_ratio=None if backend == "torch-parity" else acc.worst_ratio,
