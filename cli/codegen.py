@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from optsym.cli.options import RULE_CONTEXT, load_rule, parse_rule_options, rule_arguments
+from optsym.cli.options import (
+    RULE_CONTEXT,
+    impl_option,
+    load_rule,
+    parse_rule_options,
+    rule_arguments,
+)
 from optsym.codegen import TARGETS
 
 
@@ -12,15 +18,18 @@ from optsym.codegen import TARGETS
 @rule_arguments
 @click.option("--target", type=click.Choice(TARGETS), default="torch-parity", show_default=True,
               help="torch-parity: torch's op order (bit-exact); torch/numpy: textbook form.")
+@impl_option
 @click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the module to this file instead of stdout.")
-def codegen(rule: str, rule_options: tuple[str, ...], target: str, out: str | None) -> None:
+def codegen(rule: str, rule_options: tuple[str, ...], target: str, impl: str,
+            out: str | None) -> None:
     """Print a readable, importable module with init_state() and step() for RULE."""
     from optsym.codegen.module import generate
 
     spec = load_rule(rule)
     cfg = spec.config(parse_rule_options(spec, rule_options))
-    source = generate(spec, cfg, target)
+    spec.implementation_for(impl)
+    source = generate(spec, cfg, target, impl)
     if out:
         with open(out, "w", encoding="utf-8") as fh:
             fh.write(source)

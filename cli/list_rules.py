@@ -17,6 +17,9 @@ def rules_table() -> list[dict]:
             "options": [{"name": h.name, "default": h.default, "domain": h.domain or "true/false",
                          "doc": h.doc} for h in rule.hypers],
             "note": rule.torch_note,
+            "impls": {p: ("bit-exact" if p not in rule.inexact else
+                          f"within the rounding bound in {', '.join(rule.inexact[p][0])}")
+                      for p in rule.path_names},
         })
     return out
 
@@ -34,5 +37,7 @@ def list_rules(as_json: bool) -> None:
         for opt in entry["options"]:
             click.echo(f"    --{opt['name'].replace('_', '-'):<28} default {opt['default']!s:<8} "
                        f"{opt['domain']}")
+        click.echo("    torch paths (--impl): " + ", ".join(f"{p} ({how})"
+                                                      for p, how in entry["impls"].items()))
         if entry["note"]:
             click.echo(f"    note: {entry['note']}")

@@ -24,6 +24,15 @@ def rule_arguments(fn):
     return click.argument("rule", metavar="RULE")(fn)
 
 
+IMPLS = ("single", "foreach", "fused")
+
+
+def impl_option(fn):
+    """``--impl single|foreach|fused``: which of torch's execution paths to match."""
+    return click.option("--impl", type=click.Choice(IMPLS), default="single", show_default=True,
+                        help="torch's path: single-tensor, foreach (multi-tensor) or fused.")(fn)
+
+
 def _number(flag: str, text: str) -> float:
     try:
         return float(text)

@@ -150,6 +150,21 @@ class TNeg(FrameworkOp):
         return -a
 
 
+class LibmSqrt(FrameworkOp):
+    """A scalar square root in C's ``std::sqrt`` (``math.sqrt``), as torch's fused kernels take it.
+
+    Python's ``x ** 0.5`` (torch's Python code) and ``math.sqrt(x)`` differ in the last bit on
+    about 0.1% of doubles, so the two are different nodes.
+    """
+
+    nargs = 1
+    torch_name = "math.sqrt"
+
+    @classmethod
+    def meaning(cls, a):
+        return sp.sqrt(a)
+
+
 class Copy(FrameworkOp):
     """A fresh copy (``torch.clone`` / ``numpy.copy``): state must not alias the caller's arrays."""
 

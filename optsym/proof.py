@@ -108,9 +108,10 @@ def numeric_check(rule: Rule, cfg: Config, a: sp.Expr, b: sp.Expr, points: int =
     return worst
 
 
-def prove_rule(rule: Rule, cfg: Config, points: int = 6) -> list[Obligation]:
-    """Prove, output by output, that the implementation form equals the textbook form."""
-    impl = compose(rule.implementation(cfg))
+def prove_rule(rule: Rule, cfg: Config, points: int = 6, path: str = "single"
+               ) -> list[Obligation]:
+    """Prove, output by output, that torch's ``path`` form equals the textbook form."""
+    impl = compose(rule.implementation_for(path)(cfg))
     book = compose(rule.textbook(cfg))
     result = []
     for name, sym in outputs(rule, cfg):

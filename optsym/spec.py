@@ -133,6 +133,23 @@ class Rule:
     torch_note: str = ""
     #: facts the equivalence proof may assume, in words (shown with the proof)
     proof_assumptions: tuple[str, ...] = field(default_factory=tuple)
+    #: torch's other execution paths (``foreach``, ``fused``): name -> implementation form
+    paths: Mapping[str, Callable[[Config], tuple[Assign, ...]]] = field(default_factory=dict)
+    #: path -> (dtypes in which its parity form cannot be bit-exact, why)
+    inexact: Mapping[str, tuple[tuple[str, ...], str]] = field(default_factory=dict)
+
+    @property
+    def path_names(self) -> tuple[str, ...]:
+        return ("single", *self.paths)
+
+    def implementation_for(self, path: str = "single") -> Callable[[Config], tuple[Assign, ...]]:
+        """The implementation form of torch's ``path`` (single-tensor, foreach or fused)."""
+        if path == "single":
+            return self.implementation
+        if path not in self.paths:
+            raise SpecError(f"torch has no {path} path for {self.name}; paths: "
+                            f"{', '.join(self.path_names)}")
+        return self.paths[path]
 
     def hyper(self, name: str) -> Hyper:
         for h in self.hypers:

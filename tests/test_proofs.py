@@ -8,14 +8,15 @@ import sympy as sp
 from optsym import rules
 from optsym.proof import numeric_check, prove_rule
 
-CASES = [(r.name, i) for r in rules.all_rules() for i in range(len(r.sweep))]
+CASES = [(r.name, i, path) for r in rules.all_rules() for i in range(len(r.sweep))
+         for path in r.path_names]
 
 
-@pytest.mark.parametrize(("name", "index"), CASES)
-def test_implementation_equals_textbook(name, index):
+@pytest.mark.parametrize(("name", "index", "path"), CASES)
+def test_implementation_equals_textbook(name, index, path):
     rule = rules.get(name)
     cfg = rule.config(rule.sweep[index])
-    obligations = prove_rule(rule, cfg)
+    obligations = prove_rule(rule, cfg, path=path)
     assert [ob.output for ob in obligations] == ["param"] + [s.name for s in rule.states(cfg)]
     for ob in obligations:
         assert ob.method is not None, ob

@@ -13,19 +13,21 @@ from optsym import rules
 from optsym.verify.reference import run_reference, run_torch_class
 from optsym.verify.stream import make_problem
 
-CASES = [(r.name, i) for r in rules.all_rules() for i in range(len(r.sweep))]
+CASES = [(r.name, i, path) for r in rules.all_rules() for i in range(len(r.sweep))
+         for path in r.path_names]
+FLAGS = {"single": {"foreach": False}, "foreach": {"foreach": True}, "fused": {"fused": True}}
 
 
-@pytest.mark.parametrize(("name", "index"), CASES)
+@pytest.mark.parametrize(("name", "index", "path"), CASES)
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_functional_reference_matches_optimizer_class(name, index, dtype):
+def test_functional_reference_matches_optimizer_class(name, index, path, dtype):
     rule = rules.get(name)
     cfg = rule.config(rule.sweep[index])
     problem = make_problem(15, seed=3)
     params = [torch.tensor(p, dtype=dtype) for p in problem.params]
     grads = [[torch.tensor(x, dtype=dtype) for x in g] for g in problem.grads]
-    ours = run_reference(name, cfg, params, grads)
-    theirs = run_torch_class(name, cfg, params, grads, foreach=False)
+    ours = run_reference(name, cfg, params, grads, path)
+    theirs = run_torch_class(name, cfg, params, grads, **FLAGS[path])
     assert len(ours) == len(theirs) == 16
     for k, (a, b) in enumerate(zip(ours, theirs)):
         assert a.keys() == b.keys()

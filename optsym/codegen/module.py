@@ -70,14 +70,17 @@ def cli_options(rule: Rule, cfg: Config) -> str:
     return (" " + " ".join(parts)) if parts else ""
 
 
-def generate(rule: Rule, cfg: Config, target: str) -> str:
-    """Python source of a module implementing ``rule`` under ``cfg`` for ``target``."""
+def generate(rule: Rule, cfg: Config, target: str, path: str = "single") -> str:
+    """Python source of a module implementing ``rule`` under ``cfg`` for ``target``.
+
+    ``path`` picks which of torch's execution paths the ``torch-parity`` target follows.
+    """
     if target not in PRINTERS:
         raise ValueError(f"unknown target {target!r}; choose from {', '.join(PRINTERS)}")
     printer = PRINTERS[target]()
     module = _MODULES[target]
     parity = target == "torch-parity"
-    equations = rule.implementation(cfg) if parity else rule.textbook(cfg)
+    equations = rule.implementation_for(path)(cfg) if parity else rule.textbook(cfg)
     states = rule.states(cfg)
     state_syms = {s.symbol for s in states}
     scalars, tensors = _split(equations)
@@ -90,9 +93,10 @@ def generate(rule: Rule, cfg: Config, target: str) -> str:
     lines = [_HEADER.format(title=rule.title, target=target, version=__version__,
                             spec=f"optsym.rules.{rule.name}",
                             config=", ".join(f"{k}={_fmt_value(v)}" for k, v in cfg.items()),
-                            form=("torch's CPU single-tensor operation order (bit-exact)" if parity
+                            form=(f"torch's CPU {path} operation order" if parity
                                   else "textbook equations"),
-                            name=rule.name, options=cli_options(rule, cfg)),
+                            name=rule.name, options=cli_options(rule, cfg)
+                            + (f" --impl {path}" if parity and path != "single" else "")),
              f"import {module}", "", ""]
 
     def kwargs(hs) -> str:
@@ -130,7 +134,10 @@ def generate(rule: Rule, cfg: Config, target: str) -> str:
     lines.append("        params[i]" + (".copy_(param)" if module == "torch" else "[...] = param"))
     for s in states:
         lines.append(f'        state["{s.name}"][i] = {s.symbol}')
-    return "\n".join(lines) + "\n"
+    source = "\n".join(lines) + "\n"
+    if "math." in source:
+        source = source.replace(f"\nimport {module}\n", f"\nimport math\n\nimport {module}\n", 1)
+    return source
 
 
 def load(source: str, name: str = "optsym_generated") -> dict:

@@ -27,6 +27,9 @@ from optsym.spec import is_tensor_expr
 class ScalarPrinter(PythonCodePrinter):
     """Python-float arithmetic, written the way torch's optimizers write it."""
 
+    def _print_LibmSqrt(self, expr):
+        return f"{self._module_format('math.sqrt')}({self._print(expr.args[0])})"
+
     def _print_Pow(self, expr, rational=False):
         if expr.exp == sp.S.Half:
             return f"{self.parenthesize(expr.base, PRECEDENCE['Pow'])}**0.5"

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from optsym.ops import AddCDiv, AddCMul, TAdd, TSqrt
+from optsym.ops import AddCDiv, AddCMul, TAdd, TDiv, TMul, TNeg, TSqrt
 from optsym.rules._prologue import gradient_prologue
 from optsym.spec import (
     Assign,
@@ -76,6 +76,37 @@ def implementation(cfg: Config) -> tuple[Assign, ...]:
     return tuple(eqs)
 
 
+minus_clr = scalar("minus_clr", r"-\tilde\eta")
+numerator = tensor("numerator", "n")
+
+
+def foreach(cfg: Config) -> tuple[Assign, ...]:
+    """torch's foreach path: the gradient is scaled by -clr first, then ``addcdiv`` by 1."""
+    eqs = gradient_prologue(cfg, lam, parity=True)
+    eqs += [Assign(minus_clr, -lr / (1 + (t - 1) * gamma), "-lr / (1 + (step - 1) * lr_decay)"),
+            Assign(s, AddCMul(s, g, g, 1), "_foreach_addcmul_(sums, grads, grads, value=1)"),
+            Assign(std, TAdd(TSqrt(s), eps), "_foreach_sqrt, _foreach_add_(std, eps)"),
+            Assign(numerator, TMul(g, minus_clr), "_foreach_mul(grads, minus_clr)"),
+            Assign(theta, AddCDiv(theta, numerator, std, 1), "_foreach_addcdiv_(params, num, std)")]
+    return tuple(eqs)
+
+
+def fused(cfg: Config) -> tuple[Assign, ...]:
+    """torch's fused CPU kernel (``_fused_adagrad_``): the closest model found, with
+    ``sum + grad*grad`` as one fused multiply-add and ``param - (clr * grad) / std``.  torch's
+    compiled kernel still differs by a rounding here and there (``RULE.inexact``)."""
+    eqs: list[Assign] = []
+    if cfg["maximize"]:
+        eqs.append(Assign(g, TNeg(g), "grad * -1"))
+    if cfg["weight_decay"] != 0:
+        eqs.append(Assign(g, TAdd(g, TMul(theta, lam)), "grad += param * weight_decay"))
+    eqs += [Assign(clr, lr / (1 + (t - 1) * gamma), "clr = lr / (1 + (step - 1) * lr_decay)"),
+            Assign(s, AddCMul(s, g, g, 1), "sum + grad * grad, fused"),
+            Assign(std, TAdd(TSqrt(s), eps), "sqrt(sum) + eps"),
+            Assign(theta, TAdd(theta, TNeg(TDiv(TMul(g, clr), std))), "param - clr * grad / std")]
+    return tuple(eqs)
+
+
 RULE = Rule(
     name="adagrad",
     title="Adagrad",
@@ -90,4 +121,8 @@ RULE = Rule(
            {"lr_decay": 0.05, "weight_decay": 0.05, "initial_accumulator_value": 0.5,
             "maximize": True}),
     torch_note="eps is added outside the square root (Goodfellow's delta sits inside).",
+    paths={"foreach": foreach, "fused": fused},
+    inexact={"fused": (("float32", "float64"), "torch's compiled fused CPU kernel contracts "
+                       "multiply-adds into FMAs the source does not show; no operation order "
+                       "found reproduces every bit")},
 )

@@ -2,7 +2,8 @@ r"""torch.optim as the independent reference.
 
 Each adapter sets up the state exactly as the torch optimizer class does on its first ``step``
 (``_init_group``) and calls torch's *functional* API (``torch.optim.adam.adam`` ...) with
-``foreach=False``: the CPU single-tensor path.  The functional API runs the same code as the
+``foreach=False`` (the CPU single-tensor path), or with ``foreach=True`` / ``fused=True`` for
+torch's other paths.  The functional API runs the same code as the
 class but does not import ``torch._dynamo`` (constructing an optimizer does, +1.1-1.5 s), which
 keeps ``optsym verify`` quick to start.  A test checks that these adapters and the torch classes
 produce bit-identical trajectories, so the shortcut cannot drift from torch.
@@ -23,23 +24,31 @@ from optsym.spec import Config
 Snapshot = dict[str, list[torch.Tensor]]
 
 
-def _steps(params) -> list[torch.Tensor]:
-    # torch keeps the step count as a float32 0-d CPU tensor (``_get_scalar_dtype()``)
+_FLAGS = {"single": {"foreach": False, "fused": False},
+          "foreach": {"foreach": True, "fused": False},
+          "fused": {"foreach": False, "fused": True}}
+
+
+def _steps(params, path: str) -> list[torch.Tensor]:
+    # torch keeps the step count as a float32 0-d tensor: on the CPU for the single-tensor and
+    # foreach paths, on the parameter's device for the fused path (``_get_scalar_dtype``)
+    if path == "fused":
+        return [torch.zeros((), dtype=torch.float32, device=p.device) for p in params]
     return [torch.tensor(0.0, dtype=torch.float32) for _ in params]
 
 
-def _adam(params, cfg: Config, decoupled: bool):
+def _adam(params, cfg: Config, path: str, decoupled: bool):
     from torch.optim.adam import adam
 
     state = {"exp_avg": [torch.zeros_like(p) for p in params],
              "exp_avg_sq": [torch.zeros_like(p) for p in params]}
     if cfg["amsgrad"]:
         state["max_exp_avg_sq"] = [torch.zeros_like(p) for p in params]
-    steps = _steps(params)
+    steps = _steps(params, path)
 
     def step(grads):
         adam(params, grads, state["exp_avg"], state["exp_avg_sq"],
-             state.get("max_exp_avg_sq", []), steps, foreach=False, fused=False,
+             state.get("max_exp_avg_sq", []), steps, **_FLAGS[path],
              decoupled_weight_decay=decoupled, amsgrad=cfg["amsgrad"], beta1=cfg["beta1"],
              beta2=cfg["beta2"], lr=cfg["lr"], weight_decay=cfg["weight_decay"],
              eps=cfg["eps"], maximize=cfg["maximize"])
@@ -47,35 +56,35 @@ def _adam(params, cfg: Config, decoupled: bool):
     return state, step
 
 
-def _sgd(params, cfg: Config):
+def _sgd(params, cfg: Config, path: str):
     from torch.optim.sgd import sgd
 
     buffers: list[Any] = [None for _ in params]
     state = {"momentum_buffer": buffers} if cfg["momentum"] != 0 else {}
 
     def step(grads):
-        sgd(params, grads, buffers, foreach=False, fused=False,
+        sgd(params, grads, buffers, **_FLAGS[path],
             weight_decay=cfg["weight_decay"], momentum=cfg["momentum"], lr=cfg["lr"],
             dampening=cfg["dampening"], nesterov=cfg["nesterov"], maximize=cfg["maximize"])
 
     return state, step
 
 
-def _adagrad(params, cfg: Config):
+def _adagrad(params, cfg: Config, path: str):
     from torch.optim.adagrad import adagrad
 
     state = {"sum": [torch.full_like(p, cfg["initial_accumulator_value"]) for p in params]}
-    steps = _steps(params)
+    steps = _steps(params, path)
 
     def step(grads):
-        adagrad(params, grads, state["sum"], steps, foreach=False, fused=None,
+        adagrad(params, grads, state["sum"], steps, **_FLAGS[path],
                 lr=cfg["lr"], weight_decay=cfg["weight_decay"], lr_decay=cfg["lr_decay"],
                 eps=cfg["eps"], maximize=cfg["maximize"])
 
     return state, step
 
 
-def _rmsprop(params, cfg: Config):
+def _rmsprop(params, cfg: Config, path: str):
     from torch.optim.rmsprop import rmsprop
 
     state = {"square_avg": [torch.zeros_like(p) for p in params]}
@@ -83,11 +92,12 @@ def _rmsprop(params, cfg: Config):
         state["grad_avg"] = [torch.zeros_like(p) for p in params]
     if cfg["momentum"] > 0:
         state["momentum_buffer"] = [torch.zeros_like(p) for p in params]
-    steps = _steps(params)
+    steps = _steps(params, path)
 
     def step(grads):
         rmsprop(params, grads, state["square_avg"], state.get("grad_avg", []),
-                state.get("momentum_buffer", []), steps, foreach=False, lr=cfg["lr"],
+                state.get("momentum_buffer", []), steps, foreach=_FLAGS[path]["foreach"],
+                lr=cfg["lr"],
                 alpha=cfg["alpha"], eps=cfg["eps"], weight_decay=cfg["weight_decay"],
                 momentum=cfg["momentum"], centered=cfg["centered"], maximize=cfg["maximize"])
 
@@ -95,8 +105,8 @@ def _rmsprop(params, cfg: Config):
 
 
 ADAPTERS: dict[str, Callable] = {
-    "adam": lambda p, c: _adam(p, c, c["decoupled_weight_decay"]),
-    "adamw": lambda p, c: _adam(p, c, True),
+    "adam": lambda p, c, path: _adam(p, c, path, c["decoupled_weight_decay"]),
+    "adamw": lambda p, c, path: _adam(p, c, path, True),
     "sgd": _sgd,
     "adagrad": _adagrad,
     "rmsprop": _rmsprop,
@@ -112,10 +122,10 @@ def _snapshot(params, state, like) -> Snapshot:
 
 
 def run_reference(rule_name: str, cfg: Config, params: list[torch.Tensor],
-                  grads: list[list[torch.Tensor]]) -> list[Snapshot]:
-    """torch's trajectory from ``params`` over the gradient stream ``grads``."""
+                  grads: list[list[torch.Tensor]], path: str = "single") -> list[Snapshot]:
+    """torch's trajectory from ``params`` over the gradient stream ``grads``, on ``path``."""
     params = [p.detach().clone() for p in params]
-    state, step = ADAPTERS[rule_name](params, cfg)
+    state, step = ADAPTERS[rule_name](params, cfg, path)
     snaps = [_snapshot(params, state, params)]
     with torch.no_grad():
         for g in grads:
