@@ -114,24 +114,31 @@ def textbook(cfg: Config) -> tuple[Assign, ...]:
     return tuple(eqs)
 
 
-def implementation(cfg: Config) -> tuple[Assign, ...]:
-    lam = hyper_weight_decay().symbol
-    eqs = _prologue(cfg, lam, parity=True)
-    eqs += [Assign(m, Lerp(m, g, 1 - beta1), "exp_avg.lerp_(grad, 1 - beta1)"),
-            Assign(v, AddCMul(TMul(v, beta2), g, g, 1 - beta2),
-                   "exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)"),
-            Assign(bias_correction1, 1 - beta1**t),
-            Assign(bias_correction2, 1 - beta2**t),
-            Assign(step_size, lr / bias_correction1),
-            Assign(bias_correction2_sqrt, sp.sqrt(bias_correction2), "bias_correction2 ** 0.5")]
+def _moments_and_denominator(cfg: Config, sqrt) -> list[Assign]:
+    """torch's moment updates, bias corrections (``sqrt``: Python's ``** 0.5`` or C's
+    ``std::sqrt``) and denominator, shared by the single-tensor, foreach and fused forms."""
+    eqs = [Assign(m, Lerp(m, g, 1 - beta1), "exp_avg.lerp_(grad, 1 - beta1)"),
+           Assign(v, AddCMul(TMul(v, beta2), g, g, 1 - beta2),
+                  "exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)"),
+           Assign(bias_correction1, 1 - beta1**t),
+           Assign(bias_correction2, 1 - beta2**t),
+           Assign(step_size, lr / bias_correction1),
+           Assign(bias_correction2_sqrt, sqrt(bias_correction2))]
     second = v
     if cfg["amsgrad"]:
         eqs.append(Assign(vmax, TMax(vmax, v), "torch.maximum(max_exp_avg_sq, exp_avg_sq)"))
         second = vmax
-    eqs += [Assign(denom, TAdd(TDiv(TSqrt(second), bias_correction2_sqrt), eps),
-                   "(v.sqrt() / bias_correction2_sqrt).add_(eps)"),
-            Assign(theta, AddCDiv(theta, m, denom, -step_size),
-                   "param.addcdiv_(exp_avg, denom, value=-step_size)")]
+    eqs.append(Assign(denom, TAdd(TDiv(TSqrt(second), bias_correction2_sqrt), eps),
+                      "(v.sqrt() / bias_correction2_sqrt).add_(eps)"))
+    return eqs
+
+
+def implementation(cfg: Config) -> tuple[Assign, ...]:
+    """torch's CPU single-tensor order (``bias_correction2 ** 0.5``, then ``addcdiv``)."""
+    lam = hyper_weight_decay().symbol
+    eqs = _prologue(cfg, lam, parity=True) + _moments_and_denominator(cfg, sp.sqrt)
+    eqs.append(Assign(theta, AddCDiv(theta, m, denom, -step_size),
+                      "param.addcdiv_(exp_avg, denom, value=-step_size)"))
     return tuple(eqs)
 
 
@@ -140,34 +147,15 @@ def fused(cfg: Config) -> tuple[Assign, ...]:
 
     Bias corrections are doubles and ``bias_correction2_sqrt`` is ``std::sqrt``; the moments are
     a ``lerp`` and a fused multiply-add (measured against torch 2.13 over 50 steps: with the
-    source's ``m*beta1 + g*(1-beta1)``, separate or fused, 70-482 ULP; this form 5-6), the update is
-    ``param - (m * step_size) / denom``.  torch's compiled kernel still differs by a rounding
-    here and there (FMA contraction chosen by the compiler; a scalar tail computed in double),
-    so this path is checked within the rounding bound, not bitwise (``RULE.inexact``).
+    source's ``m*beta1 + g*(1-beta1)``, separate or fused, 70-482 ULP; this form 5-6), the
+    update is ``param - (m * step_size) / denom``.  torch's compiled kernel still differs by a
+    rounding here and there (FMA contraction chosen by the compiler; a scalar tail computed in
+    double), so this path is checked within the rounding bound, not bitwise (``RULE.inexact``).
     """
     lam = hyper_weight_decay().symbol
-    eqs: list[Assign] = []
-    if cfg["maximize"]:
-        eqs.append(Assign(g, TNeg(g), "grad_vec * -1"))
-    if cfg["weight_decay"] != 0:
-        if cfg.get("decoupled_weight_decay", True):
-            eqs.append(Assign(theta, TMul(theta, 1 - lr * lam), "param *= 1 - lr*weight_decay"))
-        else:
-            eqs.append(Assign(g, TAdd(g, TMul(theta, lam)), "grad += param * weight_decay"))
-    eqs += [Assign(bias_correction1, 1 - beta1**t),
-            Assign(step_size, lr / bias_correction1),
-            Assign(bias_correction2, 1 - beta2**t),
-            Assign(bias_correction2_sqrt, LibmSqrt(bias_correction2), "std::sqrt"),
-            Assign(m, Lerp(m, g, 1 - beta1), "m*beta1 + g*(1-beta1), as a lerp"),
-            Assign(v, AddCMul(TMul(v, beta2), g, g, 1 - beta2), "v*beta2 + g*g*(1-beta2), fused")]
-    second = v
-    if cfg["amsgrad"]:
-        eqs.append(Assign(vmax, TMax(vmax, v), "maximum(max_exp_avg_sq, v)"))
-        second = vmax
-    eqs += [Assign(denom, TAdd(TDiv(TSqrt(second), bias_correction2_sqrt), eps),
-                   "v.sqrt() / bias_correction2_sqrt + eps"),
-            Assign(theta, TAdd(theta, TNeg(TDiv(TMul(m, step_size), denom))),
-                   "param - step_size * m / denom")]
+    eqs = _prologue(cfg, lam, parity=True) + _moments_and_denominator(cfg, LibmSqrt)
+    eqs.append(Assign(theta, TAdd(theta, TNeg(TDiv(TMul(m, step_size), denom))),
+                      "param - step_size * m / denom"))
     return tuple(eqs)
 
 
