@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from optsym.cli.errors import UsageFailure
 from optsym.cli.options import (
     RULE_CONTEXT,
     impl_option,
@@ -19,7 +20,7 @@ from optsym.codegen import TARGETS
 @click.option("--target", type=click.Choice(TARGETS), default="torch-parity", show_default=True,
               help="torch-parity: torch's op order (bit-exact); torch/numpy: textbook form.")
 @impl_option
-@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), default=None,
+@click.option("--out", "out", type=str, default=None,
               help="Write the module to this file instead of stdout.")
 def codegen(rule: str, rule_options: tuple[str, ...], target: str, impl: str,
             out: str | None) -> None:
@@ -30,9 +31,14 @@ def codegen(rule: str, rule_options: tuple[str, ...], target: str, impl: str,
     cfg = spec.config(parse_rule_options(spec, rule_options))
     spec.implementation_for(impl)
     source = generate(spec, cfg, target, impl)
-    if out:
-        with open(out, "w", encoding="utf-8") as fh:
-            fh.write(source)
+    if out is not None:
+        if not out.strip():
+            raise UsageFailure("--out needs a file name")
+        try:
+            with open(out, "w", encoding="utf-8") as fh:
+                fh.write(source)
+        except OSError as exc:
+            raise UsageFailure(f"cannot write {out}: {exc.strerror or exc}") from None
         click.echo(f"wrote {out}", err=True)
     else:
         click.echo(source, nl=False)

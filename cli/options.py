@@ -8,6 +8,8 @@ are parsed with ``float`` and a fixed set of boolean words: user text is never e
 
 from __future__ import annotations
 
+import math
+
 import click
 
 from optsym.cli.errors import UsageFailure
@@ -35,9 +37,12 @@ def impl_option(fn):
 
 def _number(flag: str, text: str) -> float:
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         raise UsageFailure(f"option {flag} expects a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise UsageFailure(f"option {flag} expects a finite number, got {text!r}")
+    return value
 
 
 def _boolean(flag: str, text: str) -> bool:

@@ -88,7 +88,8 @@ def _proof_lines(rule, configs, path: str) -> tuple[list[str], list[dict], bool]
               show_default=True, help="all: cpu, plus cuda where present.")
 @click.option("--backend", type=click.Choice([*TARGETS, "all"]), default="all", show_default=True)
 @impl_option
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the gradient stream.")
+@click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
+              help="Seed of the gradient stream.")
 @click.option("--proofs", is_flag=True, help="Also prove torch's order equals the textbook form.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context

@@ -133,6 +133,8 @@ class Rule:
     torch_note: str = ""
     #: facts the equivalence proof may assume, in words (shown with the proof)
     proof_assumptions: tuple[str, ...] = field(default_factory=tuple)
+    #: the order in which torch's constructor checks the hyperparameters (default: declared)
+    check_order: tuple[str, ...] = ()
     #: torch's other execution paths (``foreach``, ``fused``): name -> implementation form
     paths: Mapping[str, Callable[[Config], tuple[Assign, ...]]] = field(default_factory=dict)
     #: path -> (dtypes in which its parity form cannot be bit-exact, why)
@@ -171,9 +173,10 @@ class Rule:
         return cfg
 
     def validate(self, cfg: Config) -> None:
-        for h in self.hypers:
+        """torch's constructor checks, in torch's order, with torch's messages."""
+        for h in [self.hyper(n) for n in self.check_order] or self.hypers:
             if h.valid is not None and not h.valid(cfg[h.name]):
-                raise SpecError(h.error.format(value=cfg[h.name]))
+                raise SpecError(h.error.format(value=_shown(cfg[h.name])))
         for bad, message in self.checks:
             if bad(cfg):
                 raise SpecError(message)
@@ -186,6 +189,13 @@ class Rule:
         return {k: v for k, v in cfg.items() if self.hyper(k).default != v}
 
 
+def _shown(value: float) -> float | int:
+    """A value as the user most likely typed it (``-1``, not ``-1.0``)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def unknown_name_message(kind: str, name: str, known: list[str], where: str = "") -> str:
     """``unknown rule 'adamm'; did you mean 'adam'?`` (closest names by difflib)."""
     close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
@@ -196,7 +206,13 @@ def unknown_name_message(kind: str, name: str, known: list[str], where: str = ""
 
 # Validation helpers shared by the specs (torch's checks, written once).
 def nonneg(x: float) -> bool:
+    """torch's ``not 0.0 <= x`` check (rejects NaN)."""
     return 0.0 <= x
+
+
+def not_negative(x: float) -> bool:
+    """torch's ``x < 0.0`` check, as SGD writes it (lets NaN through, as torch does)."""
+    return not x < 0.0
 
 
 def unit_interval(x: float) -> bool:
@@ -204,14 +220,14 @@ def unit_interval(x: float) -> bool:
     return 0.0 <= x < 1.0
 
 
-def hyper_lr(default: float) -> Hyper:
+def hyper_lr(default: float, check: Callable[[float], bool] = nonneg) -> Hyper:
     return Hyper("lr", scalar("lr", r"\eta", nonnegative=True), default, "learning rate",
-                 "lr >= 0", nonneg, "Invalid learning rate: {value}", (1e-3, 0.5))
+                 "lr >= 0", check, "Invalid learning rate: {value}", (1e-3, 0.5))
 
 
-def hyper_weight_decay(default: float = 0.0) -> Hyper:
+def hyper_weight_decay(default: float = 0.0, check: Callable[[float], bool] = nonneg) -> Hyper:
     return Hyper("weight_decay", scalar("weight_decay", r"\lambda", nonnegative=True), default,
-                 "weight decay (L2 penalty coefficient)", "weight_decay >= 0", nonneg,
+                 "weight decay (L2 penalty coefficient)", "weight_decay >= 0", check,
                  "Invalid weight_decay value: {value}", (0.0, 0.5))
 
 

@@ -33,6 +33,17 @@ BAD = [
     (["verify", "adam", "--dtype", "float16"], "--dtype"),
     (["codegen", "adam", "--target", "jax"], "--target"),
     (["codegen", "nope"], "unknown rule 'nope'"),
+    (["verify", "sgd", "--seed", "-1"], "--seed"),
+    (["verify", "adam", "--lr", "inf"], "expects a finite number"),
+    (["verify", "adam", "--lr", "1e400"], "expects a finite number"),
+    (["verify", "sgd", "--momentum", "0.9", "--dampening", "nan"], "expects a finite number"),
+    (["verify", "adam", "--lr", "1e300", "--steps", "2"], "torch.optim.Adam fails on this"),
+    (["verify", "rmsprop", "--impl", "fused"], "no fused path for rmsprop"),
+    (["codegen", "adam", "--out", "/nonexistent/dir/x.py"], "cannot write"),
+    (["codegen", "adam", "--out", ""], "--out needs a file name"),
+    # torch's own check order and formatting
+    (["verify", "adam", "--eps", "-1", "--betas", "1.5,0.9"], "Invalid epsilon value: -1"),
+    (["verify", "rmsprop", "--alpha", "-1", "--eps", "-1"], "Invalid epsilon value: -1"),
 ]
 
 

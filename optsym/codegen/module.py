@@ -14,6 +14,8 @@ Python floats, as torch does it.
 
 from __future__ import annotations
 
+import math
+
 import sympy as sp
 
 from optsym import __version__
@@ -37,6 +39,9 @@ Do not edit: regenerate with ``optsym codegen {name} --target {target}{options}`
 '''
 
 _MODULES = {"numpy": "numpy", "torch": "torch", "torch-parity": "torch"}
+_FORMS = {"single": "torch's CPU single-tensor operation order (bit-exact)",
+          "foreach": "torch's CPU foreach (multi-tensor) operation order (bit-exact)",
+          "fused": "a model of torch's fused CPU kernel (within rounding, not bit-exact)"}
 
 
 def _fresh(expr: sp.Expr) -> sp.Expr:
@@ -58,7 +63,11 @@ def _split(equations: tuple[Assign, ...]) -> tuple[list[Assign], list[Assign]]:
 
 
 def _fmt_value(value) -> str:
-    return repr(bool(value)) if isinstance(value, bool) else repr(float(value))
+    """A Python literal for a hyperparameter value (non-finite values as ``float('inf')``)."""
+    if isinstance(value, bool):
+        return repr(value)
+    value = float(value)
+    return repr(value) if math.isfinite(value) else f"float('{value}')"
 
 
 def cli_options(rule: Rule, cfg: Config) -> str:
@@ -93,8 +102,8 @@ def generate(rule: Rule, cfg: Config, target: str, path: str = "single") -> str:
     lines = [_HEADER.format(title=rule.title, target=target, version=__version__,
                             spec=f"optsym.rules.{rule.name}",
                             config=", ".join(f"{k}={_fmt_value(v)}" for k, v in cfg.items()),
-                            form=(f"torch's CPU {path} operation order" if parity
-                                  else "textbook equations"),
+                            form=(_FORMS[path] if parity else "the textbook equations (in SymPy's "
+                                                              "canonical order)"),
                             name=rule.name, options=cli_options(rule, cfg)
                             + (f" --impl {path}" if parity and path != "single" else "")),
              f"import {module}", "", ""]

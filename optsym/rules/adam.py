@@ -186,6 +186,7 @@ RULE = Rule(
     torch_note="torch adds eps outside the square root of the bias-corrected v (paper's body); "
                "the paper's footnote form eps-hat differs.",
     proof_assumptions=_ASSUMPTIONS,
+    check_order=("lr", "eps", "beta1", "beta2", "weight_decay"),
     paths=_PATHS,
     inexact=_INEXACT,
 )
@@ -204,6 +205,7 @@ ADAMW = Rule(
            {"weight_decay": 0.0}, {"beta1": 0.5, "beta2": 0.9, "eps": 1e-3}),
     torch_note="torch decays by lr*weight_decay (tied to the schedule), not by weight_decay alone.",
     proof_assumptions=_ASSUMPTIONS,
+    check_order=("lr", "eps", "beta1", "beta2", "weight_decay"),
     paths=_PATHS,
     inexact=_INEXACT,
 )

@@ -120,6 +120,7 @@ RULE = Rule(
             "maximize": True}),
     torch_note="eps is added outside the square root; TensorFlow/optax add it inside.",
     proof_assumptions=("v - grad_avg**2 >= 0 when centered (a variance estimate)",),
+    check_order=("lr", "eps", "momentum", "weight_decay", "alpha"),
     # foreach on CPU runs the single-tensor kernels in the same order; torch has no fused RMSprop
     paths={"foreach": implementation},
 )

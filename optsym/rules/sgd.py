@@ -35,22 +35,23 @@ from optsym.spec import (
     hyper_lr,
     hyper_maximize,
     hyper_weight_decay,
-    nonneg,
+    not_negative,
     scalar,
     t,
     tensor,
     theta,
 )
 
-lr_h = hyper_lr(1e-3)
+# torch's SGD checks ``x < 0.0`` (the other rules check ``not 0.0 <= x``)
+lr_h = hyper_lr(1e-3, not_negative)
 momentum_h = Hyper("momentum", scalar("momentum", r"\mu", nonnegative=True), 0.0,
-                   "momentum factor", "momentum >= 0", nonneg,
+                   "momentum factor", "momentum >= 0", not_negative,
                    "Invalid momentum value: {value}", (0.0, 0.99))
 dampening_h = Hyper("dampening", scalar("dampening", r"\tau", nonnegative=True), 0.0,
                     "dampening for momentum", "any real (torch does not check it)", None, "",
                     (0.0, 0.9))
 nesterov_h = Hyper("nesterov", None, False, "Nesterov momentum (torch's g + mu*buf form)")
-wd_h = hyper_weight_decay()
+wd_h = hyper_weight_decay(check=not_negative)
 
 lr, mu, tau, lam = lr_h.symbol, momentum_h.symbol, dampening_h.symbol, wd_h.symbol
 buf = tensor("momentum_buffer", "b")

@@ -141,19 +141,27 @@ def _condition(cond: sp.Basic, values) -> np.ndarray:
     return np.asarray(val[cond])
 
 
+def _times(a, b):
+    """a * b where a zero factor wins over an infinite one (an exact zero carries no error)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.where((np.asarray(a) == 0) | (np.asarray(b) == 0), 0.0, np.multiply(a, b))
+
+
 def evaluate_bound(f: sp.Expr, scalar_leaves: set[sp.Symbol],
                    values: dict[str, np.ndarray | float]) -> np.ndarray:
-    r"""B(f) at ``values`` (arrays broadcast together): forward values, then reverse adjoints."""
+    r"""B(f) at ``values`` (arrays broadcast together): forward values, then reverse adjoints.
+
+    The adjoints propagated are absolute values (:math:`\sum |\prod \partial|` over paths), an
+    upper bound on :math:`|\partial f/\partial s|` that holds even where generated code computes
+    a shared subexpression twice.  A bound that is not finite (a square root of an exact zero,
+    an overflow) means the element cannot be checked to first order; it is returned as inf.
+    """
     f = sp.piecewise_fold(f)
     if isinstance(f, sp.Piecewise):
         out = None
         for expr, cond in reversed(f.args):
             branch = evaluate_bound(expr, scalar_leaves, values)
-            if out is None:
-                out = branch
-            else:
-                mask = _condition(cond, values)
-                out = np.where(mask, branch, out)
+            out = branch if out is None else np.where(_condition(cond, values), branch, out)
         return out
     order = _topological(f)
     val: dict[sp.Basic, object] = {}
@@ -168,17 +176,17 @@ def evaluate_bound(f: sp.Expr, scalar_leaves: set[sp.Symbol],
                 continue
             if node.is_Atom:
                 if node in scalar_leaves:  # a Python float rounded to the tensor dtype
-                    total = total + np.abs(val[node] * a)
+                    total = total + _times(np.abs(val[node]), a)
                 continue
             args = [val[x] for x in node.args]
             k = _roundings(node)
             if k:
                 weight = (sum(np.abs(x) for x in args) if isinstance(node, sp.Add)
                           else np.abs(val[node]))
-                total = total + k * weight * np.abs(a)
-            for child, contribution in zip(node.args, _backward(node, args, val[node], a)):
+                total = total + k * _times(weight, a)
+            for child, local in zip(node.args, _backward(node, args, val[node], 1.0)):
                 if child.is_Number:
                     continue
-                adj[child] = adj.get(child, 0.0) + contribution
+                adj[child] = adj.get(child, 0.0) + _times(a, np.abs(local))
         out = np.asarray(total, dtype=np.float64)
-    return np.where(np.isnan(out), 0.0, out)  # 0 * inf: an exact zero operand
+    return np.where(np.isnan(out), np.inf, out)

@@ -33,13 +33,28 @@ def ulp_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(nan_a ^ nan_b, float(FAR), dist)
 
 
+def same_bits(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Elementwise bit-for-bit equality (so -0.0 differs from +0.0, as bitwise parity means)."""
+    return a.view(_INT[a.dtype]) == b.view(_INT[b.dtype])
+
+
 def abs_error(a: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore"):
-        d = np.abs(a.astype(np.float64) - ref.astype(np.float64))
-    return np.where(np.isnan(a) & np.isnan(ref), 0.0, d)
+    """|a - ref|: 0 where both are NaN or equal infinities, inf where only one is NaN or the
+    infinities differ (never NaN, so maxima and comparisons cannot skip it)."""
+    a64, r64 = a.astype(np.float64), ref.astype(np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        d = np.abs(a64 - r64)
+    d = np.where(a64 == r64, 0.0, d)
+    d = np.where(np.isnan(a64) & np.isnan(r64), 0.0, d)
+    return np.where(np.isnan(d), np.inf, d)
 
 
 def rel_error(a: np.ndarray, ref: np.ndarray) -> np.ndarray:
     """|a - ref| / |ref|, with |ref| floored at the dtype's smallest normal number."""
     tiny = np.finfo(ref.dtype).tiny
-    return abs_error(a, ref) / np.maximum(np.abs(ref.astype(np.float64)), tiny)
+    err = abs_error(a, ref)
+    scale = np.abs(ref.astype(np.float64))
+    scale = np.where(np.isfinite(scale), np.maximum(scale, tiny), np.inf)
+    with np.errstate(invalid="ignore"):
+        rel = np.where(err == 0, 0.0, err / scale)
+    return np.where(np.isnan(rel), np.inf, rel)

@@ -24,7 +24,7 @@ import sympy as sp
 
 from optsym.codegen.module import generate, load
 from optsym.proof import compose, outputs
-from optsym.spec import Config, Rule
+from optsym.spec import Config, Rule, SpecError
 from optsym.verify import metrics
 from optsym.verify.bounds import evaluate_bound
 from optsym.verify.stream import make_problem
@@ -48,6 +48,7 @@ class Result:
     mode: str
     criterion: str
     worst_ratio: float | None = None
+    ill_conditioned: int = 0
     failure: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -86,22 +87,37 @@ class _Accumulator:
         self.max_rel = 0.0
         self.max_ulp = 0.0
         self.worst_ratio = 0.0
+        self.ill_conditioned = 0
         self.failure: tuple[int, str] | None = None
 
     def add(self, ours: np.ndarray, ref: np.ndarray, where: tuple[str, int],
             tol: np.ndarray | None) -> None:
-        """Compare stacked arrays whose axis 0 is the step (step 1 first)."""
-        ours = np.asarray(ours, dtype=ref.dtype)
+        """Compare stacked arrays whose axis 0 is the step (step 1 first).
+
+        ``tol is None``: bitwise equality is required.  Otherwise an element passes when it is
+        equal, or when its error is finite and within ``tol``; an element whose bound is not
+        finite (an ill-conditioned formula, e.g. a square root of an exact zero) is counted.
+        """
+        ours = np.asarray(ours)
+        if ours.dtype != ref.dtype:
+            if self.failure is None:
+                self.failure = (1, f"{where[0]}[{where[1]}] is {ours.dtype}, torch's is "
+                                   f"{ref.dtype}: the backend changed the dtype")
+            ours = ours.astype(ref.dtype)
         ulp = metrics.ulp_distance(ours, ref)
         err = metrics.abs_error(ours, ref)
         self.max_abs = max(self.max_abs, float(err.max(initial=0.0)))
         self.max_rel = max(self.max_rel, float(metrics.rel_error(ours, ref).max(initial=0.0)))
         self.max_ulp = max(self.max_ulp, float(ulp.max(initial=0.0)))
-        bad = ulp > 0 if tol is None else err > tol
-        if tol is not None:
+        if tol is None:
+            bad = ~metrics.same_bits(ours, ref)
+        else:
+            equal = err == 0
+            bad = ~equal & ~(np.isfinite(err) & (err <= tol))
+            self.ill_conditioned += int((~equal & ~np.isfinite(tol)).sum())
             with np.errstate(divide="ignore", invalid="ignore"):
-                ratio = np.where(err == 0, 0.0, err / tol)
-            self.worst_ratio = max(self.worst_ratio, float(ratio.max(initial=0.0)))
+                ratio = np.where(equal | ~np.isfinite(tol), 0.0, err / tol)
+            self.worst_ratio = max(self.worst_ratio, float(np.nanmax(ratio, initial=0.0)))
         if not bad.any():
             return
         flat = int(np.flatnonzero(bad.ravel())[0])
@@ -112,8 +128,14 @@ class _Accumulator:
         o, r = ours.ravel()[flat], ref.ravel()[flat]
         elem = flat % max(int(np.prod(ref.shape[1:])), 1)
         limit = "" if tol is None else f", bound {np.ravel(tol)[flat]:.3g}"
+        if tol is None and ulp.ravel()[flat] == 0:
+            limit = ", same value but not the same bits (sign of zero or NaN payload)"
+        distance = ulp.ravel()[flat]
+        apart = "NaN on one side" if distance >= metrics.FAR else f"{int(distance)} ULP"
+        if tol is not None and not np.isfinite(np.ravel(tol)[flat]):
+            limit = ", no finite bound: ill-conditioned here"
         self.failure = (k, f"step {k}, {_locate(name, i, ref.shape[1:], elem)}: ours {o!r} vs "
-                           f"torch {r!r} ({int(ulp.ravel()[flat])} ULP{limit})")
+                           f"torch {r!r} ({apart}{limit})")
 
     @property
     def first_failure(self) -> str | None:
@@ -163,7 +185,8 @@ def _one_step(namespace, cfg_kw, ref, grad_stack, rule, cfg, exprs, backend, dev
         for n in names[1:]:
             state[n] = [_to_backend(ref[n][i][k - 1], backend, device) for i in range(n_tensors)]
         grads = [_to_backend(grad_stack[i][k - 1], backend, device) for i in range(n_tensors)]
-        namespace["step"](params, grads, state, **cfg_kw)
+        with np.errstate(all="ignore"):  # overflow is judged by the comparison, not warned about
+            namespace["step"](params, grads, state, **cfg_kw)
         for n in names:
             for i, x in enumerate(params if n == "param" else state[n]):
                 ours.setdefault((n, i), []).append(np.array(x if backend == "numpy" else _np(x)))
@@ -215,7 +238,12 @@ def verify(rule: Rule, configs: list[dict[str, Any]], backends=BACKENDS, dtypes=
                 params0 = [torch.tensor(p, dtype=tdtype, device=device) for p in problem.params]
                 grads = [[torch.tensor(x, dtype=tdtype, device=device) for x in g]
                          for g in problem.grads]
-                snaps = run_reference(rule.name, cfg, params0, grads, path)
+                try:
+                    snaps = run_reference(rule.name, cfg, params0, grads, path)
+                except RuntimeError as exc:  # torch rejects the configuration at step time
+                    first = str(exc).strip().splitlines()[0]
+                    raise SpecError(f"torch.optim.{rule.torch_class} fails on this "
+                                    f"configuration: {first}") from None
                 ref = _stacks(snaps)
                 grad_stack = [np.stack([_np(g[i]) for g in grads]) for i in range(len(params0))]
                 for backend in backends:
@@ -228,8 +256,8 @@ def verify(rule: Rule, configs: list[dict[str, Any]], backends=BACKENDS, dtypes=
                     if backend == "torch-parity" and dtype not in inexact_dtypes:
                         _trajectory(ns, {k: cfg[k] for k in cfg_kw}, init_kw, snaps, ref, grads,
                                     [s.name for s in states], acc)
-                        mode, criterion = "trajectory", "0 ULP (bitwise)"
-                        passed = acc.max_ulp == 0
+                        mode, criterion = "trajectory", "bitwise (0 ULP, same bits)"
+                        passed = acc.first_failure is None
                     else:
                         _one_step(ns, {k: cfg[k] for k in cfg_kw}, ref, grad_stack, rule, cfg,
                                   exprs, backend, device, acc)
@@ -244,6 +272,7 @@ def verify(rule: Rule, configs: list[dict[str, Any]], backends=BACKENDS, dtypes=
                         device=device, steps=steps, max_abs=acc.max_abs, max_rel=acc.max_rel,
                         max_ulp=int(acc.max_ulp), passed=passed, mode=mode, criterion=criterion,
                         worst_ratio=None if mode == "trajectory" else acc.worst_ratio,
+                        ill_conditioned=acc.ill_conditioned,
                         failure=acc.first_failure))
     return report
 
