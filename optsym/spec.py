@@ -220,6 +220,15 @@ def unit_interval(x: float) -> bool:
     return 0.0 <= x < 1.0
 
 
+#: each check above as the Python condition that is True for an *invalid* value (``{x}`` is the
+#: argument's name), so generated code validates its keyword arguments exactly as torch does
+CHECK_CODE: dict[Callable[[float], bool], str] = {
+    nonneg: "not 0.0 <= {x}",
+    not_negative: "{x} < 0.0",
+    unit_interval: "not 0.0 <= {x} < 1.0",
+}
+
+
 def hyper_lr(default: float, check: Callable[[float], bool] = nonneg) -> Hyper:
     return Hyper("lr", scalar("lr", r"\eta", nonnegative=True), default, "learning rate",
                  "lr >= 0", check, "Invalid learning rate: {value}", (1e-3, 0.5))

@@ -12,6 +12,7 @@ import torch
 
 from optsym import rules
 from optsym.codegen.module import generate
+from optsym.codegen.module import load as load_module
 from optsym.verify.reference import run_torch_class
 from optsym.verify.stream import make_problem
 
@@ -98,3 +99,13 @@ def test_scalars_stay_python_floats_in_numpy_code():
     st = ns["init_state"](p)
     ns["step"](p, [np.ones(4, dtype=np.float32)], st)
     assert p[0].dtype == np.float32 and st["exp_avg"][0].dtype == np.float32
+
+
+def test_generated_step_validates_its_arguments_like_torch():
+    rule = rules.get("adam")
+    ns = load_module(generate(rule, rule.config({}), "numpy"))
+    p = [np.ones(2, dtype=np.float32)]
+    with pytest.raises(ValueError, match=r"^Invalid learning rate: -1$"):
+        ns["step"](p, [np.ones(2, dtype=np.float32)], ns["init_state"](p), lr=-1)
+    with pytest.raises(ValueError, match=r"^Invalid beta parameter at index 1: 1.0$"):
+        ns["step"](p, [np.ones(2, dtype=np.float32)], ns["init_state"](p), beta2=1.0)
