@@ -28,6 +28,8 @@ def _devices(choice: str) -> tuple[str, ...]:
     if choice == "cuda" and not has_cuda:
         raise UsageFailure("--device cuda: no CUDA device is available on this machine")
     if choice == "all":
+        if not has_cuda:
+            click.echo("optsym: note: no CUDA device on this machine; checking cpu only", err=True)
         return ("cpu", "cuda") if has_cuda else ("cpu",)
     return (choice,)
 

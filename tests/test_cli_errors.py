@@ -73,3 +73,10 @@ def test_console_script_and_module_entry_point():
     proc = subprocess.run([sys.executable, "-m", "optsym", "--version"], capture_output=True,
                           text=True)
     assert proc.returncode == 0 and "optsym" in proc.stdout
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_device_all_says_when_cuda_is_absent(run_cli):
+    result = run_cli("verify", "sgd", "--device", "all", "--steps", "5")
+    assert result.exit_code == 0
+    assert "no CUDA device on this machine; checking cpu only" in result.stderr
