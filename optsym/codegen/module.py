@@ -159,10 +159,13 @@ def generate(rule: Rule, cfg: Config, target: str, path: str = "single") -> str:
     lines.append("        params[i]" + (".copy_(param)" if module == "torch" else "[...] = param"))
     for s in states:
         lines.append(f'        state["{s.name}"][i] = {s.symbol}')
-    source = "\n".join(lines) + "\n"
-    if "math." in source:
-        source = source.replace(f"\nimport {module}\n", f"\nimport math\n\nimport {module}\n", 1)
-    return source
+    # the modules the printers used, as SymPy's printers record them (``math`` for std::sqrt)
+    used_modules = {module} | set(printer.module_imports) | set(printer._scalar.module_imports)
+    extra = sorted(used_modules - {module})
+    if extra:
+        at = lines.index(f"import {module}")
+        lines[at:at] = [f"import {name}" for name in extra] + [""]
+    return "\n".join(lines) + "\n"
 
 
 def load(source: str, name: str = "optsym_generated") -> dict:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import sympy as sp
 
 from optsym.ops import AddCDiv, AddCMul, TAdd, TDiv, TMul, TNeg, TSqrt
+from optsym.rules._fused import FUSED_INEXACT
 from optsym.rules._prologue import gradient_prologue
 from optsym.spec import (
     Assign,
@@ -122,7 +123,5 @@ RULE = Rule(
             "maximize": True}),
     torch_note="eps is added outside the square root (Goodfellow's delta sits inside).",
     paths={"foreach": foreach, "fused": fused},
-    inexact={"fused": (("float32", "float64"), "torch's compiled fused CPU kernel contracts "
-                       "multiply-adds into FMAs the source does not show; no operation order "
-                       "found reproduces every bit")},
+    inexact=FUSED_INEXACT,
 )

@@ -29,6 +29,7 @@ from __future__ import annotations
 import sympy as sp
 
 from optsym.ops import AddCDiv, AddCMul, Lerp, LibmSqrt, TAdd, TDiv, TMax, TMul, TNeg, TSqrt
+from optsym.rules._fused import FUSED_INEXACT
 from optsym.rules._prologue import gradient_prologue
 from optsym.spec import (
     Assign,
@@ -162,9 +163,6 @@ def fused(cfg: Config) -> tuple[Assign, ...]:
 #: torch's foreach path on CPU runs the single-tensor kernels in the same order (its step size
 #: ``(lr / bc1) * -1`` equals ``-(lr / bc1)`` exactly), so its form is the single-tensor form.
 _PATHS = {"foreach": implementation, "fused": fused}
-_INEXACT = {"fused": (("float32", "float64"), "torch's compiled fused CPU kernel contracts "
-                      "multiply-adds into FMAs the source does not show; no operation order "
-                      "found reproduces every bit")}
 
 _ASSUMPTIONS = ("0 <= beta2 < 1 and t >= 1, so 1 - beta2**t > 0",
                 "v >= 0 (a convex combination of squares)",
@@ -188,7 +186,7 @@ RULE = Rule(
     proof_assumptions=_ASSUMPTIONS,
     check_order=("lr", "eps", "beta1", "beta2", "weight_decay"),
     paths=_PATHS,
-    inexact=_INEXACT,
+    inexact=FUSED_INEXACT,
 )
 
 ADAMW = Rule(
@@ -207,5 +205,5 @@ ADAMW = Rule(
     proof_assumptions=_ASSUMPTIONS,
     check_order=("lr", "eps", "beta1", "beta2", "weight_decay"),
     paths=_PATHS,
-    inexact=_INEXACT,
+    inexact=FUSED_INEXACT,
 )

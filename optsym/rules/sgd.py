@@ -24,6 +24,7 @@ from __future__ import annotations
 import sympy as sp
 
 from optsym.ops import AddScaled, TMul
+from optsym.rules._fused import FUSED_INEXACT
 from optsym.rules._prologue import gradient_prologue
 from optsym.spec import (
     Assign,
@@ -121,7 +122,5 @@ RULE = Rule(
                "buffer starts at the first gradient, skipping dampening on step 1.",
     # foreach on CPU runs the single-tensor kernels in the same order
     paths={"foreach": implementation, "fused": fused},
-    inexact={"fused": (("float32", "float64"), "torch's compiled fused CPU kernel contracts "
-                       "multiply-adds into FMAs the source does not show; no operation order "
-                       "found reproduces every bit")},
+    inexact=FUSED_INEXACT,
 )
