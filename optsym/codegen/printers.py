@@ -21,11 +21,17 @@ from sympy.printing.pycode import PythonCodePrinter
 from sympy.printing.pytorch import TorchPrinter
 
 from optsym.ops import Copy, FrameworkOp
+from optsym.pyops import PyOp, print_pyop
 from optsym.spec import is_tensor_expr
 
 
 class ScalarPrinter(PythonCodePrinter):
-    """Python-float arithmetic, written the way torch's optimizers write it."""
+    """Python-float arithmetic, written the way torch's optimizers and schedulers write it."""
+
+    def _print(self, expr, **kwargs):
+        if isinstance(expr, PyOp):  # a scheduler's own operation order (optsym.pyops)
+            return print_pyop(self, expr)
+        return super()._print(expr, **kwargs)
 
     def _print_LibmSqrt(self, expr):
         return f"{self._module_format('math.sqrt')}({self._print(expr.args[0])})"
