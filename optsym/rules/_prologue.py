@@ -1,20 +1,36 @@
-r"""The gradient preprocessing that torch's rules share, written once.
+r"""Gradient preprocessing shared by torch's rules, and the two weight-decay pieces, written once.
 
 .. math::
 
-    g_t \leftarrow -g_t \ \text{(maximize)}, \qquad
-    g_t \leftarrow g_t + \lambda \theta_{t-1} \ \text{(coupled weight decay, } \lambda \ne 0)
+    \begin{align*}
+    g_t &\leftarrow -g_t && \text{(maximize)} \\
+    g_t &\leftarrow g_t + \lambda \theta_{t-1} && \text{(coupled decay: L2 on the gradient)} \\
+    \theta_{t-1} &\leftarrow (1 - \eta\lambda)\, \theta_{t-1} && \text{(decoupled decay, AdamW)}
+    \end{align*}
 
-The textbook form uses plain arithmetic; the implementation form uses torch's ``neg`` and
-``add(param, alpha=weight_decay)``.
+The textbook forms use plain arithmetic; the implementation forms use torch's ``neg``,
+``add(param, alpha=weight_decay)`` and ``param.mul_(1 - lr * weight_decay)``.
+:mod:`optsym.weight_decay` composes the two decay pieces with the rules to compare them.
 """
 
 from __future__ import annotations
 
 import sympy as sp
 
-from optsym.ops import AddScaled, TNeg
+from optsym.ops import AddScaled, TMul, TNeg
 from optsym.spec import Assign, Config, g, theta
+
+
+def coupled_decay(lam: sp.Symbol, parity: bool) -> Assign:
+    """g <- g + lambda*theta (torch: ``grad.add(param, alpha=weight_decay)``)."""
+    return Assign(g, AddScaled(g, theta, lam) if parity else g + lam * theta,
+                  "L2 penalty added to the gradient")
+
+
+def decoupled_decay(lr: sp.Symbol, lam: sp.Symbol, parity: bool) -> Assign:
+    """theta <- (1 - lr*lambda)*theta (torch: ``param.mul_(1 - lr * weight_decay)``)."""
+    return Assign(theta, TMul(theta, 1 - lr * lam) if parity else (1 - lr * lam) * theta,
+                  "decoupled weight decay")
 
 
 def gradient_prologue(cfg: Config, lam: sp.Symbol, parity: bool,
@@ -24,6 +40,5 @@ def gradient_prologue(cfg: Config, lam: sp.Symbol, parity: bool,
     if cfg["maximize"]:
         eqs.append(Assign(g, TNeg(g) if parity else -g, "maximize: ascend"))
     if coupled and cfg["weight_decay"] != 0:
-        eqs.append(Assign(g, AddScaled(g, theta, lam) if parity else g + lam * theta,
-                          "L2 penalty added to the gradient"))
+        eqs.append(coupled_decay(lam, parity))
     return eqs

@@ -30,7 +30,7 @@ import sympy as sp
 
 from optsym.ops import AddCDiv, AddCMul, Lerp, LibmSqrt, TAdd, TDiv, TMax, TMul, TNeg, TSqrt
 from optsym.rules._fused import FUSED_INEXACT
-from optsym.rules._prologue import gradient_prologue
+from optsym.rules._prologue import decoupled_decay, gradient_prologue
 from optsym.spec import (
     Assign,
     Config,
@@ -96,8 +96,7 @@ def _prologue(cfg: Config, lam: sp.Symbol, parity: bool) -> list[Assign]:
     decoupled = cfg.get("decoupled_weight_decay", True)
     eqs = gradient_prologue(cfg, lam, parity, coupled=not decoupled)
     if decoupled and cfg["weight_decay"] != 0:
-        eqs.append(Assign(theta, TMul(theta, 1 - lr * lam) if parity else (1 - lr * lam) * theta,
-                          "decoupled weight decay"))
+        eqs.append(decoupled_decay(lr, lam, parity))
     return eqs
 
 

@@ -94,7 +94,7 @@ def restart_phases(cfg) -> tuple[Phase, ...]:
     out, start, length, i = [], 0, cfg["T_0"], 0
     while start < 4 * cfg["horizon"] + cfg["T_0"]:
         begin = sp.Integer(start) if cfg["T_mult"] != 1 else i * T_0
-        cycle = T_0 * m**i
+        cycle = T_0 * cfg["T_mult"] ** i  # T_mult shapes the phases: taken as its value
         out.append(Phase(begin, begin + cycle, _cos_decay((k - begin) / cycle), f"cycle {i}"))
         start, length, i = start + length, length * cfg["T_mult"], i + 1
     last = out[-1]

@@ -140,7 +140,7 @@ def onecycle_phases(cfg) -> tuple[Phase, ...]:
     first = sp.floor(e1) + 1  # the phase ends after the last k <= e1
     return (Phase(sp.S.Zero, first, _anneal(cfg, initial, eta, k / e1), "rise"),
             Phase(first, sp.oo, _anneal(cfg, eta, initial / final, (k - e1) / (n - 1 - e1)),
-                  "anneal"))
+                  "anneal", joint=e1))
 
 
 _ANNEAL_TORCH = {"cos": "end + (start - end) / 2.0 * (cos(pi * pct) + 1)",

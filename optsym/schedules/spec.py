@@ -29,6 +29,8 @@ from optsym.spec import Assign, SpecError, unknown_name_message
 
 #: the step index: the number of ``scheduler.step()`` calls made (0 for the first lr)
 k = sp.Symbol("k", integer=True, nonnegative=True)
+#: the index of a block of steps (step decay's intervals)
+J = sp.Symbol("j", integer=True, nonnegative=True)
 #: torch's ``group["lr"]`` before the update: the previous learning rate in a recursion
 LR = sp.Symbol("lr", real=True)
 
@@ -63,6 +65,9 @@ class Phase:
     end: sp.Expr
     expr: sp.Expr
     label: str = ""
+    #: where this phase's formula takes over from the last one's, if not at ``start`` (a real
+    #: point between steps): continuity is judged there
+    joint: sp.Expr | None = None
 
 
 @dataclass(frozen=True)
@@ -102,13 +107,16 @@ class TorchForm:
 class Tail:
     """What the schedule does for ever after its horizon (for the Robbins-Monro conditions).
 
-    ``kind``: ``expr`` (the last phase's expression), ``periodic`` (period ``period``),
-    ``cycles`` (restarts whose cycles never shrink), or ``undefined`` (torch stops: ``note``).
+    ``kind``: ``expr`` (the last phase's expression), ``blocks`` (constant on blocks of
+    ``period`` steps, the value on block :data:`J` being ``block``: the sums regroup into
+    series in J), ``periodic`` (period ``period``), ``cycles`` (restarts whose cycles never
+    shrink), or ``undefined`` (torch stops: ``note``).
     """
 
     kind: str = "expr"
     period: int | None = None
     note: str = ""
+    block: sp.Expr | None = None
 
 
 @dataclass(frozen=True)
@@ -240,7 +248,7 @@ def gamma(default: float, doc: str = "multiplicative decay factor") -> Param:
 
 def horizon(default: int = 100) -> Param:
     return Param("horizon", default, "steps over which budget and mean are taken", "int",
-                 valid=lambda x: x >= 1, error="{name} must be an integer >= 1, got {value}")
+                 sp.Symbol("H", integer=True, positive=True), valid=lambda x: x >= 1, error="{name} must be an integer >= 1, got {value}")
 
 
 MIN_ETA_CHECK = (lambda c: c["eta_min"] > c["eta_max"],

@@ -22,10 +22,12 @@ import sympy as sp
 from optsym.pyops import parse
 from optsym.schedules.spec import (
     LR,
+    J,
     Branch,
     Param,
     Phase,
     Schedule,
+    Tail,
     TorchForm,
     eta_max,
     gamma,
@@ -103,7 +105,8 @@ STEP_LR = Schedule(
     name="step", title="Step decay (StepLR)", doc=__doc__,
     params=(ETA, STEP, GAMMA, horizon()), phases=step_phases, torch=step_torch,
     reference=lambda c: f"StepLR(opt, step_size={c['step_size']}, gamma={c['gamma']!r})",
-    horizon=_open, formula=step_formula)
+    horizon=_open, formula=step_formula,
+    tail=lambda c: Tail("blocks", c["step_size"], block=eta * gam**J))
 
 
 # ---- multistep (MultiStepLR) ---------------------------------------------------------------
