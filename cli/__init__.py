@@ -16,7 +16,9 @@ from optsym import __version__
 from optsym.cli.codegen import codegen
 from optsym.cli.errors import UsageFailure
 from optsym.cli.list_rules import list_rules
+from optsym.cli.schedule import schedule
 from optsym.cli.verify import verify
+from optsym.cli.weight_decay import weight_decay
 
 
 class OptsymGroup(click.Group):
@@ -55,6 +57,8 @@ def cli() -> None:
 cli.add_command(verify)
 cli.add_command(codegen)
 cli.add_command(list_rules)
+cli.add_command(schedule)
+cli.add_command(weight_decay)
 
 
 def main() -> None:

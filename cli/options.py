@@ -106,3 +106,76 @@ def load_rule(name: str):
         return rules.get(name)
     except SpecError as exc:
         raise UsageFailure(str(exc)) from None
+
+
+def _schedule_value(param, flag: str, text: str):
+    """One schedule parameter's value from text, by the parameter's kind."""
+    if param.kind == "real":
+        return _number(flag, text)
+    if param.kind == "int":
+        try:
+            return int(text)
+        except ValueError:
+            raise UsageFailure(f"option {flag} expects an integer, got {text!r}") from None
+    if param.kind == "choice":
+        if text not in param.choices:
+            raise UsageFailure(f"option {flag} expects one of {', '.join(param.choices)}, "
+                               f"got {text!r}")
+        return text
+    try:
+        return tuple(int(x) for x in text.split(","))
+    except ValueError:
+        raise UsageFailure(f"option {flag} expects integers separated by commas, "
+                           f"got {text!r}") from None
+
+
+def _schedule_param(schedule, key: str):
+    from optsym.spec import SpecError
+
+    try:
+        return schedule.param(key.replace("-", "_"))
+    except SpecError as exc:
+        raise UsageFailure(str(exc)) from None
+
+
+def parse_schedule_options(schedule, args: tuple[str, ...]) -> dict:
+    """Schedule parameters from ``--eta-max 0.1 --T=100 --milestones 30,80`` style arguments."""
+    out: dict = {}
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if not token.startswith("--") or len(token) == 2:
+            raise UsageFailure(f"unexpected argument {token!r}")
+        key, has_value, value = token[2:].partition("=")
+        param = _schedule_param(schedule, key)
+        if not has_value:
+            i += 1
+            if i >= len(args):
+                raise UsageFailure(f"option {param.flag} needs a value")
+            value = args[i]
+        out[param.name] = _schedule_value(param, param.flag, value)
+        i += 1
+    return out
+
+
+def parse_schedule_pairs(schedule, pairs: tuple[str, ...]) -> dict:
+    """Schedule parameters from ``--schedule-opt T=50`` pairs."""
+    out: dict = {}
+    for pair in pairs:
+        key, eq, value = pair.partition("=")
+        if not eq or not key:
+            raise UsageFailure(f"--schedule-opt expects KEY=VALUE, got {pair!r}")
+        param = _schedule_param(schedule, key)
+        out[param.name] = _schedule_value(param, param.flag, value)
+    return out
+
+
+def load_schedule(name: str):
+    """The schedule called ``name`` (an unknown name is a one-line usage error)."""
+    from optsym import schedules
+    from optsym.spec import SpecError
+
+    try:
+        return schedules.get(name)
+    except SpecError as exc:
+        raise UsageFailure(str(exc)) from None

@@ -65,11 +65,16 @@ def generate(schedule: Schedule, cfg: Config, form: str = "closed") -> str:
     return "\n".join(head + imports + ["", ""] + body) + "\n"
 
 
-def load_lrs(schedule: Schedule, cfg: Config, form: str):
-    """The generated ``lrs`` function of ``form`` (the module is compiled from its source)."""
+def load_namespace(schedule: Schedule, cfg: Config, form: str) -> dict:
+    """The generated module of ``form``, compiled from its source."""
     from optsym.codegen.module import load
 
-    return load(generate(schedule, cfg, form), f"optsym_schedule_{form}")["lrs"]
+    return load(generate(schedule, cfg, form), f"optsym_schedule_{form}")
 
 
-__all__ = ["FORMS", "generate", "load_lrs"]
+def load_lrs(schedule: Schedule, cfg: Config, form: str):
+    """The generated ``lrs`` function of ``form``."""
+    return load_namespace(schedule, cfg, form)["lrs"]
+
+
+__all__ = ["FORMS", "generate", "load_lrs", "load_namespace"]
