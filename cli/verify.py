@@ -15,7 +15,10 @@ from optsym.cli.options import (
     RULE_CONTEXT,
     impl_option,
     load_rule,
+    load_schedule,
     parse_rule_options,
+    parse_schedule_options,
+    parse_schedule_pairs,
     rule_arguments,
 )
 from optsym.codegen import TARGETS
@@ -80,10 +83,77 @@ def _proof_lines(rule, configs, path: str) -> tuple[list[str], list[dict], bool]
     return lines, records, ok
 
 
+def _schedule_run(ctx, name: str, options: tuple[str, ...], steps: int | None,
+                  as_json: bool) -> None:
+    """``optsym verify SCHEDULE``: generated learning rates against torch's scheduler."""
+    from optsym.schedules.proof import every_step, induction
+    from optsym.verify.schedule import default_steps, verify_schedule
+
+    spec = load_schedule(name)
+    cfg = spec.config(parse_schedule_options(spec, options))
+    n = steps or default_steps(spec, cfg)
+    if spec.tail(cfg).kind == "undefined" and n > spec.horizon(cfg):
+        raise UsageFailure(f"--steps {n}: {spec.tail(cfg).note} ({spec.horizon(cfg)})")
+    report = verify_schedule(spec, cfg, n)
+    proofs = induction(spec, cfg)
+    exact = every_step(spec, cfg, n)
+    passed = report.passed and exact.holds and all(p.holds for p in proofs)
+    if as_json:
+        out = report.as_dict()
+        out.update(passed=passed, steps=n, proofs={
+            "induction": [p.as_dict() for p in proofs], "every_step": exact.as_dict()})
+        click.echo(json.dumps(out, indent=2))
+        ctx.exit(0 if passed else 1)
+    click.echo(f"{spec.title}: generated learning rates vs {report.reference}, {n} steps")
+    for c in report.checks:
+        click.echo(f"  {c.form:<13} {'PASS' if c.passed else 'FAIL'}  parted at {c.parted}/"
+                   f"{c.steps} steps, max {c.max_ulp} ULP, max rel {c.max_rel:.2g}"
+                   + (f", worst error/tolerance {c.worst_ratio:.2g}" if c.worst_ratio else ""))
+        click.echo(f"                criterion: {c.criterion}")
+        if c.divergences:
+            shown = ", ".join(f"k={d['k']} ({d['ulp']} ULP)" for d in c.divergences[:8])
+            more = c.parted - min(c.parted, 8)
+            click.echo(f"                parts at: {shown}" + (f" and {more} more" if more
+                                                               else ""))
+        if c.failure:
+            click.echo(f"                FAIL: first at {c.failure}")
+    for p in proofs:
+        click.echo(f"  proof: induction step [{p.case}] on {p.phase}: "
+                   f"{'holds' if p.holds else 'FAILS'} ({p.method})")
+    click.echo(f"  proof: every step k < {n}, 50 digits ({exact.what}): max |diff| "
+               f"{exact.max_diff:.1e} [{'holds' if exact.holds else 'FAILS'}]")
+    ctx.exit(0 if passed else 1)
+
+
+def _composition(rule_spec, rule_cfg_lr: float, schedule: str | None, pairs: tuple[str, ...],
+                 clip_norm: float | None, clip_value: float | None):
+    """The schedule and clipping to compose with the rule (None, None when there are none)."""
+    if pairs and schedule is None:
+        raise UsageFailure("--schedule-opt needs --schedule")
+    if clip_norm is not None and clip_value is not None:
+        raise UsageFailure("give one of --clip-norm and --clip-value")
+    composed = None
+    if schedule is not None:
+        spec = load_schedule(schedule)
+        given = parse_schedule_pairs(spec, pairs)
+        if "eta_max" in given and given["eta_max"] != rule_cfg_lr:
+            raise UsageFailure(f"--schedule-opt eta_max={given['eta_max']:g} disagrees with the "
+                               f"rule's --lr {rule_cfg_lr:g}: the schedule's peak is the "
+                               "optimizer's lr; set --lr")
+        composed = (spec, spec.config({**given, "eta_max": rule_cfg_lr}))
+    clip = None
+    if clip_norm is not None or clip_value is not None:
+        from optsym.clipping import check_threshold
+
+        kind, threshold = ("norm", clip_norm) if clip_norm is not None else ("value", clip_value)
+        clip = (kind, check_threshold(kind, threshold))
+    return composed, clip
+
+
 @click.command(context_settings=RULE_CONTEXT)
 @rule_arguments
-@click.option("--steps", type=click.IntRange(1, 100000), default=100, show_default=True,
-              help="Optimizer steps per check.")
+@click.option("--steps", type=click.IntRange(1, 100000), default=None,
+              help="Optimizer steps per check [rules: 100; schedules: the horizon + 10%].")
 @click.option("--dtype", type=click.Choice(["float32", "float64", "all"]), default="all",
               show_default=True)
 @click.option("--device", type=click.Choice(["cpu", "cuda", "all"]), default="cpu",
@@ -93,21 +163,40 @@ def _proof_lines(rule, configs, path: str) -> tuple[list[str], list[dict], bool]
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
               help="Seed of the gradient stream.")
 @click.option("--proofs", is_flag=True, help="Also prove torch's order equals the textbook form.")
+@click.option("--schedule", "schedule", default=None, metavar="NAME",
+              help="Compose with a learning-rate schedule (torch scheduler as reference).")
+@click.option("--schedule-opt", "schedule_opts", multiple=True, metavar="KEY=VALUE",
+              help="A schedule parameter, e.g. T=50 (repeatable).")
+@click.option("--clip-norm", type=float, default=None, help="Clip gradients by global norm.")
+@click.option("--clip-value", type=float, default=None, help="Clip gradients by value.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
-def verify(ctx: click.Context, rule: str, rule_options: tuple[str, ...], steps: int, dtype: str,
-           device: str, backend: str, impl: str, seed: int, proofs: bool, as_json: bool) -> None:
+def verify(ctx: click.Context, rule: str, rule_options: tuple[str, ...], steps: int | None,
+           dtype: str, device: str, backend: str, impl: str, seed: int, proofs: bool,
+           schedule: str | None, schedule_opts: tuple[str, ...], clip_norm: float | None,
+           clip_value: float | None, as_json: bool) -> None:
     """Check RULE's generated code against torch.optim (options: RULE's hyperparameters).
 
     With no hyperparameter options, RULE's whole sweep of configurations runs;
-    `optsym list` shows each rule's options, defaults and domains.
+    `optsym list` shows each rule's options, defaults and domains.  RULE may also be a
+    learning-rate schedule (`optsym schedule --list`), checked against torch's scheduler.
     """
+    from optsym import rules, schedules
+
+    if rule.lower() not in rules.names() and rule.lower() in schedules.names():
+        _schedule_run(ctx, rule, rule_options, steps, as_json)
+        return
+    steps = steps or 100
     spec = load_rule(rule)
     overrides = parse_rule_options(spec, rule_options)
     configs = [overrides] if rule_options else list(spec.sweep)
     for c in configs:
         spec.config(c)  # validate before any work
     spec.implementation_for(impl)
+    composed, clip = _composition(spec, spec.config(configs[0])["lr"], schedule,
+                                  schedule_opts, clip_norm, clip_value)
+    if composed is not None and not rule_options:
+        configs = [c for c in configs if "lr" not in c] or [{}]
     devices = _devices(device)
 
     from optsym.verify.runner import BACKENDS, DTYPES
@@ -115,7 +204,7 @@ def verify(ctx: click.Context, rule: str, rule_options: tuple[str, ...], steps: 
 
     report = run(spec, configs, backends=BACKENDS if backend == "all" else (backend,),
                  dtypes=DTYPES if dtype == "all" else (dtype,), devices=devices, steps=steps,
-                 seed=seed, path=impl)
+                 seed=seed, path=impl, schedule=composed, clip=clip)
     proof_ok = True
     if proofs:
         proof_text, proof_records, proof_ok = _proof_lines(spec, configs, impl)
@@ -123,6 +212,13 @@ def verify(ctx: click.Context, rule: str, rule_options: tuple[str, ...], steps: 
     if as_json:
         out = report.as_dict()
         out["passed"] = passed
+        if composed is not None:
+            out["schedule"] = {"name": composed[0].name, "config": composed[1],
+                               "torch": "torch.optim.lr_scheduler."
+                                        + composed[0].reference(composed[1])}
+        if clip is not None:
+            out["clip"] = {"kind": clip[0], "threshold": clip[1],
+                           "torch": "torch.nn.utils.clip_grad_" + clip[0] + "_"}
         if proofs:
             out["proofs"] = proof_records
         click.echo(json.dumps(out, indent=2))

@@ -15,6 +15,7 @@ step k, each ``{"param": [...], <torch state key>: [...]}`` of tensor clones.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -164,3 +165,63 @@ def run_torch_class(rule_name: str, cfg: Config, params: list[torch.Tensor],
         opt.step()
         snaps.append(snap())
     return snaps
+
+
+@dataclass
+class Composed:
+    """A torch run of optimizer + scheduler + clipping: snapshots, and per step the learning
+    rate torch used and the gradients after clipping."""
+
+    snaps: list[Snapshot]
+    lrs: list[float]
+    grads: list[list[torch.Tensor]]
+
+
+def run_composed(rule_name: str, cfg: Config, params: list[torch.Tensor],
+                 grads: list[list[torch.Tensor]], path: str = "single",
+                 schedule: tuple[str, Config] | None = None,
+                 clip: tuple[str, float] | None = None) -> Composed:
+    """torch's training loop as a user writes it: per step set ``.grad``, clip with
+    ``torch.nn.utils.clip_grad_norm_`` / ``clip_grad_value_``, ``optimizer.step()``, then
+    ``scheduler.step()``.  Uses the ``torch.optim`` class (the scheduler needs one)."""
+    import warnings
+
+    import torch.optim
+
+    from optsym import rules
+    from optsym.verify.schedule_reference import make_scheduler
+
+    rule = rules.get(rule_name)
+    kwargs = dict(cfg)
+    if "beta1" in kwargs:
+        kwargs["betas"] = (kwargs.pop("beta1"), kwargs.pop("beta2"))
+    params = [torch.nn.Parameter(p.detach().clone()) for p in params]
+    opt = getattr(torch.optim, rule.torch_class)(params, **kwargs, **_FLAGS[path])
+    sched = make_scheduler(schedule[0], opt, schedule[1]) if schedule else None
+    keys = [s.name for s in rule.states(cfg)]
+
+    def snap() -> Snapshot:
+        out = {"param": [p.detach().clone() for p in params]}
+        for key in keys:
+            out[key] = [opt.state[p][key].detach().clone() if key in opt.state[p]
+                        and opt.state[p][key] is not None else torch.zeros_like(p)
+                        for p in params]
+        return out
+
+    run = Composed([snap()], [], [])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for g in grads:
+            for p, gi in zip(params, g):
+                p.grad = gi.clone()
+            if clip is not None and clip[0] == "norm":
+                torch.nn.utils.clip_grad_norm_(params, clip[1])
+            elif clip is not None:
+                torch.nn.utils.clip_grad_value_(params, clip[1])
+            run.grads.append([p.grad.detach().clone() for p in params])
+            run.lrs.append(float(opt.param_groups[0]["lr"]))
+            opt.step()
+            if sched is not None:
+                sched.step()
+            run.snaps.append(snap())
+    return run

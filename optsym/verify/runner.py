@@ -70,6 +70,14 @@ class Report:
                 "results": [r.as_dict() for r in self.results]}
 
 
+@dataclass
+class _Extras:
+    """What runs around the parity step: the generated clip and the schedule's rates."""
+
+    clip: Any = None
+    lrs: list[float] | None = None
+
+
 def _np(x) -> np.ndarray:
     return x.detach().cpu().numpy()
 
@@ -155,14 +163,24 @@ def _stacks(snaps) -> dict[str, list[np.ndarray]]:
             for name in snaps[0]}
 
 
-def _trajectory(namespace, cfg_kw, init_kw, snaps, ref, grads, state_names, acc) -> None:
-    """Free run of the parity code from torch's start; 0 ULP required everywhere."""
+def _trajectory(namespace, cfg_kw, init_kw, snaps, ref, grads, state_names, acc,
+                extras: _Extras | None = None) -> None:
+    """Free run of the parity code from torch's start; 0 ULP required everywhere.  With
+    ``extras``, each step first clips the gradients with the generated parity clip and takes
+    the generated parity schedule's learning rate."""
     params = [p.clone() for p in snaps[0]["param"]]
     state = namespace["init_state"](params, **init_kw)
     ours: dict[str, list[list[np.ndarray]]] = {n: [[] for _ in params]
                                                for n in ["param", *state_names]}
-    for g in grads:
-        namespace["step"](params, [x.clone() for x in g], state, **cfg_kw)
+    for i, g in enumerate(grads):
+        g = [x.clone() for x in g]
+        kw = dict(cfg_kw)
+        if extras is not None:
+            if extras.clip is not None:
+                extras.clip(g)
+            if extras.lrs is not None:
+                kw["lr"] = extras.lrs[i]
+        namespace["step"](params, g, state, **kw)
         for n, tensors in ours.items():
             for i, x in enumerate(params if n == "param" else state[n]):
                 tensors[i].append(_np(x).copy())
@@ -172,8 +190,9 @@ def _trajectory(namespace, cfg_kw, init_kw, snaps, ref, grads, state_names, acc)
 
 
 def _one_step(namespace, cfg_kw, ref, grad_stack, rule, cfg, exprs, backend, device,
-              acc) -> None:
-    """Each step from torch's state; each element within the rounding bound."""
+              acc, lrs: list[float] | None = None) -> None:
+    """Each step from torch's state; each element within the rounding bound.  ``lrs``: the
+    learning rate torch used at each step (under a schedule)."""
     out = outputs(rule, cfg)
     names = [n for n, _ in out]
     n_tensors = len(ref["param"])
@@ -185,8 +204,9 @@ def _one_step(namespace, cfg_kw, ref, grad_stack, rule, cfg, exprs, backend, dev
         for n in names[1:]:
             state[n] = [_to_backend(ref[n][i][k - 1], backend, device) for i in range(n_tensors)]
         grads = [_to_backend(grad_stack[i][k - 1], backend, device) for i in range(n_tensors)]
+        kw = dict(cfg_kw) if lrs is None else {**cfg_kw, "lr": lrs[k - 1]}
         with np.errstate(all="ignore"):  # overflow is judged by the comparison, not warned about
-            namespace["step"](params, grads, state, **cfg_kw)
+            namespace["step"](params, grads, state, **kw)
         for n in names:
             for i, x in enumerate(params if n == "param" else state[n]):
                 ours.setdefault((n, i), []).append(np.array(x if backend == "numpy" else _np(x)))
@@ -196,6 +216,8 @@ def _one_step(namespace, cfg_kw, ref, grad_stack, rule, cfg, exprs, backend, dev
     for i in range(n_tensors):
         shape = ref["param"][i].shape[1:]
         values = {h.name: float(cfg[h.name]) for h in rule.hypers if h.symbol is not None}
+        if lrs is not None:
+            values["lr"] = np.array(lrs, dtype=np.float64).reshape((steps,) + (1,) * len(shape))
         values["t"] = np.arange(1, steps + 1, dtype=np.float64).reshape(
             (steps,) + (1,) * len(shape))
         values["grad"] = grad_stack[i].astype(np.float64)
@@ -215,14 +237,25 @@ def bound_expressions(rule: Rule, cfg: Config, path: str = "single"
 
 
 def verify(rule: Rule, configs: list[dict[str, Any]], backends=BACKENDS, dtypes=DTYPES,
-           devices=("cpu",), steps: int = 100, seed: int = 0, path: str = "single") -> Report:
-    """Run every (configuration, backend, dtype, device) against torch's ``path``."""
+           devices=("cpu",), steps: int = 100, seed: int = 0, path: str = "single",
+           schedule: tuple[Any, dict[str, Any]] | None = None,
+           clip: tuple[str, float] | None = None) -> Report:
+    """Run every (configuration, backend, dtype, device) against torch's ``path``.
+
+    ``schedule`` (a :class:`~optsym.schedules.spec.Schedule` and its configuration) and
+    ``clip`` (``("norm" | "value", threshold)``) compose the rule with a learning-rate schedule
+    and gradient clipping, against torch's optimizer + scheduler + ``clip_grad_*_`` loop: the
+    parity backend runs the generated schedule and clip code and must stay bitwise; the
+    textbook backends take each step from torch's state, clipped gradients and learning rate.
+    """
     import torch
 
-    from optsym.verify.reference import run_reference
+    from optsym.verify.reference import run_composed, run_reference
 
     rule.implementation_for(path)  # an unknown path fails before any work
     report = Report(rule.name, path)
+    composed = schedule is not None or clip is not None
+    extras = _extras(schedule, clip, steps) if composed else None
     problem = make_problem(steps, seed)
     for overrides in configs:
         cfg = rule.config(overrides)
@@ -238,14 +271,23 @@ def verify(rule: Rule, configs: list[dict[str, Any]], backends=BACKENDS, dtypes=
                 params0 = [torch.tensor(p, dtype=tdtype, device=device) for p in problem.params]
                 grads = [[torch.tensor(x, dtype=tdtype, device=device) for x in g]
                          for g in problem.grads]
+                torch_lrs = None
                 try:
-                    snaps = run_reference(rule.name, cfg, params0, grads, path)
+                    if composed:
+                        run = run_composed(rule.name, cfg, params0, grads, path,
+                                           None if schedule is None else
+                                           (schedule[0].name, schedule[1]), clip)
+                        snaps, torch_lrs, used_grads = run.snaps, run.lrs, run.grads
+                    else:
+                        snaps, used_grads = run_reference(rule.name, cfg, params0, grads,
+                                                          path), grads
                 except RuntimeError as exc:  # torch rejects the configuration at step time
                     first = str(exc).strip().splitlines()[0]
                     raise SpecError(f"torch.optim.{rule.torch_class} fails on this "
                                     f"configuration: {first}") from None
                 ref = _stacks(snaps)
-                grad_stack = [np.stack([_np(g[i]) for g in grads]) for i in range(len(params0))]
+                grad_stack = [np.stack([_np(g[i]) for g in used_grads])
+                              for i in range(len(params0))]
                 for backend in backends:
                     if backend == "numpy" and device != "cpu":
                         continue
@@ -254,15 +296,21 @@ def verify(rule: Rule, configs: list[dict[str, Any]], backends=BACKENDS, dtypes=
                     acc = _Accumulator()
                     inexact_dtypes, reason = rule.inexact.get(path, ((), ""))
                     if backend == "torch-parity" and dtype not in inexact_dtypes:
+                        run_extras = _with_clip(extras, torch, dtype, device)
                         _trajectory(ns, {k: cfg[k] for k in cfg_kw}, init_kw, snaps, ref, grads,
-                                    [s.name for s in states], acc)
+                                    [s.name for s in states], acc, run_extras)
                         mode, criterion = "trajectory", "bitwise (0 ULP, same bits)"
+                        if composed:
+                            criterion += _composed_note(schedule, clip, extras, torch_lrs, acc)
                         passed = acc.first_failure is None
                     else:
                         _one_step(ns, {k: cfg[k] for k in cfg_kw}, ref, grad_stack, rule, cfg,
-                                  exprs, backend, device, acc)
+                                  exprs, backend, device, acc, torch_lrs if schedule else None)
                         mode = "one-step"
                         criterion = "first-order rounding bound u*(B_textbook + B_torch)"
+                        if composed:
+                            criterion += (" (each step from torch's state, its clipped "
+                                          "gradients and its learning rate)")
                         if backend == "torch-parity":
                             criterion += f" (not bit-exact: {reason})"
                         passed = acc.first_failure is None
@@ -275,6 +323,48 @@ def verify(rule: Rule, configs: list[dict[str, Any]], backends=BACKENDS, dtypes=
                         ill_conditioned=acc.ill_conditioned,
                         failure=acc.first_failure))
     return report
+
+
+def _extras(schedule, clip, steps: int) -> _Extras:
+    """The generated parity schedule (its learning rates) and parity clip source."""
+    out = _Extras()
+    if schedule is not None:
+        from optsym.schedules.codegen import load_lrs
+
+        spec, scfg = schedule
+        out.lrs = [float(x) for x in load_lrs(spec, scfg, "torch-parity")(steps)]
+    if clip is not None:
+        from optsym.clipping import generate_clip
+
+        out.clip = (clip, generate_clip(clip[0], "torch-parity"))
+    return out
+
+
+def _with_clip(extras: _Extras | None, torch, dtype: str, device) -> _Extras | None:
+    """Bind the generated clip to its threshold."""
+    if extras is None or extras.clip is None:
+        return extras
+    (kind, threshold), source = extras.clip
+    fn = load(source, f"optsym_clip_{kind}")["clip"]
+    key = "max_norm" if kind == "norm" else "clip_value"
+    return _Extras(lambda g: fn(g, **{key: threshold}), extras.lrs)
+
+
+def _composed_note(schedule, clip, extras: _Extras, torch_lrs, acc) -> str:
+    """What else the trajectory ran; a schedule's learning rates must equal torch's bitwise."""
+    parts = []
+    if schedule is not None:
+        ours = np.array(extras.lrs, dtype=np.float64)
+        theirs = np.array(torch_lrs, dtype=np.float64)
+        differs = ~metrics.same_bits(ours, theirs)
+        if differs.any() and acc.failure is None:
+            i = int(np.flatnonzero(differs)[0])
+            acc.failure = (i + 1, f"step {i + 1}: learning rate ours {ours[i]!r} vs torch "
+                                  f"{theirs[i]!r} (schedule {schedule[0].name})")
+        parts.append(f"{schedule[0].name} schedule's lr bitwise")
+    if clip is not None:
+        parts.append(f"clip by {clip[0]} {clip[1]:g}")
+    return "; with the generated " + " and ".join(parts)
 
 
 def _step_kwargs(namespace) -> list[str]:
