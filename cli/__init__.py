@@ -13,6 +13,7 @@ import sys
 import click
 
 from optsym import __version__
+from optsym.cli.clip import clip
 from optsym.cli.codegen import codegen
 from optsym.cli.errors import UsageFailure
 from optsym.cli.list_rules import list_rules
@@ -58,6 +59,7 @@ cli.add_command(verify)
 cli.add_command(codegen)
 cli.add_command(list_rules)
 cli.add_command(schedule)
+cli.add_command(clip)
 cli.add_command(weight_decay)
 
 
