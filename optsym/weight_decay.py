@@ -299,7 +299,8 @@ class Comparison:
                 "first_differing_step": self.first_differing_step,
                 "coupled": str(self.coupled), "decoupled": str(self.decoupled),
                 "difference": str(self.difference), "coupled_latex": latex(self.coupled),
-                "decoupled_latex": latex(self.decoupled), "difference_latex": latex(self.difference),
+                "decoupled_latex": latex(self.decoupled),
+                "difference_latex": latex(self.difference),
                 "numeric_max_diff": self.numeric_max_diff, "consistent": self.consistent,
                 "steps": [s.as_dict() for s in self.steps],
                 "examples": [e.as_dict() for e in self.examples]}

@@ -36,7 +36,6 @@ from optsym.schedules.spec import (
     Tail,
     TorchForm,
     eta_max,
-    eta_min,
     gamma,
     horizon,
     k,

@@ -30,7 +30,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from optsym.schedules.spec import J, Config, Phase, Schedule, k
+from optsym.schedules.spec import Config, J, Phase, Schedule, k
 from optsym.spec import latex
 
 DIGITS = 50

@@ -248,7 +248,8 @@ def gamma(default: float, doc: str = "multiplicative decay factor") -> Param:
 
 def horizon(default: int = 100) -> Param:
     return Param("horizon", default, "steps over which budget and mean are taken", "int",
-                 sp.Symbol("H", integer=True, positive=True), valid=lambda x: x >= 1, error="{name} must be an integer >= 1, got {value}")
+                 sp.Symbol("H", integer=True, positive=True), valid=lambda x: x >= 1,
+                 error="{name} must be an integer >= 1, got {value}")
 
 
 MIN_ETA_CHECK = (lambda c: c["eta_min"] > c["eta_max"],

@@ -22,8 +22,8 @@ import sympy as sp
 from optsym.pyops import parse
 from optsym.schedules.spec import (
     LR,
-    J,
     Branch,
+    J,
     Param,
     Phase,
     Schedule,
