@@ -63,7 +63,9 @@ def _plot(spec, cfg, path: str, boundaries: list[int]) -> None:
         ax.axvline(horizon, color="#b33", ls="--", lw=1, label=f"horizon H = {horizon}")
     ax.set_xlabel("step k (k = 0: the first optimizer step's lr)")
     ax.set_ylabel("learning rate")
-    ax.set_title(f"{spec.title}: {spec.reference(cfg)}", fontsize=8)
+    shown = ", ".join(f"{k}={','.join(map(str, v)) if isinstance(v, tuple) else v}"
+                      for k, v in cfg.items())
+    ax.set_title(f"{spec.title}\n{shown}", fontsize=8)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()

@@ -151,9 +151,8 @@ WARMUP_COSINE = Schedule(
     name="warmup-cosine", title="Linear warmup + cosine decay", doc=__doc__,
     params=(ETA, WARMUP, T_MAX, ETA_MIN),
     phases=warmup_cosine_phases, torch=warmup_cosine_torch,
-    reference=lambda c: "LambdaLR(opt, lambda k: " + WARMUP_COSINE_LAMBDA
-    .replace("warmup", str(c["warmup"])).replace("T", str(c["T"]))
-    .replace("r", repr(c["eta_min"] / c["eta_max"])).replace("cos(pi", "math.cos(math.pi") + ")",
+    reference=lambda c: (f"LambdaLR(opt, lambda k: {WARMUP_COSINE_LAMBDA}) with "
+                         f"warmup={c['warmup']}, T={c['T']}, r = eta_min/eta_max"),
     horizon=lambda c: c["T"],
     checks=((lambda c: c["warmup"] >= c["T"], "--warmup ({warmup}) must be less than --T ({T})"),
             MIN_ETA_CHECK),

@@ -70,8 +70,7 @@ INVERSE_TIME = Schedule(
     torch=lambda c: TorchForm(initial=_lambda(INVERSE_TIME_LAMBDA, {"decay": d}),
                               branches=(Branch(sp.true, _lambda(INVERSE_TIME_LAMBDA,
                                                                 {"decay": d})),), closed=True),
-    reference=lambda c: f"LambdaLR(opt, lambda k: {INVERSE_TIME_LAMBDA})"
-                        .replace("decay", repr(c["decay"])),
+    reference=lambda c: f"LambdaLR(opt, lambda k: {INVERSE_TIME_LAMBDA}) with decay={c['decay']!r}",
     horizon=lambda c: c["horizon"])
 
 INVERSE_SQRT_LAMBDA = "k / warmup if k < warmup else (warmup / k) ** 0.5"
@@ -89,8 +88,8 @@ INVERSE_SQRT = Schedule(
     torch=lambda c: TorchForm(initial=_lambda(INVERSE_SQRT_LAMBDA, {"warmup": w}),
                               branches=(Branch(sp.true, _lambda(INVERSE_SQRT_LAMBDA,
                                                                 {"warmup": w})),), closed=True),
-    reference=lambda c: "LambdaLR(opt, lambda k: "
-                        + INVERSE_SQRT_LAMBDA.replace("warmup", str(c["warmup"])) + ")",
+    reference=lambda c: f"LambdaLR(opt, lambda k: {INVERSE_SQRT_LAMBDA}) with "
+                        f"warmup={c['warmup']}",
     horizon=lambda c: c["horizon"],
     torch_note="k = 0 gives lr 0 (fairseq's warmup_init_lr = 0); the peak eta is the lr at "
                "k = warmup.")
