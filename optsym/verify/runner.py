@@ -296,7 +296,7 @@ def verify(rule: Rule, configs: list[dict[str, Any]], backends=BACKENDS, dtypes=
                     acc = _Accumulator()
                     inexact_dtypes, reason = rule.inexact.get(path, ((), ""))
                     if backend == "torch-parity" and dtype not in inexact_dtypes:
-                        run_extras = _with_clip(extras, torch, dtype, device)
+                        run_extras = _with_clip(extras)
                         _trajectory(ns, {k: cfg[k] for k in cfg_kw}, init_kw, snaps, ref, grads,
                                     [s.name for s in states], acc, run_extras)
                         mode, criterion = "trajectory", "bitwise (0 ULP, same bits)"
@@ -340,7 +340,7 @@ def _extras(schedule, clip, steps: int) -> _Extras:
     return out
 
 
-def _with_clip(extras: _Extras | None, torch, dtype: str, device) -> _Extras | None:
+def _with_clip(extras: _Extras | None) -> _Extras | None:
     """Bind the generated clip to its threshold."""
     if extras is None or extras.clip is None:
         return extras
