@@ -97,15 +97,21 @@ def parse_rule_options(rule, args: tuple[str, ...]) -> dict:
     return out
 
 
-def load_rule(name: str):
-    """The rule spec called ``name`` (an unknown name is a one-line usage error)."""
-    from optsym import rules
+def _load(registry, name: str):
+    """``registry.get(name)``, an unknown name being a one-line usage error."""
     from optsym.spec import SpecError
 
     try:
-        return rules.get(name)
+        return registry.get(name)
     except SpecError as exc:
         raise UsageFailure(str(exc)) from None
+
+
+def load_rule(name: str):
+    """The rule spec called ``name``."""
+    from optsym import rules
+
+    return _load(rules, name)
 
 
 def _schedule_value(param, flag: str, text: str):
@@ -171,11 +177,7 @@ def parse_schedule_pairs(schedule, pairs: tuple[str, ...]) -> dict:
 
 
 def load_schedule(name: str):
-    """The schedule called ``name`` (an unknown name is a one-line usage error)."""
+    """The schedule called ``name``."""
     from optsym import schedules
-    from optsym.spec import SpecError
 
-    try:
-        return schedules.get(name)
-    except SpecError as exc:
-        raise UsageFailure(str(exc)) from None
+    return _load(schedules, name)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from optsym.spec import Rule, SpecError, unknown_name_message
+from optsym.registry import Registry
+from optsym.spec import Rule
 
 RULE_MODULES = {
     "sgd": ("optsym.rules.sgd", "RULE"),
@@ -13,20 +14,17 @@ RULE_MODULES = {
 }
 
 
+REGISTRY = Registry("rule", RULE_MODULES)
+
+
 def names() -> list[str]:
-    return list(RULE_MODULES)
+    return REGISTRY.names()
 
 
 def get(name: str) -> Rule:
     """The rule called ``name``; an unknown name raises :class:`SpecError` with suggestions."""
-    import importlib
-
-    key = name.lower()
-    if key not in RULE_MODULES:
-        raise SpecError(unknown_name_message("rule", name, names()))
-    module, attr = RULE_MODULES[key]
-    return getattr(importlib.import_module(module), attr)
+    return REGISTRY.get(name)
 
 
 def all_rules() -> list[Rule]:
-    return [get(n) for n in names()]
+    return REGISTRY.all()

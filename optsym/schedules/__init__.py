@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from optsym.registry import Registry
 from optsym.schedules.spec import Schedule
-from optsym.spec import SpecError, unknown_name_message
 
 SCHEDULE_MODULES = {
     "constant": ("optsym.schedules.steps", "CONSTANT"),
@@ -23,20 +23,17 @@ SCHEDULE_MODULES = {
 }
 
 
+REGISTRY = Registry("schedule", SCHEDULE_MODULES)
+
+
 def names() -> list[str]:
-    return list(SCHEDULE_MODULES)
+    return REGISTRY.names()
 
 
 def get(name: str) -> Schedule:
     """The schedule called ``name``; an unknown name raises :class:`SpecError` with suggestions."""
-    import importlib
-
-    key = name.lower()
-    if key not in SCHEDULE_MODULES:
-        raise SpecError(unknown_name_message("schedule", name, names()))
-    module, attr = SCHEDULE_MODULES[key]
-    return getattr(importlib.import_module(module), attr)
+    return REGISTRY.get(name)
 
 
 def all_schedules() -> list[Schedule]:
-    return [get(n) for n in names()]
+    return REGISTRY.all()

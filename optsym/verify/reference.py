@@ -138,33 +138,7 @@ def run_reference(rule_name: str, cfg: Config, params: list[torch.Tensor],
 def run_torch_class(rule_name: str, cfg: Config, params: list[torch.Tensor],
                     grads: list[list[torch.Tensor]], **flags) -> list[Snapshot]:
     """The same trajectory through the ``torch.optim`` class (slow to import; used in tests)."""
-    import torch.optim
-
-    from optsym import rules
-
-    rule = rules.get(rule_name)
-    kwargs = dict(cfg)
-    if "beta1" in kwargs:
-        kwargs["betas"] = (kwargs.pop("beta1"), kwargs.pop("beta2"))
-    params = [torch.nn.Parameter(p.detach().clone()) for p in params]
-    opt = getattr(torch.optim, rule.torch_class)(params, **kwargs, **flags)
-    keys = [s.name for s in rule.states(cfg)]
-
-    def snap() -> Snapshot:
-        out = {"param": [p.detach().clone() for p in params]}
-        for key in keys:
-            out[key] = [opt.state[p][key].detach().clone() if key in opt.state[p]
-                        and opt.state[p][key] is not None else torch.zeros_like(p)
-                        for p in params]
-        return out
-
-    snaps = [snap()]
-    for g in grads:
-        for p, gi in zip(params, g):
-            p.grad = gi.clone()
-        opt.step()
-        snaps.append(snap())
-    return snaps
+    return _class_loop(rule_name, cfg, params, grads, flags).snaps
 
 
 @dataclass
@@ -184,6 +158,13 @@ def run_composed(rule_name: str, cfg: Config, params: list[torch.Tensor],
     """torch's training loop as a user writes it: per step set ``.grad``, clip with
     ``torch.nn.utils.clip_grad_norm_`` / ``clip_grad_value_``, ``optimizer.step()``, then
     ``scheduler.step()``.  Uses the ``torch.optim`` class (the scheduler needs one)."""
+    return _class_loop(rule_name, cfg, params, grads, _FLAGS[path], schedule, clip)
+
+
+def _class_loop(rule_name: str, cfg: Config, params: list[torch.Tensor],
+                grads: list[list[torch.Tensor]], flags: dict,
+                schedule: tuple[str, Config] | None = None,
+                clip: tuple[str, float] | None = None) -> Composed:
     import warnings
 
     import torch.optim
@@ -196,7 +177,7 @@ def run_composed(rule_name: str, cfg: Config, params: list[torch.Tensor],
     if "beta1" in kwargs:
         kwargs["betas"] = (kwargs.pop("beta1"), kwargs.pop("beta2"))
     params = [torch.nn.Parameter(p.detach().clone()) for p in params]
-    opt = getattr(torch.optim, rule.torch_class)(params, **kwargs, **_FLAGS[path])
+    opt = getattr(torch.optim, rule.torch_class)(params, **kwargs, **flags)
     sched = make_scheduler(schedule[0], opt, schedule[1]) if schedule else None
     keys = [s.name for s in rule.states(cfg)]
 
