@@ -39,6 +39,7 @@ from optsym.schedules.spec import (
     gamma,
     horizon,
     k,
+    positive_param,
     steps_param,
 )
 
@@ -56,12 +57,8 @@ TOTAL = steps_param("total_steps", 100, "steps of the cycle (torch stops after t
 PCT = Param("pct_start", 0.3, "fraction of the steps spent rising", valid=lambda x: 0 <= x <= 1,
             error="{name} must be in [0, 1], got {value}")
 ANNEAL = Param("anneal", "cos", "annealing strategy", "choice", choices=("cos", "linear"))
-DIV = Param("div_factor", 25.0, "initial lr = eta_max / div_factor",
-            symbol=sp.Symbol("div_factor", positive=True), valid=lambda x: x > 0,
-            error="{name} must be > 0, got {value}")
-FINAL = Param("final_div_factor", 1e4, "final lr = initial lr / final_div_factor",
-              symbol=sp.Symbol("final_div_factor", positive=True), valid=lambda x: x > 0,
-              error="{name} must be > 0, got {value}")
+DIV = positive_param("div_factor", 25.0, "initial lr = eta_max / div_factor")
+FINAL = positive_param("final_div_factor", 1e4, "final lr = initial lr / final_div_factor")
 
 eta, base, up, gam, n = ETA.symbol, BASE.symbol, UP.symbol, GAMMA.symbol, TOTAL.symbol
 div, final = DIV.symbol, FINAL.symbol

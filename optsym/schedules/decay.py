@@ -25,7 +25,6 @@ from optsym.pyops import parse
 from optsym.schedules.spec import (
     LR,
     Branch,
-    Param,
     Phase,
     Schedule,
     TorchForm,
@@ -33,14 +32,13 @@ from optsym.schedules.spec import (
     gamma,
     horizon,
     k,
+    positive_param,
     steps_param,
 )
 
 ETA = eta_max()
 GAMMA = gamma(0.9)
-DECAY = Param("decay", 0.1, "decay rate d in eta / (1 + d k)",
-              symbol=sp.Symbol("decay", positive=True), valid=lambda x: x > 0,
-              error="{name} must be > 0, got {value}")
+DECAY = positive_param("decay", 0.1, "decay rate d in eta / (1 + d k)")
 WARMUP = steps_param("warmup", 10, "warmup steps: the lr reaches the peak at k = warmup")
 
 eta, gam, d, w = ETA.symbol, GAMMA.symbol, DECAY.symbol, WARMUP.symbol

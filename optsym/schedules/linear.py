@@ -30,6 +30,7 @@ from optsym.schedules.spec import (
     eta_max,
     horizon,
     k,
+    positive_param,
     steps_param,
 )
 
@@ -44,8 +45,7 @@ TOTAL = steps_param("total_iters", 5, "steps of the ramp")
 WARMUP = steps_param("warmup", 10, "warmup steps: the lr reaches the peak at k = warmup")
 WARM_START = Param("start_factor", 0.1, "lr at k = 0 as a fraction of the peak",
                    symbol=START.symbol, valid=START.valid, error=START.error)
-POWER = Param("power", 1.0, "exponent of the decay", symbol=sp.Symbol("power", positive=True),
-              valid=lambda x: x > 0, error="{name} must be > 0, got {value}")
+POWER = positive_param("power", 1.0, "exponent of the decay")
 
 eta, s0, s1, n, w, p = (ETA.symbol, START.symbol, END.symbol, TOTAL.symbol, WARMUP.symbol,
                         POWER.symbol)

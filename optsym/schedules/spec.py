@@ -222,6 +222,12 @@ def nonnegative(x: float) -> bool:
     return x >= 0
 
 
+def positive_param(name: str, default: float, doc: str) -> Param:
+    """A real parameter > 0 with its own symbol."""
+    return Param(name, default, doc, symbol=sp.Symbol(name, positive=True), valid=positive,
+                 error="{name} must be > 0, got {value}")
+
+
 def eta_max(default: float = 0.1) -> Param:
     return Param("eta_max", default, "peak (base) learning rate: the optimizer's lr",
                  symbol=sp.Symbol("eta_max", positive=True), valid=positive,
@@ -242,8 +248,7 @@ def steps_param(name: str, default: int, doc: str, minimum: int = 1) -> Param:
 
 
 def gamma(default: float, doc: str = "multiplicative decay factor") -> Param:
-    return Param("gamma", default, doc, symbol=sp.Symbol("gamma", positive=True),
-                 valid=positive, error="{name} must be > 0, got {value}")
+    return positive_param("gamma", default, doc)
 
 
 def horizon(default: int = 100) -> Param:
