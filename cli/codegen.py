@@ -9,28 +9,50 @@ from optsym.cli.options import (
     RULE_CONTEXT,
     impl_option,
     load_rule,
+    load_schedule,
     parse_rule_options,
+    parse_schedule_options,
     rule_arguments,
 )
 from optsym.codegen import TARGETS
 
 
+def _schedule_source(name: str, options: tuple[str, ...], target: str) -> str:
+    from optsym.schedules.codegen import generate
+
+    if target not in ("torch-parity", "closed"):
+        raise UsageFailure(f"--target {target}: a schedule's targets are torch-parity (torch's "
+                           "own computation, bit-exact) and closed (the closed form)")
+    spec = load_schedule(name)
+    return generate(spec, spec.config(parse_schedule_options(spec, options)), target)
+
+
 @click.command(context_settings=RULE_CONTEXT)
 @rule_arguments
-@click.option("--target", type=click.Choice(TARGETS), default="torch-parity", show_default=True,
-              help="torch-parity: torch's op order (bit-exact); torch/numpy: textbook form.")
+@click.option("--target", type=click.Choice([*TARGETS, "closed"]), default="torch-parity",
+              show_default=True,
+              help="torch-parity: torch's op order (bit-exact); torch/numpy: textbook form; "
+                   "closed: a schedule's closed form.")
 @impl_option
 @click.option("--out", "out", type=str, default=None,
               help="Write the module to this file instead of stdout.")
 def codegen(rule: str, rule_options: tuple[str, ...], target: str, impl: str,
             out: str | None) -> None:
-    """Print a readable, importable module with init_state() and step() for RULE."""
+    """Print a readable, importable module: init_state() and step() for a RULE, or lrs(n) for a
+    learning-rate schedule (`optsym schedule --list`)."""
+    from optsym import rules, schedules
     from optsym.codegen.module import generate
 
-    spec = load_rule(rule)
-    cfg = spec.config(parse_rule_options(spec, rule_options))
-    spec.implementation_for(impl)
-    source = generate(spec, cfg, target, impl)
+    if rule.lower() not in rules.names() and rule.lower() in schedules.names():
+        source = _schedule_source(rule, rule_options, target)
+    else:
+        if target == "closed":
+            raise UsageFailure("--target closed is for schedules; a rule's targets are "
+                               + ", ".join(TARGETS))
+        spec = load_rule(rule)
+        cfg = spec.config(parse_rule_options(spec, rule_options))
+        spec.implementation_for(impl)
+        source = generate(spec, cfg, target, impl)
     if out is not None:
         if not out.strip():
             raise UsageFailure("--out needs a file name")
