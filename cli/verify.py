@@ -125,8 +125,8 @@ def _schedule_run(ctx, name: str, options: tuple[str, ...], steps: int | None,
     ctx.exit(0 if passed else 1)
 
 
-def _composition(rule_spec, rule_cfg_lr: float, schedule: str | None, pairs: tuple[str, ...],
-                 clip_norm: float | None, clip_value: float | None):
+def _composition(rule_cfg_lr: float, schedule: str | None, pairs: tuple[str, ...],
+                 clip_norm: float | None, clip_value: float | None, steps: int):
     """The schedule and clipping to compose with the rule (None, None when there are none)."""
     if pairs and schedule is None:
         raise UsageFailure("--schedule-opt needs --schedule")
@@ -141,6 +141,10 @@ def _composition(rule_spec, rule_cfg_lr: float, schedule: str | None, pairs: tup
                                f"rule's --lr {rule_cfg_lr:g}: the schedule's peak is the "
                                "optimizer's lr; set --lr")
         composed = (spec, spec.config({**given, "eta_max": rule_cfg_lr}))
+        tail = spec.tail(composed[1])
+        if tail.kind == "undefined" and steps > spec.horizon(composed[1]):
+            raise UsageFailure(f"--steps {steps} with --schedule {spec.name}: {tail.note} "
+                               f"({spec.horizon(composed[1])}); use fewer --steps")
     clip = None
     if clip_norm is not None or clip_value is not None:
         from optsym.clipping import check_threshold
@@ -193,8 +197,8 @@ def verify(ctx: click.Context, rule: str, rule_options: tuple[str, ...], steps: 
     for c in configs:
         spec.config(c)  # validate before any work
     spec.implementation_for(impl)
-    composed, clip = _composition(spec, spec.config(configs[0])["lr"], schedule,
-                                  schedule_opts, clip_norm, clip_value)
+    composed, clip = _composition(spec.config(configs[0])["lr"], schedule, schedule_opts,
+                                  clip_norm, clip_value, steps)
     if composed is not None and not rule_options:
         configs = [c for c in configs if "lr" not in c] or [{}]
     devices = _devices(device)

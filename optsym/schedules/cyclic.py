@@ -103,7 +103,7 @@ def _cyclic_tail(cfg) -> Tail:
     if cfg["mode"] == "triangular":
         return Tail("periodic", cfg["step_size_up"] + (cfg["step_size_down"]
                                                         or cfg["step_size_up"]))
-    return Tail("expr", note="the amplitude decays; the lr tends to eta_min")
+    return Tail("floor", block=base, note="the amplitude decays and the lr tends to eta_min")
 
 
 CYCLIC = Schedule(
@@ -116,7 +116,9 @@ CYCLIC = Schedule(
                         f"{c['step_size_down'] or None}, mode={c['mode']!r}, "
                         f"gamma={c['gamma']!r}, cycle_momentum=False)",
     horizon=lambda c: c["horizon"], checks=(MIN_ETA_CHECK,), tail=_cyclic_tail,
-    formula=cyclic_formula)
+    formula=cyclic_formula,
+    torch_note="mode triangular2: torch computes 1 / 2.0 ** (cycle - 1), which raises "
+               "OverflowError after 1025 cycles.")
 
 
 # ---- one-cycle -----------------------------------------------------------------------------

@@ -94,21 +94,22 @@ def every_step(schedule: Schedule, cfg: Config, steps: int) -> EveryStep:
     later = _mp(to_math(tf.lr_step()).subs(values), args)
     closed = [_mp(schedule.closed_form(cfg).subs(values), [k])]
     what = "torch's computation == closed form"
-    if schedule.formula is not None:
+    if schedule.formula is not None and schedule.formula(cfg) is not None:
         phases = schedule.phases(cfg)
         closed.append(_mp(sp.Piecewise(*[(p.expr, sp.Lt(k, p.end)) for p in phases[:-1]],
                                        (phases[-1].expr, True)).subs(values), [k]))
         what += " == phases"
     worst = mpmath.mpf(0)
     with mpmath.workdps(DIGITS):
-        env = {s: 0 for s in state}
+        env = {s: mpmath.mpf(0) for s in state}
         lr = mpmath.mpf(0)
         for j in range(steps):
+            kj = mpmath.mpf(j)  # an mpf, so that 1/(7 - k) is 1/(7 - k), not a double
             updates = init_state if j == 0 else step_state
             for sym, fn in updates:
-                env[sym] = fn(j, lr, *[env[s] for s in state])
-            lr = (first if j == 0 else later)(j, lr, *[env[s] for s in state])
+                env[sym] = mpmath.mpf(fn(kj, lr, *[env[s] for s in state]))
+            lr = mpmath.mpf((first if j == 0 else later)(kj, lr, *[env[s] for s in state]))
             for fn in closed:
-                worst = max(worst, abs(mpmath.mpf(fn(j)) - lr))
+                worst = max(worst, abs(mpmath.mpf(fn(kj)) - lr))
     scale = max(abs(float(v)) for v in values.values()) if values else 1.0
     return EveryStep(steps, float(worst), float(worst) <= 1e-30 * max(scale, 1.0), what)

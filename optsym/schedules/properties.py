@@ -23,6 +23,10 @@ r"""Properties of a schedule, derived symbolically and each cross-checked numeri
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -34,12 +38,37 @@ from optsym.schedules.spec import Config, J, Phase, Schedule, k
 from optsym.spec import latex
 
 DIGITS = 50
+#: seconds SymPy may spend on a budget's closed form before the exact numeric sum is reported
+BUDGET_SECONDS = 4.0
+
+
+class _Slow(Exception):
+    """SymPy took longer than its allowance."""
+
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Raise :class:`_Slow` in the main thread after ``seconds`` (no limit in other threads)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise _Slow
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _mp_values(schedule: Schedule, cfg: Config, n: int) -> list:
     fn = sp.lambdify([k], schedule.closed_form(cfg).subs(schedule.values(cfg)), "mpmath")
     with mpmath.workdps(DIGITS):
-        return [mpmath.mpf(fn(j)) for j in range(n)]
+        return [mpmath.mpf(fn(mpmath.mpf(j))) for j in range(n)]
 
 
 # ---- budget --------------------------------------------------------------------------------
@@ -64,6 +93,8 @@ def _power_sum(term: sp.Expr, lo: sp.Expr, hi: sp.Expr) -> sp.Expr | None:
     if power.has(k) or not base.has(k) or not sp.Poly(base, k).degree() == 1:
         return None
     b, a = sp.Poly(base, k).all_coeffs()
+    if b.is_negative:  # sum in reverse order, k -> lo + hi - k, so that the slope is positive
+        a, b = a + b * (lo + hi), -b
     q = a / b
     if q == 0:
         return coeff * b**power * (sp.harmonic(hi, -power) - sp.harmonic(lo - 1, -power))
@@ -121,6 +152,8 @@ def _in_horizon(phases: tuple[Phase, ...], cfg_values: dict, h: int):
         if start >= h:
             break
         end = ph.end.subs(cfg_values)
+        if end != sp.oo and int(end) <= start:
+            continue  # empty under these values (a warmup of 0 steps)
         inside = end != sp.oo and int(end) <= h
         yield ph, (ph.end - 1 if inside else None)
 
@@ -129,6 +162,27 @@ def budget(schedule: Schedule, cfg: Config) -> Budget:
     values = schedule.values(cfg)
     h = schedule.horizon(cfg)
     horizon_symbol = _horizon_symbol(schedule, cfg)
+    try:
+        with _deadline(BUDGET_SECONDS):
+            total, method = _budget_formula(schedule, cfg, values, h, horizon_symbol)
+    except _Slow:
+        total, method = None, f"SymPy found no closed form within {BUDGET_SECONDS:g} s"
+    with mpmath.workdps(DIGITS):
+        numeric = mpmath.fsum(_mp_values(schedule, cfg, h))
+    if total is None:
+        value = float(numeric)
+        return Budget(h, None, None, value, value / h, float(numeric), True,
+                      f"{method or 'no closed form found'}: exact sum at the given parameters")
+    with mpmath.workdps(DIGITS):
+        value = mpmath.mpf(sp.N(total.subs(values), DIGITS))
+    holds = abs(value - numeric) <= 1e-30 * max(abs(numeric), 1)
+    return Budget(h, str(total), latex(total), float(value), float(value) / h, float(numeric),
+                  bool(holds), method)
+
+
+def _budget_formula(schedule: Schedule, cfg: Config, values: dict, h: int,
+                    horizon_symbol: sp.Symbol | None) -> tuple[sp.Expr | None, str]:
+    """The budget summed phase by phase (symbolic where SymPy can), or None."""
     total, method = sp.S.Zero, "symbolic (SymPy summation per phase)"
     for ph, last in _in_horizon(schedule.phases(cfg), values, h):
         hi = last if last is not None else (horizon_symbol - 1 if horizon_symbol is not None
@@ -140,22 +194,11 @@ def budget(schedule: Schedule, cfg: Config) -> Budget:
                              (hi - ph.start).subs(values))
             method = "symbolic in the real parameters, integers substituted"
         if part is None:
-            total = None
-            break
+            return None, ""
         total += sp.simplify(part)
-    with mpmath.workdps(DIGITS):
-        numeric = mpmath.fsum(_mp_values(schedule, cfg, h))
-    if total is None:
-        value = float(numeric)
-        return Budget(h, None, None, value, value / h, float(numeric), True,
-                      "no closed form found: exact sum at the given parameters")
     if sp.count_ops(total) < 60:
         total = sp.simplify(total)
-    with mpmath.workdps(DIGITS):
-        value = mpmath.mpf(sp.N(total.subs(values), DIGITS))
-    holds = abs(value - numeric) <= 1e-30 * max(abs(numeric), 1)
-    return Budget(h, str(total), latex(total), float(value), float(value) / h, float(numeric),
-                  bool(holds), method)
+    return total, method
 
 
 def _integers(schedule: Schedule, cfg: Config) -> dict:
@@ -315,7 +358,17 @@ def robbins_monro(schedule: Schedule, cfg: Config) -> RobbinsMonro:
                             f"not applicable: {tail.note}")
     values = schedule.values(cfg)
     phases = schedule.phases(cfg)
-    if tail.kind == "blocks":
+    if tail.kind == "floor":
+        bound = tail.block.subs(values)
+        if bound > 0:
+            s1 = s2 = "diverges"
+            argument = (f"eta_k >= {tail.block} = {float(bound):g} > 0 for every k, so both sums "
+                        "grow at least linearly")
+        else:
+            s1 = s2 = "undetermined"
+            argument = f"eta_k >= {tail.block} = 0 gives no bound; {tail.note}"
+        start = 0
+    elif tail.kind == "blocks":
         size = tail.period
         block = tail.block.subs(values)
         s1 = _convergence(size * block, 0, J)
@@ -359,11 +412,14 @@ def _numeric_rm(schedule: Schedule, cfg: Config, start: int) -> dict[str, Any]:
     from optsym.schedules.codegen import load_lrs
 
     a = max(start, 1000)
-    if schedule.tail(cfg).kind == "expr" and a > 1000:
-        fn = sp.lambdify([k], schedule.phases(cfg)[-1].expr.subs(schedule.values(cfg)), "numpy")
+    if schedule.tail(cfg).kind != "cycles":  # the closed form, vectorized (floats may underflow)
+        expr = (schedule.phases(cfg)[-1].expr if a > 1000 else schedule.closed_form(cfg))
+        fn = sp.lambdify([k], expr.subs(schedule.values(cfg)), "numpy")
         ks = np.arange(0, 100 * a, dtype=np.float64)
-        vals = np.broadcast_to(np.asarray(fn(np.maximum(ks, a)), dtype=np.float64), ks.shape)
-    else:
+        with np.errstate(all="ignore"):
+            vals = np.broadcast_to(np.asarray(fn(np.maximum(ks, a if a > 1000 else 0)),
+                                              dtype=np.float64), ks.shape)
+    else:  # restarts: the phases cover a few horizons only; torch's own computation
         vals = np.array(load_lrs(schedule, cfg, "torch-parity")(100 * a), dtype=np.float64)
     f1, f2, v1 = _decades(vals, a)
     g1, g2, v2 = _decades(vals**2, a)

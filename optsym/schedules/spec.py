@@ -107,7 +107,8 @@ class TorchForm:
 class Tail:
     """What the schedule does for ever after its horizon (for the Robbins-Monro conditions).
 
-    ``kind``: ``expr`` (the last phase's expression), ``blocks`` (constant on blocks of
+    ``kind``: ``expr`` (the last phase's expression), ``floor`` (never below ``block`` > 0:
+    both sums diverge), ``blocks`` (constant on blocks of
     ``period`` steps, the value on block :data:`J` being ``block``: the sums regroup into
     series in J), ``periodic`` (period ``period``), ``cycles`` (restarts whose cycles never
     shrink), or ``undefined`` (torch stops: ``note``).
@@ -138,8 +139,9 @@ class Schedule:
     tail: Callable[[Config], Tail] = lambda cfg: Tail()
     #: a note on torch's behaviour, shown with the closed form
     torch_note: str = ""
-    #: the closed form as one formula where it is neater than the phases (``floor``, ``Mod``);
-    #: the proof checks it against the phases at every step of the horizon
+    #: the closed form as one formula where it is neater than the phases (``floor``, ``Mod``),
+    #: or None for configurations without one; the proof checks it against the phases at
+    #: every step
     formula: Callable[[Config], sp.Expr] | None = None
 
     def param(self, name: str) -> Param:
@@ -176,8 +178,9 @@ class Schedule:
 
     def closed_form(self, cfg: Config) -> sp.Expr:
         """:math:`\\eta_k` as one expression (``formula``, or a ``Piecewise`` over the phases)."""
-        if self.formula is not None:
-            return self.formula(cfg)
+        neat = self.formula(cfg) if self.formula is not None else None
+        if neat is not None:
+            return neat
         phases = self.phases(cfg)
         if len(phases) == 1:
             return phases[0].expr

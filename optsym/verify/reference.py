@@ -30,6 +30,11 @@ _FLAGS = {"single": {"foreach": False, "fused": False},
           "fused": {"foreach": False, "fused": True}}
 
 
+#: the same paths as constructor flags (RMSprop has no ``fused`` argument: pass only what is on)
+_CLASS_FLAGS = {"single": {"foreach": False}, "foreach": {"foreach": True},
+                "fused": {"fused": True}}
+
+
 def _steps(params, path: str) -> list[torch.Tensor]:
     # torch keeps the step count as a float32 0-d tensor: on the CPU for the single-tensor and
     # foreach paths, on the parameter's device for the fused path (``_get_scalar_dtype``)
@@ -158,7 +163,7 @@ def run_composed(rule_name: str, cfg: Config, params: list[torch.Tensor],
     """torch's training loop as a user writes it: per step set ``.grad``, clip with
     ``torch.nn.utils.clip_grad_norm_`` / ``clip_grad_value_``, ``optimizer.step()``, then
     ``scheduler.step()``.  Uses the ``torch.optim`` class (the scheduler needs one)."""
-    return _class_loop(rule_name, cfg, params, grads, _FLAGS[path], schedule, clip)
+    return _class_loop(rule_name, cfg, params, grads, _CLASS_FLAGS[path], schedule, clip)
 
 
 def _class_loop(rule_name: str, cfg: Config, params: list[torch.Tensor],
