@@ -1,5 +1,29 @@
 """Course derivations built on the optsym library, one topic per module.
 
-Installed as ``optsym.derivations``.  The convergence derivations (GD on a quadratic, heavy ball,
-Nesterov, ...) arrive with their own issue; nothing here is claimed to work yet.
+Installed as ``optsym.derivations``.  Each module defines ``DERIVATION``
+(:class:`optsym.derivation.Derivation`); ``optsym derive --list`` shows them.
 """
+
+from __future__ import annotations
+
+from optsym.derivation import Derivation
+from optsym.registry import Registry
+
+DERIVATION_MODULES: dict[str, tuple[str, str]] = {
+    "ema": ("optsym.derivations.ema", "DERIVATION"),
+}
+
+REGISTRY = Registry("derivation", DERIVATION_MODULES)
+
+
+def names() -> list[str]:
+    return REGISTRY.names()
+
+
+def get(name: str) -> Derivation:
+    """The derivation called ``name``; an unknown name raises ``SpecError`` with suggestions."""
+    return REGISTRY.get(name)
+
+
+def all_derivations() -> list[Derivation]:
+    return REGISTRY.all()

@@ -1,0 +1,242 @@
+r"""A derivation: ordered steps, results, and the numeric cross-checks that back each result.
+
+One derivation per topic lives in ``derivations/`` (installed as ``optsym.derivations``), in the
+spirit of PEPit's examples: a module docstring with the problem, the method, the result and a
+citation, and a ``build`` function whose body reads like the textbook::
+
+    def build() -> Sheet:
+        d = Sheet()
+        e = d.step("The error e_t = x_t - x* obeys", sp.Eq(e1, (1 - eta * lam) * e0),
+                   "subtract x* = x* - eta*(A x* - b) from the update")
+        d.result("bound", "largest stable step", 2 / L)
+        return d
+
+SymPy can be wrong silently (DESIGN.md: ``minimum`` returned 1 instead of 9/11), so every result
+is backed by a numeric cross-check (``cross_checks``) that computes the same quantity another
+way (simulation of optsym's generated code, eigenvalues, a grid search, Monte Carlo) and runs in
+the tests.  Where SymPy needs help, the step's justification says what was done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import sympy as sp
+
+from optsym.params import Param, ParamSet
+from optsym.spec import latex
+
+Config = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step: what is claimed, its SymPy expression, and why it holds."""
+
+    statement: str
+    expr: sp.Basic | None = None
+    justification: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"statement": self.statement, "justification": self.justification,
+                "expr": None if self.expr is None else str(self.expr),
+                "latex": None if self.expr is None else latex(self.expr)}
+
+
+@dataclass(frozen=True)
+class Result:
+    """A named result: a symbolic expression (instantiated with numbers when parameters are
+    given)."""
+
+    key: str
+    description: str
+    expr: sp.Basic
+
+
+@dataclass
+class Check:
+    """The outcome of one numeric cross-check."""
+
+    description: str
+    passed: bool
+    measured: Any = None
+    expected: Any = None
+    detail: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"description": self.description, "passed": bool(self.passed),
+                "measured": _plain(self.measured), "expected": _plain(self.expected),
+                "detail": self.detail}
+
+
+@dataclass
+class Sheet:
+    """What a derivation's ``build`` writes: its steps and results, in order."""
+
+    steps: list[Step] = field(default_factory=list)
+    results: list[Result] = field(default_factory=list)
+
+    def step(self, statement: str, expr: sp.Basic | None = None,
+             justification: str = "") -> sp.Basic | None:
+        """Record a step; returns ``expr`` so the derivation can go on from it."""
+        self.steps.append(Step(statement, expr, justification))
+        return expr
+
+    def result(self, key: str, description: str, expr: sp.Basic) -> sp.Basic:
+        """Record a result; returns ``expr``."""
+        self.results.append(Result(key, description, expr))
+        return expr
+
+
+@dataclass(frozen=True)
+class Derivation(ParamSet):
+    """A topic: its parameters, its symbolic derivation and its numeric cross-checks."""
+
+    name: str
+    title: str
+    doc: str
+    params: tuple[Param, ...]
+    build: Callable[[], Sheet]
+    #: the numeric cross-checks at a configuration (parameter values)
+    cross_checks: Callable[[Config], list[Check]]
+    #: cross-parameter checks: (predicate that is True when the config is bad, message)
+    checks: tuple[tuple[Callable[[Config], bool], str], ...] = ()
+    assumptions: tuple[str, ...] = ()
+
+    def sheet(self) -> Sheet:
+        """The derivation's steps and results (built once)."""
+        return _built(self.name, self.build)
+
+    def result(self, key: str) -> Result:
+        for r in self.sheet().results:
+            if r.key == key:
+                return r
+        raise KeyError(key)
+
+    def instantiate(self, cfg: Config) -> dict[str, float | None]:
+        """Each result's value under ``cfg`` (None where it still has free symbols)."""
+        values = self.values(cfg)
+        out: dict[str, float | None] = {}
+        for r in self.sheet().results:
+            v = sp.N(r.expr.subs(values), 30) if isinstance(r.expr, sp.Basic) else r.expr
+            out[r.key] = _number(v)
+        return out
+
+    # ---- rendering -----------------------------------------------------------------------
+    def as_dict(self, cfg: Config | None = None, checks: list[Check] | None = None) -> dict:
+        values = self.instantiate(cfg) if cfg is not None else {}
+        return {
+            "derivation": self.name, "title": self.title,
+            "assumptions": list(self.assumptions),
+            "params": {p.name: (cfg or self.defaults())[p.name] for p in self.params},
+            "steps": [s.as_dict() for s in self.sheet().steps],
+            "results": [{"key": r.key, "description": r.description, "expr": str(r.expr),
+                         "latex": latex(r.expr), **({"value": values.get(r.key)}
+                                                    if cfg is not None else {})}
+                        for r in self.sheet().results],
+            **({"cross_checks": [c.as_dict() for c in checks],
+                "passed": all(c.passed for c in checks)} if checks is not None else {}),
+        }
+
+    def as_text(self, cfg: Config | None = None, checks: list[Check] | None = None) -> str:
+        lines = [self.title, "=" * len(self.title)]
+        if self.assumptions:
+            lines.append("assumptions: " + "; ".join(self.assumptions))
+        for i, s in enumerate(self.sheet().steps, 1):
+            lines.append(f"\n{i}. {s.statement}")
+            if s.expr is not None:
+                lines += ["     " + line for line in sp.pretty(s.expr).splitlines()]
+            if s.justification:
+                lines.append(f"     [{s.justification}]")
+        lines.append("\nresults:")
+        values = self.instantiate(cfg) if cfg is not None else {}
+        for r in self.sheet().results:
+            shown = sp.sstr(r.expr)
+            value = values.get(r.key)
+            at = f"  = {value:.10g}" if isinstance(value, float) else ""
+            lines.append(f"    {r.key}: {r.description}: {shown}{at}")
+        if checks is not None:
+            lines.append("\nnumeric cross-checks" + (f" at {_config_text(cfg)}" if cfg else "")
+                         + ":")
+            for c in checks:
+                lines.append(f"    [{'ok' if c.passed else 'FAIL'}] {c.description}"
+                             + (f": {c.detail}" if c.detail else ""))
+        return "\n".join(lines)
+
+    def as_latex(self) -> str:
+        """A LaTeX fragment (amsmath) for course notes."""
+        out = [rf"\subsection*{{{_tex_text(self.title)}}}"]
+        if self.assumptions:
+            out.append(r"\textit{Assumptions:} " + "; ".join(_tex_text(a)
+                                                             for a in self.assumptions) + ".")
+        out.append(r"\begin{enumerate}")
+        for s in self.sheet().steps:
+            item = rf"\item {_tex_text(s.statement)}"
+            if s.expr is not None:
+                item += "\n" + rf"\[ {latex(s.expr)} \]"
+            if s.justification:
+                item += "\n" + rf"\textit{{{_tex_text(s.justification)}}}"
+            out.append(item)
+        out.append(r"\end{enumerate}")
+        out.append(r"\paragraph{Results.}")
+        out.append(r"\begin{align*}")
+        rows = [rf"\text{{{_tex_text(r.description)}}}: &\quad {latex(r.expr)}"
+                for r in self.sheet().results]
+        out.append(" \\\\\n".join(rows))
+        out.append(r"\end{align*}")
+        return "\n".join(out)
+
+
+def document(body: str, title: str = "optsym derivations") -> str:
+    """A complete LaTeX document around fragments (what the compile test builds)."""
+    return "\n".join([r"\documentclass[11pt]{article}", r"\usepackage{amsmath,amssymb}",
+                      r"\usepackage[margin=2cm]{geometry}", rf"\title{{{_tex_text(title)}}}",
+                      r"\date{}", r"\begin{document}", r"\maketitle", body,
+                      r"\end{document}", ""])
+
+
+_TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
+                "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
+                "^": r"\textasciicircum{}"}
+
+
+def _tex_text(text: str) -> str:
+    """Plain text for LaTeX: special characters escaped, but ``$...$`` math kept."""
+    parts = text.split("$")
+    return "$".join(p if i % 2 else "".join(_TEX_SPECIAL.get(c, c) for c in p)
+                    for i, p in enumerate(parts))
+
+
+def _config_text(cfg: Config | None) -> str:
+    return ", ".join(f"{k}={v}" for k, v in (cfg or {}).items())
+
+
+def _number(v: Any) -> float | None:
+    try:
+        if isinstance(v, sp.Basic) and v.free_symbols:
+            return None
+        z = complex(v)
+    except (TypeError, ValueError):
+        return None
+    return z.real if abs(z.imag) <= 1e-12 * max(abs(z.real), 1.0) else None
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, sp.Basic):
+        n = _number(v)
+        return n if n is not None else str(v)
+    if hasattr(v, "tolist"):
+        return v.tolist()
+    return v
+
+
+@cache
+def _built(name: str, build: Callable[[], Sheet]) -> Sheet:
+    """Each derivation is built once per process (SymPy work takes seconds)."""
+    return build()
+
+
+__all__ = ["Derivation", "Sheet", "Step", "Result", "Check", "document", "Param"]
