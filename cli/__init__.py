@@ -15,6 +15,7 @@ import click
 from optsym import __version__
 from optsym.cli.clip import clip
 from optsym.cli.codegen import codegen
+from optsym.cli.derive import derive
 from optsym.cli.errors import UsageFailure
 from optsym.cli.list_rules import list_rules
 from optsym.cli.schedule import schedule
@@ -60,6 +61,7 @@ cli.add_command(codegen)
 cli.add_command(list_rules)
 cli.add_command(schedule)
 cli.add_command(clip)
+cli.add_command(derive)
 cli.add_command(weight_decay)
 
 

@@ -10,8 +10,8 @@ from optsym.cli.options import (
     impl_option,
     load_rule,
     load_schedule,
+    parse_params,
     parse_rule_options,
-    parse_schedule_options,
     rule_arguments,
 )
 from optsym.codegen import TARGETS
@@ -24,7 +24,7 @@ def _schedule_source(name: str, options: tuple[str, ...], target: str) -> str:
         raise UsageFailure(f"--target {target}: a schedule's targets are torch-parity (torch's "
                            "own computation, bit-exact) and closed (the closed form)")
     spec = load_schedule(name)
-    return generate(spec, spec.config(parse_schedule_options(spec, options)), target)
+    return generate(spec, spec.config(parse_params(spec, options)), target)
 
 
 @click.command(context_settings=RULE_CONTEXT)

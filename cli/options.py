@@ -114,7 +114,7 @@ def load_rule(name: str):
     return _load(rules, name)
 
 
-def _schedule_value(param, flag: str, text: str):
+def _param_value(param, flag: str, text: str):
     """One schedule parameter's value from text, by the parameter's kind."""
     if param.kind == "real":
         return _number(flag, text)
@@ -135,17 +135,18 @@ def _schedule_value(param, flag: str, text: str):
                            f"got {text!r}") from None
 
 
-def _schedule_param(schedule, key: str):
+def _param_named(spec, key: str):
     from optsym.spec import SpecError
 
     try:
-        return schedule.param(key.replace("-", "_"))
+        return spec.param(key.replace("-", "_"))
     except SpecError as exc:
         raise UsageFailure(str(exc)) from None
 
 
-def parse_schedule_options(schedule, args: tuple[str, ...]) -> dict:
-    """Schedule parameters from ``--eta-max 0.1 --T=100 --milestones 30,80`` style arguments."""
+def parse_params(spec, args: tuple[str, ...]) -> dict:
+    """A schedule's or a derivation's parameters from ``--eta-max 0.1 --T=100 --milestones
+    30,80`` style arguments."""
     out: dict = {}
     i = 0
     while i < len(args):
@@ -153,13 +154,13 @@ def parse_schedule_options(schedule, args: tuple[str, ...]) -> dict:
         if not token.startswith("--") or len(token) == 2:
             raise UsageFailure(f"unexpected argument {token!r}")
         key, has_value, value = token[2:].partition("=")
-        param = _schedule_param(schedule, key)
+        param = _param_named(spec, key)
         if not has_value:
             i += 1
             if i >= len(args):
                 raise UsageFailure(f"option {param.flag} needs a value")
             value = args[i]
-        out[param.name] = _schedule_value(param, param.flag, value)
+        out[param.name] = _param_value(param, param.flag, value)
         i += 1
     return out
 
@@ -171,9 +172,16 @@ def parse_schedule_pairs(schedule, pairs: tuple[str, ...]) -> dict:
         key, eq, value = pair.partition("=")
         if not eq or not key:
             raise UsageFailure(f"--schedule-opt expects KEY=VALUE, got {pair!r}")
-        param = _schedule_param(schedule, key)
-        out[param.name] = _schedule_value(param, param.flag, value)
+        param = _param_named(schedule, key)
+        out[param.name] = _param_value(param, param.flag, value)
     return out
+
+
+def load_derivation(name: str):
+    """The derivation called ``name``."""
+    from optsym import derivations
+
+    return _load(derivations, name)
 
 
 def load_schedule(name: str):

@@ -13,7 +13,7 @@ import json
 import click
 
 from optsym.cli.errors import UsageFailure
-from optsym.cli.options import RULE_CONTEXT, load_schedule, parse_schedule_options
+from optsym.cli.options import RULE_CONTEXT, load_schedule, parse_params
 
 
 def _steps(text: str | None, horizon: int, boundaries: list[int]) -> list[int]:
@@ -125,7 +125,7 @@ def schedule(name: str | None, options: tuple[str, ...], at: str | None, fmt: st
         _list()
         return
     spec = load_schedule(name)
-    cfg = spec.config(parse_schedule_options(spec, options))
+    cfg = spec.config(parse_params(spec, options))
     if plot is not None and not plot.strip():
         raise UsageFailure("--plot needs a file name")
 

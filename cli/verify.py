@@ -16,8 +16,8 @@ from optsym.cli.options import (
     impl_option,
     load_rule,
     load_schedule,
+    parse_params,
     parse_rule_options,
-    parse_schedule_options,
     parse_schedule_pairs,
     rule_arguments,
 )
@@ -90,7 +90,7 @@ def _schedule_run(ctx, name: str, options: tuple[str, ...], steps: int | None,
     from optsym.verify.schedule import default_steps, verify_schedule
 
     spec = load_schedule(name)
-    cfg = spec.config(parse_schedule_options(spec, options))
+    cfg = spec.config(parse_params(spec, options))
     n = steps or default_steps(spec, cfg)
     if spec.tail(cfg).kind == "undefined" and n > spec.horizon(cfg):
         raise UsageFailure(f"--steps {n}: {spec.tail(cfg).note} ({spec.horizon(cfg)})")

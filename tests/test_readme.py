@@ -21,7 +21,7 @@ def test_ci_runs_exactly_the_readme_commands():
     assert commands[0].endswith("optsym verify adam")
     assert "pytest" in commands[1]
     ci = [line for line in (ROOT / ".ci" / "run").read_text().splitlines()
-          if line and not line.startswith(("#", "echo", "set ", "cd "))]
+          if line and not line.startswith(("#", "echo", "set ", "cd ", "bash .ci/latex"))]
     assert ci == commands
 
 
