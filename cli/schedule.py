@@ -39,7 +39,12 @@ def _values(spec, cfg, ks: list[int]) -> list[float]:
     from optsym.schedules.codegen import load_namespace
 
     lr_at = load_namespace(spec, cfg, "closed")["lr_at"]
-    return [lr_at(k) for k in ks]
+    try:
+        return [lr_at(k) for k in ks]
+    except OverflowError:
+        raise UsageFailure(f"{spec.name}: the learning rate overflows a double at one of the "
+                           f"steps {ks[0]}..{ks[-1]}: ask for smaller steps (--at) or other "
+                           "parameters") from None
 
 
 def _plot(spec, cfg, path: str, boundaries: list[int]) -> None:
@@ -132,12 +137,12 @@ def schedule(name: str | None, options: tuple[str, ...], at: str | None, fmt: st
     import sympy as sp
 
     from optsym.schedules.proof import every_step, induction
-    from optsym.schedules.properties import properties
+    from optsym.schedules.properties import EXACT_STEPS, properties
     from optsym.verify.schedule import default_steps
 
     props = properties(spec, cfg)
     proofs = induction(spec, cfg)
-    exact = every_step(spec, cfg, default_steps(spec, cfg))
+    exact = every_step(spec, cfg, min(default_steps(spec, cfg), EXACT_STEPS))
     ks = _steps(at, spec.horizon(cfg), [b.k for b in props.boundaries])
     values = _values(spec, cfg, ks)
     if plot is not None:
@@ -166,8 +171,8 @@ def schedule(name: str | None, options: tuple[str, ...], at: str | None, fmt: st
     click.echo("closed form:")
     click.echo("\n".join("    " + line for line in sp.pretty(sp.Eq(sp.Symbol("eta_k"), closed),
                                                                use_unicode=True).splitlines()))
-    if spec.torch_note:
-        click.echo(f"note: {spec.torch_note}")
+    if spec.note(cfg):
+        click.echo(f"note: {spec.note(cfg)}")
     how = ("torch evaluates a closed form each step" if spec.torch(cfg).closed else
            "torch recurses on the previous lr")
     click.echo(f"\n{how}; proof that it computes the closed form:")

@@ -10,6 +10,10 @@ from optsym.derivation import Derivation
 from optsym.registry import Registry
 
 DERIVATION_MODULES: dict[str, tuple[str, str]] = {
+    "gd-quadratic": ("optsym.derivations.gd_quadratic", "DERIVATION"),
+    "condition-number": ("optsym.derivations.condition_number", "DERIVATION"),
+    "heavy-ball": ("optsym.derivations.heavy_ball", "DERIVATION"),
+    "nesterov": ("optsym.derivations.nesterov", "DERIVATION"),
     "ema": ("optsym.derivations.ema", "DERIVATION"),
 }
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from optsym import __version__
 from optsym.codegen.printers import ScalarPrinter
 from optsym.schedules.spec import LR, Config, Schedule
+from optsym.spec import SpecError
 
 FORMS = ("closed", "torch-parity")
 
@@ -73,8 +74,21 @@ def load_namespace(schedule: Schedule, cfg: Config, form: str) -> dict:
 
 
 def load_lrs(schedule: Schedule, cfg: Config, form: str):
-    """The generated ``lrs`` function of ``form``."""
-    return load_namespace(schedule, cfg, form)["lrs"]
+    """The generated ``lrs`` function of ``form``; an overflow (``gamma ** k`` past the largest
+    double, as torch's own scheduler would hit) is a :class:`SpecError`, not a traceback."""
+    fn = load_namespace(schedule, cfg, form)["lrs"]
+
+    def lrs(n: int, **kwargs) -> list[float]:
+        try:
+            return fn(n, **kwargs)
+        except OverflowError as exc:
+            raise SpecError(overflow_message(schedule, n, exc)) from None
+    return lrs
+
+
+def overflow_message(schedule: Schedule, n: int, exc: Exception) -> str:
+    return (f"{schedule.name}: the learning rate overflows a double within {n} steps ({exc}); "
+            "torch's scheduler fails the same way: use fewer steps or other parameters")
 
 
 __all__ = ["FORMS", "generate", "load_lrs", "load_namespace"]

@@ -18,8 +18,9 @@ r"""Cosine schedules: annealing (``CosineAnnealingLR``), warm restarts
 + \eta_{\min}`, with a separate case where the denominator vanishes; past :math:`T` it keeps
 following the cosine back up (period :math:`2T`).  Warm restarts compute the closed form from an
 integer state (:math:`k_{\text{cur}}, T_i`).  Warmup-cosine follows the convention of Hugging
-Face's ``get_cosine_schedule_with_warmup`` and optax's ``warmup_cosine_decay_schedule``: the lr
-starts at 0, reaches the peak at :math:`k = W` and holds :math:`\eta_{\min}` from :math:`T` on.
+Face's ``get_cosine_schedule_with_warmup`` (the lr starts at 0 and reaches the peak at
+:math:`k = W`) with optax's ``warmup_cosine_decay_schedule`` floor: it decays to
+:math:`\eta_{\min}` and holds it from :math:`T` on.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import sympy as sp
 from optsym.pyops import parse
 from optsym.schedules.spec import (
     LR,
+    MAX_STEPS,
     MIN_ETA_CHECK,
     Branch,
     Param,
@@ -90,9 +92,12 @@ T_i = sp.Symbol("T_i", integer=True, positive=True)
 
 
 def restart_phases(cfg) -> tuple[Phase, ...]:
-    """One phase per cycle, far enough to cover four horizons."""
+    """One phase per cycle: for T_mult > 1 up to MAX_STEPS (a few dozen cycles, as they grow
+    geometrically), for T_mult = 1 (where the closed form is one formula with Mod) over four
+    horizons, for the analysis."""
     out, start, length, i = [], 0, cfg["T_0"], 0
-    while start < 4 * cfg["horizon"] + cfg["T_0"]:
+    reach = 4 * cfg["horizon"] if cfg["T_mult"] == 1 else MAX_STEPS
+    while start < reach + cfg["T_0"]:
         begin = sp.Integer(start) if cfg["T_mult"] != 1 else i * T_0
         cycle = T_0 * cfg["T_mult"] ** i  # T_mult shapes the phases: taken as its value
         out.append(Phase(begin, begin + cycle, _cos_decay((k - begin) / cycle), f"cycle {i}"))
@@ -156,5 +161,6 @@ WARMUP_COSINE = Schedule(
     horizon=lambda c: c["T"],
     checks=((lambda c: c["warmup"] >= c["T"], "--warmup ({warmup}) must be less than --T ({T})"),
             MIN_ETA_CHECK),
-    torch_note="k = 0 gives lr 0 and the peak eta is the lr at k = warmup (Hugging Face, "
+    torch_note="k = 0 gives lr 0 and the peak eta is the lr at k = warmup (as in Hugging Face's "
+               "get_cosine_schedule_with_warmup, plus an eta_min floor held from T on, as in "
                "optax); torch has no class for it: the reference is a LambdaLR.")

@@ -117,8 +117,8 @@ CYCLIC = Schedule(
                         f"gamma={c['gamma']!r}, cycle_momentum=False)",
     horizon=lambda c: c["horizon"], checks=(MIN_ETA_CHECK,), tail=_cyclic_tail,
     formula=cyclic_formula,
-    torch_note="mode triangular2: torch computes 1 / 2.0 ** (cycle - 1), which raises "
-               "OverflowError after 1025 cycles.")
+    torch_note=lambda c: "torch computes 1 / 2.0 ** (cycle - 1), which raises OverflowError "
+                         "after 1025 cycles." if c["mode"] == "triangular2" else "")
 
 
 # ---- one-cycle -----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ r"""Properties of a schedule, derived symbolically and each cross-checked numeri
 
 from __future__ import annotations
 
+import math
 import signal
 import threading
 from collections.abc import Iterator
@@ -65,10 +66,27 @@ def _deadline(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _mp_values(schedule: Schedule, cfg: Config, n: int) -> list:
-    fn = sp.lambdify([k], schedule.closed_form(cfg).subs(schedule.values(cfg)), "mpmath")
+#: sequences longer than this are cross-checked in float64 (vectorized), not in 50 digits
+EXACT_STEPS = 20_000
+
+
+def _mp_values(schedule: Schedule, cfg: Config, n: int) -> list | np.ndarray:
+    """The closed form at k = 0 .. n-1: a list of 50-digit numbers, or for long sequences a
+    float64 array."""
+    closed = schedule.closed_form(cfg).subs(schedule.values(cfg))
+    if n > EXACT_STEPS:
+        fn = sp.lambdify([k], closed, "numpy")
+        with np.errstate(all="ignore"):
+            return np.broadcast_to(np.asarray(fn(np.arange(n, dtype=np.float64)),
+                                              dtype=np.float64), (n,))
+    fn = sp.lambdify([k], closed, "mpmath")
     with mpmath.workdps(DIGITS):
         return [mpmath.mpf(fn(mpmath.mpf(j))) for j in range(n)]
+
+
+def _tolerance(n: int) -> float:
+    """Relative agreement required of a cross-check over n values (50 digits or float64)."""
+    return 1e-30 if n <= EXACT_STEPS else 1e-12
 
 
 # ---- budget --------------------------------------------------------------------------------
@@ -167,15 +185,16 @@ def budget(schedule: Schedule, cfg: Config) -> Budget:
             total, method = _budget_formula(schedule, cfg, values, h, horizon_symbol)
     except _Slow:
         total, method = None, f"SymPy found no closed form within {BUDGET_SECONDS:g} s"
+    seq = _mp_values(schedule, cfg, h)
     with mpmath.workdps(DIGITS):
-        numeric = mpmath.fsum(_mp_values(schedule, cfg, h))
+        numeric = mpmath.fsum(seq) if h <= EXACT_STEPS else mpmath.mpf(math.fsum(seq))
     if total is None:
         value = float(numeric)
         return Budget(h, None, None, value, value / h, float(numeric), True,
                       f"{method or 'no closed form found'}: exact sum at the given parameters")
     with mpmath.workdps(DIGITS):
         value = mpmath.mpf(sp.N(total.subs(values), DIGITS))
-    holds = abs(value - numeric) <= 1e-30 * max(abs(numeric), 1)
+    holds = abs(value - numeric) <= _tolerance(h) * max(abs(numeric), 1)
     return Budget(h, str(total), latex(total), float(value), float(value) / h, float(numeric),
                   bool(holds), method)
 
@@ -233,7 +252,7 @@ def boundaries(schedule: Schedule, cfg: Config) -> list[Boundary]:
     values = schedule.values(cfg)
     phases = schedule.phases(cfg)
     h = schedule.horizon(cfg)
-    seq = _mp_values(schedule, cfg, h + 2)
+    fn = sp.lambdify([k], schedule.closed_form(cfg).subs(values), "mpmath")
     out = []
     for before, after in zip(phases, phases[1:]):
         b = int(after.start.subs(values))
@@ -244,8 +263,11 @@ def boundaries(schedule: Schedule, cfg: Config) -> list[Boundary]:
         size = float(jump.subs(values))
         value = float(after.expr.subs(k, b).subs(values))
         scale = max(abs(value), 1e-300)
+        with mpmath.workdps(DIGITS):
+            left = float(fn(mpmath.mpf(b - 1))) if b >= 1 else float("nan")
+            right = float(fn(mpmath.mpf(b)))
         out.append(Boundary(b, value, size, str(jump), abs(size) <= 1e-12 * scale,
-                            (float(seq[b - 1]) if b >= 1 else float("nan"), float(seq[b]))))
+                            (left, right)))
     return out
 
 
@@ -291,9 +313,15 @@ def monotonicity(schedule: Schedule, cfg: Config) -> Monotonicity:
                 verdict = "undetermined"
         found.append({"phase": ph.label, "from": a, "to": b, "trend": verdict})
     seq = _mp_values(schedule, cfg, h)
-    with mpmath.workdps(DIGITS):
-        tiny = mpmath.mpf(10) ** (-40)
-        numeric = _trend([d if abs(d) > tiny else 0 for d in np.diff(np.array(seq, dtype=object))])
+    if h > EXACT_STEPS:  # float64: differences below 1e-13 of the largest value are noise
+        diffs = np.diff(seq)
+        diffs[np.abs(diffs) <= 1e-13 * np.max(np.abs(seq))] = 0
+        numeric = _trend(np.unique(np.sign(diffs)))
+    else:
+        with mpmath.workdps(DIGITS):
+            tiny = max(abs(x) for x in seq) * mpmath.mpf(10) ** (-40) if seq else 0
+            numeric = _trend([d if abs(d) > tiny else 0
+                              for d in np.diff(np.array(seq, dtype=object))])
     trends = {f["trend"] for f in found}
     overall = "undetermined" if "undetermined" in trends else _overall(found, seq, numeric)
     holds = overall in ("undetermined", numeric)
@@ -343,12 +371,17 @@ def _convergence(series: sp.Expr, start: int, var: sp.Symbol = k) -> str:
                                                      else None, "undetermined")
 
 
+def _verdict(first, second) -> str:
+    """Divergent series add at least half as much over the second decade as over the first."""
+    if second <= 0 or first <= 0:
+        return "converges"
+    return "diverges" if second >= first / 2 else "converges"
+
+
 def _decades(values: np.ndarray, a: int) -> tuple[float, float, str]:
     first = float(np.sum(values[a:10 * a]))
     second = float(np.sum(values[10 * a:100 * a]))
-    if second <= 1e-300 or first <= 1e-300:
-        return first, second, "converges"
-    return first, second, "diverges" if second >= 0.5 * first else "converges"
+    return first, second, _verdict(first, second)
 
 
 def robbins_monro(schedule: Schedule, cfg: Config) -> RobbinsMonro:
@@ -407,24 +440,46 @@ def robbins_monro(schedule: Schedule, cfg: Config) -> RobbinsMonro:
     return RobbinsMonro(True, s1, s2, satisfied, argument, numeric, holds)
 
 
+#: where the integral test looks: far beyond any time scale the parameters allow
+FAR = 10**10
+
+
 def _numeric_rm(schedule: Schedule, cfg: Config, start: int) -> dict[str, Any]:
-    """Decade test on the generated code's values beyond the start of the tail."""
+    """Numeric Robbins-Monro check, independent of SymPy's convergence tests.
+
+    A smooth monotone tail (kind ``expr``) is checked by the integral test, numerically: the
+    integrals of the tail (and of its square) over [a, 10a] and [10a, 100a] with a = 10^10
+    beyond the tail's start, far past any time scale (1/(1 - gamma), 1/d) the parameters give.
+    Other tails (periodic, restarts, blocks, a floor) are summed step by step over the decades
+    [1000, 10^4), [10^4, 10^5) of the generated code's values.
+    """
     from optsym.schedules.codegen import load_lrs
 
-    a = max(start, 1000)
-    if schedule.tail(cfg).kind != "cycles":  # the closed form, vectorized (floats may underflow)
-        expr = (schedule.phases(cfg)[-1].expr if a > 1000 else schedule.closed_form(cfg))
-        fn = sp.lambdify([k], expr.subs(schedule.values(cfg)), "numpy")
-        ks = np.arange(0, 100 * a, dtype=np.float64)
-        with np.errstate(all="ignore"):
-            vals = np.broadcast_to(np.asarray(fn(np.maximum(ks, a if a > 1000 else 0)),
-                                              dtype=np.float64), ks.shape)
-    else:  # restarts: the phases cover a few horizons only; torch's own computation
+    tail = schedule.tail(cfg)
+    last = schedule.phases(cfg)[-1].expr.subs(schedule.values(cfg))
+    if tail.kind == "expr" and not last.has(sp.floor, sp.Mod, sp.Piecewise):
+        a = max(start, 1) * FAR
+        fn = sp.lambdify([k], last, "mpmath")
+        with mpmath.workdps(30):
+            sums = [mpmath.quad(fn, [a, 10 * a]), mpmath.quad(fn, [10 * a, 100 * a])]
+            squares = [mpmath.quad(lambda x: fn(x) ** 2, [a, 10 * a]),
+                       mpmath.quad(lambda x: fn(x) ** 2, [10 * a, 100 * a])]
+        return {"method": "integral test", "decades": [a, 10 * a, 100 * a],
+                "sum_lr": _verdict(*sums), "sum_lr2": _verdict(*squares),
+                "lr_sums": [float(x) for x in sums], "lr2_sums": [float(x) for x in squares]}
+    a = 1000
+    if tail.kind == "cycles":  # the phases cover a few horizons only: torch's own computation
         vals = np.array(load_lrs(schedule, cfg, "torch-parity")(100 * a), dtype=np.float64)
-    f1, f2, v1 = _decades(vals, a)
-    g1, g2, v2 = _decades(vals**2, a)
-    return {"decades": [a, 10 * a, 100 * a], "sum_lr": v1, "sum_lr2": v2,
-            "lr_sums": [f1, f2], "lr2_sums": [g1, g2]}
+    else:  # the closed form, vectorized (floats may underflow, harmlessly)
+        fn = sp.lambdify([k], schedule.closed_form(cfg).subs(schedule.values(cfg)), "numpy")
+        with np.errstate(all="ignore"):
+            vals = np.broadcast_to(np.asarray(fn(np.arange(100 * a, dtype=np.float64)),
+                                              dtype=np.float64), (100 * a,))
+    with np.errstate(all="ignore"):
+        f1, f2, v1 = _decades(vals, a)
+        g1, g2, v2 = _decades(vals**2, a)
+    return {"method": "partial sums of the values", "decades": [a, 10 * a, 100 * a],
+            "sum_lr": v1, "sum_lr2": v2, "lr_sums": [f1, f2], "lr2_sums": [g1, g2]}
 
 
 @dataclass

@@ -20,7 +20,7 @@ means :math:`\eta_k` rises for :math:`k < W` and :math:`\eta_W` is the peak.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sympy as sp
@@ -118,12 +118,15 @@ class Schedule(ParamSet):
     #: cross-parameter checks: (predicate that is True when the config is bad, message)
     checks: tuple[tuple[Callable[[Config], bool], str], ...] = ()
     tail: Callable[[Config], Tail] = lambda cfg: Tail()
-    #: a note on torch's behaviour, shown with the closed form
-    torch_note: str = ""
+    #: a note on torch's behaviour, shown with the closed form (or a function of the config)
+    torch_note: str | Callable[[Config], str] = ""
     #: the closed form as one formula where it is neater than the phases (``floor``, ``Mod``),
     #: or None for configurations without one; the proof checks it against the phases at
     #: every step
     formula: Callable[[Config], sp.Expr] | None = None
+
+    def note(self, cfg: Config) -> str:
+        return self.torch_note(cfg) if callable(self.torch_note) else self.torch_note
 
     def closed_form(self, cfg: Config) -> sp.Expr:
         """:math:`\\eta_k` as one expression (``formula``, or a ``Piecewise`` over the phases)."""
@@ -163,11 +166,15 @@ def eta_min(default: float = 0.0) -> Param:
                  error="{name} must be >= 0, got {value}")
 
 
+#: the most steps optsym computes a schedule over (every step is evaluated, some in 50 digits)
+MAX_STEPS = 10_000_000
+
+
 def steps_param(name: str, default: int, doc: str, minimum: int = 1) -> Param:
     return Param(name, default, doc, "int", sp.Symbol(name, integer=True, positive=minimum > 0,
                                                      nonnegative=True),
-                 valid=lambda x: x >= minimum, error="{name} must be an integer >= "
-                 f"{minimum}, got {{value}}")
+                 valid=lambda x: minimum <= x <= MAX_STEPS, error="{name} must be an integer "
+                 f"from {minimum} to {MAX_STEPS}, got {{value}}")
 
 
 def gamma(default: float, doc: str = "multiplicative decay factor") -> Param:
@@ -175,9 +182,8 @@ def gamma(default: float, doc: str = "multiplicative decay factor") -> Param:
 
 
 def horizon(default: int = 100) -> Param:
-    return Param("horizon", default, "steps over which budget and mean are taken", "int",
-                 sp.Symbol("H", integer=True, positive=True), valid=lambda x: x >= 1,
-                 error="{name} must be an integer >= 1, got {value}")
+    param = steps_param("horizon", default, "steps over which budget and mean are taken")
+    return replace(param, symbol=sp.Symbol("H", integer=True, positive=True))
 
 
 MIN_ETA_CHECK = (lambda c: c["eta_min"] > c["eta_max"],

@@ -281,8 +281,12 @@ def verify(rule: Rule, configs: list[dict[str, Any]], backends=BACKENDS, dtypes=
                     else:
                         snaps, used_grads = run_reference(rule.name, cfg, params0, grads,
                                                           path), grads
-                except RuntimeError as exc:  # torch rejects the configuration at step time
+                except (RuntimeError, OverflowError) as exc:  # torch fails at step time
                     first = str(exc).strip().splitlines()[0]
+                    if isinstance(exc, OverflowError) and schedule is not None:
+                        raise SpecError(f"torch's {schedule[0].name} scheduler overflows within "
+                                        f"{steps} steps ({first}): use fewer --steps or other "
+                                        "--schedule-opt values") from None
                     raise SpecError(f"torch.optim.{rule.torch_class} fails on this "
                                     f"configuration: {first}") from None
                 ref = _stacks(snaps)
@@ -333,6 +337,11 @@ def _extras(schedule, clip, steps: int) -> _Extras:
 
         spec, scfg = schedule
         out.lrs = [float(x) for x in load_lrs(spec, scfg, "torch-parity")(steps)]
+        bad = [i for i, x in enumerate(out.lrs) if not np.isfinite(x)]
+        if bad:
+            raise SpecError(f"the {spec.name} schedule's learning rate is {out.lrs[bad[0]]} at "
+                            f"k = {bad[0]} (within {steps} steps): use fewer --steps or other "
+                            "--schedule-opt values")
     if clip is not None:
         from optsym.clipping import generate_clip
 

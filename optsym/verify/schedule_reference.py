@@ -78,6 +78,10 @@ def make_scheduler(name: str, optimizer: torch.optim.Optimizer, cfg: Config) -> 
 def torch_lrs(name: str, cfg: Config, n: int) -> list[float]:
     """The learning rates of ``n`` optimizer steps under torch's scheduler (an SGD on one
     parameter, with zero gradients so that only the schedule moves)."""
+    from optsym import schedules
+    from optsym.schedules.codegen import overflow_message
+    from optsym.spec import SpecError
+
     param = torch.nn.Parameter(torch.zeros(1, dtype=torch.float64))
     opt = torch.optim.SGD([param], lr=cfg["eta_max"])
     sched = make_scheduler(name, opt, cfg)
@@ -89,5 +93,8 @@ def torch_lrs(name: str, cfg: Config, n: int) -> list[float]:
             param.grad = torch.zeros_like(param)
             opt.step()
             if i + 1 < n:
-                sched.step()
+                try:
+                    sched.step()
+                except OverflowError as exc:
+                    raise SpecError(overflow_message(schedules.get(name), n, exc)) from None
     return [float(x) for x in out]
