@@ -12,6 +12,8 @@ import json
 
 import click
 
+from optsym.cli.errors import UsageFailure
+
 
 @click.command("clip")
 @click.argument("kind", type=click.Choice(["norm", "value"]))
@@ -29,6 +31,9 @@ def clip(ctx: click.Context, kind: str, threshold: float | None, steps: int, see
 
     threshold = clipping.check_threshold(kind, 0.7 if kind == "norm" and threshold is None
                                          else 0.3 if threshold is None else threshold)
+    if threshold == 0 or threshold == float("inf"):
+        raise UsageFailure(f"--threshold {threshold:g}: the check scales its gradients to the "
+                           "threshold, so it needs a finite threshold > 0")
     spec = clipping.describe(kind)
     proofs = clipping.prove_clip(kind)
     derivations = clipping.derivations() if kind == "norm" else []

@@ -76,8 +76,9 @@ def _plot(spec, cfg, path: str, boundaries: list[int]) -> None:
     fig.tight_layout()
     try:
         fig.savefig(path)
-    except OSError as exc:
-        raise UsageFailure(f"cannot write {path}: {exc.strerror or exc}") from None
+    except (OSError, ValueError) as exc:
+        raise UsageFailure(f"cannot write {path}: {getattr(exc, 'strerror', None) or exc}") \
+            from None
     finally:
         plt.close(fig)
 
@@ -117,12 +118,14 @@ def _list() -> None:
 @click.option("--plot", "plot", default=None, metavar="FILE.png", help="Write a figure.")
 @click.option("--list", "list_all", is_flag=True, help="List the schedules and their options.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def schedule(name: str | None, options: tuple[str, ...], at: str | None, fmt: str,
-             plot: str | None, list_all: bool, as_json: bool) -> None:
+@click.pass_context
+def schedule(ctx: click.Context, name: str | None, options: tuple[str, ...], at: str | None,
+             fmt: str, plot: str | None, list_all: bool, as_json: bool) -> None:
     """A learning-rate schedule: closed form, properties and values (options: its parameters).
 
     k counts scheduler steps: k = 0 is the first optimizer step's lr.  `optsym schedule --list`
-    shows every schedule's parameters.
+    shows every schedule's parameters.  Exit status 1 when a proof or a numeric cross-check
+    disagrees with a derived property.
     """
     if list_all or name is None:
         if name is None and not list_all:
@@ -133,6 +136,8 @@ def schedule(name: str | None, options: tuple[str, ...], at: str | None, fmt: st
     cfg = spec.config(parse_params(spec, options))
     if plot is not None and not plot.strip():
         raise UsageFailure("--plot needs a file name")
+    if plot is not None and not plot.lower().endswith((".png", ".pdf", ".svg")):
+        raise UsageFailure(f"--plot {plot}: the file name must end in .png, .pdf or .svg")
 
     import sympy as sp
 
@@ -140,6 +145,8 @@ def schedule(name: str | None, options: tuple[str, ...], at: str | None, fmt: st
     from optsym.schedules.properties import EXACT_STEPS, properties
     from optsym.verify.schedule import default_steps
 
+    if plot is not None:  # first, so that a bad path fails before the slower work
+        _plot(spec, cfg, plot, [])
     props = properties(spec, cfg)
     proofs = induction(spec, cfg)
     exact = every_step(spec, cfg, min(default_steps(spec, cfg), EXACT_STEPS))
@@ -148,6 +155,7 @@ def schedule(name: str | None, options: tuple[str, ...], at: str | None, fmt: st
     if plot is not None:
         _plot(spec, cfg, plot, [b.k for b in props.boundaries])
     closed = spec.closed_form(cfg)
+    consistent = props.holds and exact.holds and all(p.holds for p in proofs)
     if as_json:
         out = {"schedule": spec.name, "title": spec.title,
                "config": {k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()},
@@ -159,12 +167,12 @@ def schedule(name: str | None, options: tuple[str, ...], at: str | None, fmt: st
                "proofs": {"induction": [p.as_dict() for p in proofs],
                           "every_step": exact.as_dict()},
                "values": [{"k": k, "lr": v} for k, v in zip(ks, values)],
-               "plot": plot}
+               "plot": plot, "consistent": consistent}
         click.echo(json.dumps(out, indent=2, default=str))
-        return
+        ctx.exit(0 if consistent else 1)
     if fmt == "latex":
         click.echo(_latex(spec, cfg, props))
-        return
+        ctx.exit(0 if consistent else 1)
     click.echo(f"{spec.title}\ntorch: {spec.reference(cfg)}")
     click.echo("convention: k counts scheduler.step() calls; k = 0 is the first optimizer "
                "step's lr\n")
@@ -200,6 +208,9 @@ def schedule(name: str | None, options: tuple[str, ...], at: str | None, fmt: st
         click.echo(f"{k:>7}  {v:.10g}")
     if plot is not None:
         click.echo(f"\nwrote {plot}")
+    if not consistent:
+        click.echo("FAIL: a proof or a numeric cross-check disagrees (see above)")
+    ctx.exit(0 if consistent else 1)
 
 
 def _latex(spec, cfg, props) -> str:

@@ -189,6 +189,15 @@ def verify(ctx: click.Context, rule: str, rule_options: tuple[str, ...], steps: 
     from optsym import rules, schedules
 
     if rule.lower() not in rules.names() and rule.lower() in schedules.names():
+        given = {"--dtype": dtype != "all", "--device": device != "cpu",
+                 "--backend": backend != "all", "--impl": impl != "single", "--seed": seed != 0,
+                 "--proofs": proofs, "--schedule": schedule is not None,
+                 "--schedule-opt": bool(schedule_opts), "--clip-norm": clip_norm is not None,
+                 "--clip-value": clip_value is not None}
+        unused = [flag for flag, on in given.items() if on]
+        if unused:
+            raise UsageFailure(f"{', '.join(unused)}: not an option of a schedule's check "
+                               f"({rule} is a schedule; its proofs always run)")
         _schedule_run(ctx, rule, rule_options, steps, as_json)
         return
     steps = steps or 100

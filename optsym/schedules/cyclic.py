@@ -30,6 +30,7 @@ from optsym.pyops import parse
 from optsym.schedules.spec import (
     MIN_ETA_CHECK,
     Branch,
+    J,
     Param,
     Phase,
     Schedule,
@@ -100,10 +101,14 @@ def cyclic_torch(cfg) -> TorchForm:
 
 
 def _cyclic_tail(cfg) -> Tail:
+    size = cfg["step_size_up"] + (cfg["step_size_down"] or cfg["step_size_up"])
     if cfg["mode"] == "triangular":
-        return Tail("periodic", cfg["step_size_up"] + (cfg["step_size_down"]
-                                                        or cfg["step_size_up"]))
-    return Tail("floor", block=base, note="the amplitude decays and the lr tends to eta_min")
+        return Tail("periodic", size)
+    if cfg["eta_min"] > 0:
+        return Tail("floor", block=base, note="the amplitude decays and the lr tends to eta_min")
+    if cfg["mode"] == "triangular2":  # eta_k <= eta * 2^(1 - c) on cycle c = j + 1
+        return Tail("dominated", size, block=eta * 2**-J)
+    return Tail("dominated", block=eta * gam**k)  # exp_range: eta_k <= eta * gamma^k
 
 
 CYCLIC = Schedule(

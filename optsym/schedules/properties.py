@@ -401,6 +401,16 @@ def robbins_monro(schedule: Schedule, cfg: Config) -> RobbinsMonro:
             s1 = s2 = "undetermined"
             argument = f"eta_k >= {tail.block} = 0 gives no bound; {tail.note}"
         start = 0
+    elif tail.kind == "dominated":
+        var = J if tail.period else k
+        bound = (tail.period or 1) * tail.block.subs(values)
+        s1 = _convergence(bound, 0, var)
+        s2 = _convergence((tail.period or 1) * tail.block.subs(values) ** 2, 0, var)
+        s1, s2 = [v if v == "converges" else "undetermined" for v in (s1, s2)]
+        per = f"blocks of {tail.period} steps, index j" if tail.period else "k"
+        argument = (f"0 <= eta_k <= {tail.block} ({per}), whose series converges for lr and "
+                    "lr^2 where stated: comparison test")
+        start = 0
     elif tail.kind == "blocks":
         size = tail.period
         block = tail.block.subs(values)

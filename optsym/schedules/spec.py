@@ -89,7 +89,9 @@ class Tail:
     """What the schedule does for ever after its horizon (for the Robbins-Monro conditions).
 
     ``kind``: ``expr`` (the last phase's expression), ``floor`` (never below ``block`` > 0:
-    both sums diverge), ``blocks`` (constant on blocks of
+    both sums diverge), ``dominated`` (never above the series ``block`` in k, or with
+    ``period``, ``period * block`` in the block index J: where it converges, so does the
+    schedule's), ``blocks`` (constant on blocks of
     ``period`` steps, the value on block :data:`J` being ``block``: the sums regroup into
     series in J), ``periodic`` (period ``period``), ``cycles`` (restarts whose cycles never
     shrink), or ``undefined`` (torch stops: ``note``).
