@@ -212,8 +212,13 @@ def test_verify_rule_with_schedule_and_clip(run_json, args):
 
 # ---- bad input ---------------------------------------------------------------------------------
 BAD = [
-    (["schedule", "cosine", "--T", "-5"], "--T must be an integer >= 1"),
-    (["verify", "cosine", "--T", "-5"], "--T must be an integer >= 1"),
+    (["schedule", "cosine", "--T", "-5"], "--T must be an integer from 1 to 10000000"),
+    (["schedule", "cosine", "--T", "20000000"], "--T must be an integer from 1 to 10000000"),
+    (["schedule", "cosine", "--plot", "lr.txt"], "must end in .png, .pdf or .svg"),
+    (["verify", "cosine", "--clip-norm", "1"], "not an option of a schedule"),
+    (["verify", "exponential", "--gamma", "1.5", "--steps", "2000"], "overflows a double"),
+    (["clip", "value", "--threshold", "0"], "needs a finite threshold > 0"),
+    (["verify", "cosine", "--T", "-5"], "--T must be an integer from 1 to 10000000"),
     (["schedule", "warmup-cosine", "--warmup", "100", "--T", "100"],
      "--warmup (100) must be less than --T (100)"),
     (["schedule", "warmup-cosine", "--warmup", "10", "--T", "5"], "must be less than --T"),
