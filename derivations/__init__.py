@@ -14,7 +14,12 @@ DERIVATION_MODULES: dict[str, tuple[str, str]] = {
     "condition-number": ("optsym.derivations.condition_number", "DERIVATION"),
     "heavy-ball": ("optsym.derivations.heavy_ball", "DERIVATION"),
     "nesterov": ("optsym.derivations.nesterov", "DERIVATION"),
+    "smooth-convex-gd": ("optsym.derivations.smooth_convex_gd", "DERIVATION"),
+    "sgd-noise": ("optsym.derivations.sgd_noise", "DERIVATION"),
     "ema": ("optsym.derivations.ema", "DERIVATION"),
+    "adam-constant-gradient": ("optsym.derivations.adam_constant", "DERIVATION"),
+    "adagrad-constant-gradient": ("optsym.derivations.adagrad_constant", "DERIVATION"),
+    "saddle-points": ("optsym.derivations.saddle_points", "DERIVATION"),
 }
 
 REGISTRY = Registry("derivation", DERIVATION_MODULES)

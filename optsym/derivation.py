@@ -121,7 +121,9 @@ class Derivation(ParamSet):
         values = self.values(cfg)
         out: dict[str, float | None] = {}
         for r in self.sheet().results:
-            v = sp.N(r.expr.subs(values), 30) if isinstance(r.expr, sp.Basic) else r.expr
+            # evalf with subs: substituting exact rationals first can make SymPy factor huge
+            # integers (sqrt(1 - alpha**t) at t = 1000)
+            v = _evaluate(r.expr, values) if isinstance(r.expr, sp.Basic) else r.expr
             out[r.key] = _number(v)
         return out
 
@@ -209,6 +211,16 @@ def _tex_text(text: str) -> str:
     parts = text.split("$")
     return "$".join(p if i % 2 else "".join(_TEX_SPECIAL.get(c, c) for c in p)
                     for i, p in enumerate(parts))
+
+
+def _evaluate(expr: sp.Basic, values: dict) -> sp.Basic:
+    """``expr`` at ``values``, 30 digits: exact substitution, except where a power has a
+    symbolic exponent (``sqrt(1 - alpha**t)``: exact rationals make SymPy factor huge
+    integers), which ``evalf(subs=...)`` evaluates at once."""
+    slow = any(p.exp.free_symbols for p in expr.atoms(sp.Pow))
+    if slow and not expr.has(sp.Max, sp.Min, sp.Abs, sp.ceiling, sp.floor, sp.Piecewise):
+        return expr.evalf(30, subs=values)
+    return sp.N(expr.subs(values), 30)
 
 
 def _config_text(cfg: Config | None) -> str:
