@@ -20,7 +20,7 @@ the tests.  Where SymPy needs help, the step's justification says what was done.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
 
@@ -115,6 +115,18 @@ class Derivation(ParamSet):
             if r.key == key:
                 return r
         raise KeyError(key)
+
+    def with_result(self, key: str, expr: sp.Basic) -> Derivation:
+        """This derivation with result ``key`` replaced by ``expr`` (for mutation tests: a
+        wrong result must fail its cross-check)."""
+        build = self.build
+
+        def mutated() -> Sheet:
+            sheet = build()
+            sheet.results = [Result(r.key, r.description, expr if r.key == key else r.expr)
+                             for r in sheet.results]
+            return sheet
+        return replace(self, name=f"{self.name}-mutated-{key}", build=mutated)
 
     def instantiate(self, cfg: Config) -> dict[str, float | None]:
         """Each result's value under ``cfg`` (None where it still has free symbols)."""

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 
 import pytest
 import sympy as sp
 
-from optsym.derivation import Result
 from optsym.derivations import adagrad_constant as mod
 from optsym.spec import SpecError
 
@@ -68,12 +66,7 @@ def test_large_t_instantiates_quickly():
 
 
 def _mutated(key, expr):
-    def build():
-        sheet = mod.build()
-        sheet.results = [Result(r.key, r.description, expr if r.key == key else r.expr)
-                         for r in sheet.results]
-        return sheet
-    return dataclasses.replace(D, name=D.name + "-mutated-" + key, build=build)
+    return D.with_result(key, expr)
 
 
 def test_the_asymptotic_total_claimed_exact_is_caught(monkeypatch):

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 
 import pytest
 
-from optsym.derivation import Result
 from optsym.derivations import adam_constant as mod
 from optsym.spec import SpecError
 
@@ -56,12 +54,7 @@ def test_large_t_instantiates_quickly():
 
 
 def _mutated(key, expr):
-    def build():
-        sheet = mod.build()
-        sheet.results = [Result(r.key, r.description, expr if r.key == key else r.expr)
-                         for r in sheet.results]
-        return sheet
-    return dataclasses.replace(D, name=D.name + "-mutated-" + key, build=build)
+    return D.with_result(key, expr)
 
 
 def test_a_step_without_the_eps_is_caught(monkeypatch):

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import numpy as np
 import pytest
 import sympy as sp
 
-from optsym.derivation import Result
 from optsym.derivations import saddle_points as mod
 from optsym.spec import SpecError
 
@@ -51,12 +49,7 @@ def test_results_by_hand():
 
 
 def _mutated(key, expr):
-    def build():
-        sheet = mod.build()
-        sheet.results = [Result(r.key, r.description, expr if r.key == key else r.expr)
-                         for r in sheet.results]
-        return sheet
-    return dataclasses.replace(D, name=D.name + "-mutated-" + key, build=build)
+    return D.with_result(key, expr)
 
 
 def test_the_heuristic_as_the_goe_answer_is_caught(monkeypatch):

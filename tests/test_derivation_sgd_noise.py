@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
-from optsym.derivation import Result
 from optsym.derivations import sgd_noise as mod
 from optsym.spec import SpecError
 
@@ -46,12 +43,7 @@ def test_results_by_hand():
 
 
 def _mutated(key, expr):
-    def build():
-        sheet = mod.build()
-        sheet.results = [Result(r.key, r.description, expr if r.key == key else r.expr)
-                         for r in sheet.results]
-        return sheet
-    return dataclasses.replace(D, name=D.name + "-mutated-" + key, build=build)
+    return D.with_result(key, expr)
 
 
 def test_a_floor_without_the_batch_factor_is_caught(monkeypatch):

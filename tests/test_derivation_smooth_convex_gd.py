@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import importlib.util
 
 import pytest
 import sympy as sp
 
-from optsym.derivation import Result
 from optsym.derivations import smooth_convex_gd as mod
 from optsym.spec import SpecError
 
@@ -66,12 +64,7 @@ def test_tight_is_below_classical_for_every_t():
 
 
 def _mutated(key, expr):
-    def build():
-        sheet = mod.build()
-        sheet.results = [Result(r.key, r.description, expr if r.key == key else r.expr)
-                         for r in sheet.results]
-        return sheet
-    return dataclasses.replace(D, name=D.name + "-mutated-" + key, build=build)
+    return D.with_result(key, expr)
 
 
 def test_a_wrong_tight_value_is_caught(monkeypatch):
