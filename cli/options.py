@@ -52,6 +52,14 @@ def _boolean(flag: str, text: str) -> bool:
     raise UsageFailure(f"option {flag} expects true or false, got {text!r}")
 
 
+def _split_flag(token: str) -> tuple[str, str | None]:
+    """``--name=value`` -> (name, value); ``--name`` -> (name, None)."""
+    if not token.startswith("--") or len(token) == 2:
+        raise UsageFailure(f"unexpected argument {token!r}")
+    key, eq, value = token[2:].partition("=")
+    return key, value if eq else None
+
+
 def parse_rule_options(rule, args: tuple[str, ...]) -> dict:
     """Hyperparameter overrides from ``args``; unknown options suggest the closest names."""
     from optsym.spec import unknown_name_message
@@ -61,10 +69,7 @@ def parse_rule_options(rule, args: tuple[str, ...]) -> dict:
     i = 0
     while i < len(args):
         token = args[i]
-        if not token.startswith("--") or len(token) == 2:
-            raise UsageFailure(f"unexpected argument {token!r}")
-        key, _, inline = token[2:].partition("=")
-        value = inline if "=" in token else None
+        key, value = _split_flag(token)
         name = key.replace("-", "_")
         flag = "--" + key
         if name == "betas" and {"beta1", "beta2"} <= set(names):
@@ -151,11 +156,9 @@ def parse_params(spec, args: tuple[str, ...]) -> dict:
     i = 0
     while i < len(args):
         token = args[i]
-        if not token.startswith("--") or len(token) == 2:
-            raise UsageFailure(f"unexpected argument {token!r}")
-        key, has_value, value = token[2:].partition("=")
+        key, value = _split_flag(token)
         param = _param_named(spec, key)
-        if not has_value:
+        if value is None:
             i += 1
             if i >= len(args):
                 raise UsageFailure(f"option {param.flag} needs a value")

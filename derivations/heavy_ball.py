@@ -349,17 +349,24 @@ def cross_checks(cfg) -> list[Check]:
     # ||x_t|| ~ (A + B t) rate*^t: a plain log-slope over [T/2, T] is off by about 1/t (e.g.
     # 0.8191 for 0.8182 at the defaults); fitting log(||x_t||/t) removes the t factor, leaving a
     # bias of order 1/((1 - rate) t)^2
-    rate = res["rate_opt"]
+    out.append(simulation_check(
+        "generated SGD code (lr = eta*, momentum = beta*) on a diagonal quadratic contracts at "
+        "rate* per step", muv, Lv, res["eta_opt"], res["beta_opt"], res["rate_opt"]))
+    return out
+
+
+def simulation_check(description: str, muv: float, Lv: float, lr: float, momentum: float,
+                     rate: float, nesterov: bool = False) -> Check:
+    """optsym's generated SGD code on a diagonal quadratic (eigenvalues mu..L) contracts at
+    ``rate`` per step, fitted as log(||x_t||/t) for the double root's t factor."""
     steps = simulation_steps(rate)
-    errors = run_generated_sgd(np.linspace(muv, Lv, 5), steps, lr=res["eta_opt"],
-                               momentum=res["beta_opt"])
+    errors = run_generated_sgd(np.linspace(muv, Lv, 5), steps, lr=lr, momentum=momentum,
+                               nesterov=nesterov)
     corrected, naive = observed_rate(errors)
     ok = abs(np.log(corrected) - np.log(rate)) <= 2e-3 * abs(np.log(rate))
-    out.append(Check("generated SGD code (lr = eta*, momentum = beta*) on a diagonal quadratic "
-                     "contracts at rate* per step", bool(ok), corrected, rate,
-                     f"{steps} steps, fit of log(||x_t||/t): {corrected:.6g} vs {rate:.6g} "
-                     f"(without the /t for the double root: {naive:.6g})"))
-    return out
+    return Check(description, bool(ok), corrected, rate,
+                 f"{steps} steps, fit of log(||x_t||/t): {corrected:.6g} vs {rate:.6g} "
+                 f"(without the /t for the double root: {naive:.6g})")
 
 
 DERIVATION = Derivation(

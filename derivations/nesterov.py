@@ -42,7 +42,7 @@ import numpy as np
 import sympy as sp
 
 from optsym.derivation import Check, Derivation, Param, Sheet
-from optsym.derivations.heavy_ball import jury_quadratic, observed_rate, run_generated_sgd
+from optsym.derivations.heavy_ball import jury_quadratic, simulation_check
 
 L = sp.Symbol("L", positive=True)
 mu = sp.Symbol("mu", positive=True)
@@ -180,7 +180,6 @@ def spectral_radius(eta_v, beta_v, lams) -> np.ndarray:
 def cross_checks(cfg) -> list[Check]:
     """Jury's region and the rate vs eigenvalues of torch's matrix; the double root; a
     simulation of optsym's generated SGD(nesterov=True) code."""
-    from optsym.derivations.heavy_ball import simulation_steps
 
     Lv, muv = cfg["L"], cfg["mu"]
     res = DERIVATION.instantiate(cfg)
@@ -221,15 +220,9 @@ def cross_checks(cfg) -> list[Check]:
                      gap < 1e-6, gap, 0.0, f"|z_1 - z_2| = {gap:.2e}"))
     # 5. simulation of optsym's generated SGD(nesterov=True) code; the double root at lambda =
     # mu makes ||x_t|| ~ (A + B t) rate^t, so the fit is of log(||x_t||/t) (see heavy_ball)
-    steps = simulation_steps(rate)
-    errors = run_generated_sgd(np.linspace(muv, Lv, 5), steps, lr=eta_v, momentum=beta_v,
-                               nesterov=True)
-    corrected, naive = observed_rate(errors)
-    ok = abs(np.log(corrected) - np.log(rate)) <= 2e-3 * abs(np.log(rate))
-    out.append(Check("generated SGD(nesterov=True) code (lr = 1/L, momentum = beta) on a "
-                     "diagonal quadratic contracts at the rate per step", bool(ok), corrected,
-                     rate, f"{steps} steps, fit of log(||x_t||/t): {corrected:.6g} vs {rate:.6g} "
-                     f"(without the /t for the double root: {naive:.6g})"))
+    out.append(simulation_check(
+        "generated SGD(nesterov=True) code (lr = 1/L, momentum = beta) on a diagonal quadratic "
+        "contracts at the rate per step", muv, Lv, eta_v, beta_v, rate, nesterov=True))
     return out
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 import shutil
@@ -14,7 +13,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optsym.derivation import Sheet, document
+from optsym.derivation import document
 from optsym.derivations import heavy_ball
 from optsym.spec import SpecError
 
@@ -22,15 +21,8 @@ D = heavy_ball.DERIVATION
 
 
 def _mutated(key: str, expr: sp.Expr):
-    """The derivation with the result ``key`` replaced by ``expr`` (everything else kept)."""
-    sheet = D.sheet()
-
-    def build() -> Sheet:
-        return Sheet(list(sheet.steps),
-                     [dataclasses.replace(r, expr=expr) if r.key == key else r
-                      for r in sheet.results])
-
-    return dataclasses.replace(D, build=build)
+    """The derivation with the result ``key`` replaced by ``expr``."""
+    return D.with_result(key, expr)
 
 
 def _failed(checks) -> list[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import shutil
 import subprocess
@@ -11,7 +10,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from optsym.derivation import Sheet, document
+from optsym.derivation import document
 from optsym.derivations import heavy_ball, nesterov
 from optsym.spec import SpecError
 
@@ -19,15 +18,8 @@ D = nesterov.DERIVATION
 
 
 def _mutated(key: str, expr: sp.Expr):
-    """The derivation with the result ``key`` replaced by ``expr`` (everything else kept)."""
-    sheet = D.sheet()
-
-    def build() -> Sheet:
-        return Sheet(list(sheet.steps),
-                     [dataclasses.replace(r, expr=expr) if r.key == key else r
-                      for r in sheet.results])
-
-    return dataclasses.replace(D, build=build)
+    """The derivation with the result ``key`` replaced by ``expr``."""
+    return D.with_result(key, expr)
 
 
 def _failed(checks) -> list[str]:
