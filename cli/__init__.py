@@ -15,9 +15,14 @@ import click
 from optsym import __version__
 from optsym.cli.clip import clip
 from optsym.cli.codegen import codegen
+from optsym.cli.compare import compare
 from optsym.cli.derive import derive
 from optsym.cli.errors import UsageFailure
+from optsym.cli.example import example
+from optsym.cli.exercises import exercises
+from optsym.cli.export import export
 from optsym.cli.list_rules import list_rules
+from optsym.cli.plot import plot
 from optsym.cli.schedule import schedule
 from optsym.cli.verify import verify
 from optsym.cli.weight_decay import weight_decay
@@ -63,6 +68,11 @@ cli.add_command(schedule)
 cli.add_command(clip)
 cli.add_command(derive)
 cli.add_command(weight_decay)
+cli.add_command(compare)
+cli.add_command(example)
+cli.add_command(exercises)
+cli.add_command(export)
+cli.add_command(plot)
 
 
 def main() -> None:

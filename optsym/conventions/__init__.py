@@ -1,0 +1,1 @@
+"""optsym.conventions (being built)."""

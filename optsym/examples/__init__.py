@@ -1,0 +1,1 @@
+"""optsym.examples (being built)."""

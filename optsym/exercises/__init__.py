@@ -1,0 +1,1 @@
+"""optsym.exercises (being built)."""

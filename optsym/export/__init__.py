@@ -1,0 +1,1 @@
+"""optsym.export (being built)."""

@@ -1,0 +1,1 @@
+"""optsym.figures (being built)."""
