@@ -203,6 +203,23 @@ class Derivation(ParamSet):
         out.append(r"\end{align*}")
         return "\n".join(out)
 
+    def _repr_latex_(self) -> str:
+        """Jupyter shows the derivation as one MathJax block: steps, then results."""
+        rows = [(s.statement, latex(s.expr) if s.expr is not None else "")
+                for s in self.sheet().steps]
+        rows += [(r.description, latex(r.expr)) for r in self.sheet().results]
+        return mathjax_block(self.title, rows)
+
+
+def mathjax_block(title: str, rows: list[tuple[str, str]]) -> str:
+    r"""``$$\begin{aligned} ... \end{aligned}$$`` with a bold title and one row per
+    (words, formula) pair: what Jupyter's ``_repr_latex_`` hands to MathJax, which renders math
+    mode only (no sections, no lists)."""
+    lines = [rf"&\textbf{{{_tex_text(title)}}}"]
+    for words, formula in rows:
+        lines.append(rf"&\text{{{_tex_text(words)}}}" + (rf" && {formula}" if formula else ""))
+    return "$$\\begin{aligned}" + " \\\\\n".join(lines) + r"\end{aligned}$$"
+
 
 def document(body: str, title: str = "optsym derivations") -> str:
     """A complete LaTeX document around fragments (what the compile test builds)."""
