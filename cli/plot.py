@@ -1,13 +1,190 @@
-"""``optsym plot``: placeholder while it is being built (see the open issue)."""
+"""``optsym plot KIND ... -o FILE``: the course's figures, one at a time (png, pdf or svg).
+
+* ``race``: optimizer trajectories from one start (``--f rosenbrock --start -1.5,2 --rules
+  sgd,momentum,adam --lr 1e-3 --steps 500``), every iterate from optsym's generated code;
+  racers are rule names or ``gd``, ``momentum`` (SGD, momentum 0.9), ``nesterov``; per-racer
+  options with ``--rule-opt adam:beta1=0.8``;
+* ``schedules``: learning rates over the epochs (``--names cosine,step --epochs 100``);
+* ``stability``: heavy ball's stable (eta, beta) region with the optimum (``--mu --L``);
+* ``convergence``: gradient descent and heavy ball on a quadratic against the derived rates.
+"""
 
 from __future__ import annotations
+
+import json
 
 import click
 
 from optsym.cli.errors import UsageFailure
+from optsym.cli.options import _number
 
 
-@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+def _output(fn):
+    return click.option("-o", "--output", "output", required=True, metavar="FILE",
+                        help="The figure file: .png, .pdf or .svg.")(fn)
+
+
+def _json_option(fn):
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")(fn)
+
+
+def _checked(output: str):
+    from optsym.figures import check_path
+
+    return check_path(output)
+
+
+def _done(output, as_json: bool, data: dict) -> None:
+    if as_json:
+        click.echo(json.dumps({"file": str(output), **data}, indent=2))
+    else:
+        click.echo(f"wrote {output}")
+
+
+@click.group()
 def plot() -> None:
-    """Not built yet."""
-    raise UsageFailure("optsym plot is not built yet")
+    """Figures: race, schedules, stability, convergence (-o FILE.png|.pdf|.svg)."""
+
+
+def _names(text: str, what: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise UsageFailure(f"{what} expects names separated by commas")
+    return names
+
+
+def _rule_opts(pairs: tuple[str, ...], racers: list[str]) -> dict[str, dict]:
+    """``--rule-opt adam:beta1=0.8`` pairs, read against each racer's rule."""
+    from optsym.cli.options import load_rule, parse_rule_options
+    from optsym.figures.race import ALIASES
+
+    out: dict[str, dict] = {}
+    for pair in pairs:
+        name, colon, rest = pair.partition(":")
+        key, eq, value = rest.partition("=")
+        if not colon or not eq or not name or not key:
+            raise UsageFailure(f"--rule-opt expects RACER:OPTION=VALUE, e.g. adam:beta1=0.8, "
+                               f"got {pair!r}")
+        name = name.strip().lower()
+        if name not in racers:
+            raise UsageFailure(f"--rule-opt {pair}: {name!r} is not one of the racers "
+                               f"({', '.join(racers)})")
+        rule = load_rule(ALIASES.get(name, (name, {}))[0])
+        out.setdefault(name, {}).update(parse_rule_options(rule, (f"--{key.strip()}",
+                                                                  value.strip())))
+    return out
+
+
+@plot.command()
+@click.option("--f", "objectives", multiple=True, metavar="OBJECTIVE",
+              help="A built-in (rosenbrock, narrow-valley, ...) or a formula in x, y; "
+                   "repeat for more panels.  [default: rosenbrock]")
+@click.option("--start", default="-1.5,2", show_default=True, metavar="X,Y",
+              help="The common start.")
+@click.option("--rules", "rule_names", default="gd,momentum,nesterov,adam", show_default=True,
+              metavar="R1,R2,...", help="Racers: rule names or gd, momentum, nesterov.")
+@click.option("--lr", default=None, metavar="LR",
+              help="One learning rate for every racer (default: each rule's own).")
+@click.option("--steps", default=500, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--rule-opt", "rule_opts", multiple=True, metavar="RACER:OPTION=VALUE",
+              help="An option of one racer, e.g. adam:beta1=0.8 (repeatable).")
+@_output
+@_json_option
+def race(objectives: tuple[str, ...], start: str, rule_names: str, lr: str | None, steps: int,
+         rule_opts: tuple[str, ...], output: str, as_json: bool) -> None:
+    """Optimizer trajectories from one start on 2-D objectives (generated code)."""
+    path = _checked(output)
+    from optsym.figures.race import race_data, race_figure, racer
+    from optsym.objective import parse_objective, parse_point
+
+    objs = [parse_objective(o) for o in (objectives or ("rosenbrock",))]
+    for o in objs:
+        if o.dim != 2:
+            raise UsageFailure(f"the race draws 2-D objectives; {o.name!r} has {o.dim} "
+                               "variable" + ("s" if o.dim != 1 else ""))
+    x0 = parse_point(start, 2)
+    names = _names(rule_names, "--rules")
+    if len(set(names)) != len(names):
+        raise UsageFailure(f"--rules names a racer twice: {rule_names}")
+    rate = None if lr is None else _number("--lr", lr)
+    opts = _rule_opts(rule_opts, [n.lower() for n in names])
+    racers = [racer(n, rate, opts.get(n.lower())) for n in names]
+    race_figure(path, objs, x0, racers, steps)
+    data = {}
+    if as_json:
+        data = {"start": [float(v) for v in x0], "steps": steps, "panels": [
+            {"objective": o.name, "racers": [
+                {"racer": r.racer.label, "rule": r.racer.rule, "config": r.config,
+                 "final": r.path[-1].tolist(), "diverged": r.diverged}
+                for r in race_data(o, x0, racers, steps)]} for o in objs]}
+    _done(path, as_json, data)
+
+
+@plot.command()
+@click.option("--names", default=None, metavar="S1,S2,...",
+              help="Schedules to draw (default: all).")
+@click.option("--epochs", default=100, show_default=True, type=click.IntRange(1, 100_000))
+@_output
+@_json_option
+def schedules(names: str | None, epochs: int, output: str, as_json: bool) -> None:
+    """Learning-rate schedules over the epochs (generated closed forms, defaults)."""
+    path = _checked(output)
+    from optsym.cli.options import load_schedule
+    from optsym.figures.schedules import schedules_data, schedules_figure
+
+    chosen = None if names is None else [load_schedule(n).name for n in _names(names,
+                                                                                "--names")]
+    schedules_figure(path, chosen, epochs)
+    data = {"epochs": epochs, "schedules": [
+        {"name": d["name"], "first": d["lr"][0], "last": d["lr"][-1]}
+        for d in schedules_data(chosen, epochs)]} if as_json else {}
+    _done(path, as_json, data)
+
+
+def _mu_L(mu: str, L: str) -> tuple[float, float]:
+    m, big = _number("--mu", mu), _number("--L", L)
+    if not 0 < m < big:
+        raise UsageFailure(f"need 0 < --mu < --L, got --mu {mu} and --L {L}")
+    return m, big
+
+
+@plot.command()
+@click.option("--mu", default="0.01", show_default=True, help="Smallest Hessian eigenvalue.")
+@click.option("--L", "L", default="1", show_default=True, help="Largest Hessian eigenvalue.")
+@_output
+@_json_option
+def stability(mu: str, L: str, output: str, as_json: bool) -> None:
+    """Heavy ball's stable (eta, beta) region and its optimum (heavy-ball derivation)."""
+    path = _checked(output)
+    m, big = _mu_L(mu, L)
+    from optsym.figures.stability import stability_data, stability_figure
+
+    stability_figure(path, m, big)
+    data = {}
+    if as_json:
+        d = stability_data(m, big, 3)
+        data = {"mu": m, "L": big, "eta_opt": d.eta_opt, "beta_opt": d.beta_opt,
+                "rate_opt": d.rate_opt}
+    _done(path, as_json, data)
+
+
+@plot.command()
+@click.option("--mu", default="1", show_default=True, help="Smallest Hessian eigenvalue.")
+@click.option("--L", "L", default="10", show_default=True, help="Largest Hessian eigenvalue.")
+@click.option("--steps", default=150, show_default=True, type=click.IntRange(1, 100_000))
+@_output
+@_json_option
+def convergence(mu: str, L: str, steps: int, output: str, as_json: bool) -> None:
+    """Gradient descent and heavy ball on a quadratic against the derived rates."""
+    path = _checked(output)
+    m, big = _mu_L(mu, L)
+    from optsym.figures.convergence import convergence_data, convergence_figure
+
+    convergence_figure(path, m, big, steps)
+    data = {}
+    if as_json:
+        data = {"mu": m, "L": big, "steps": steps, "curves": [
+            {"method": c.label, "lr": c.config["lr"], "momentum": c.config["momentum"],
+             "derived_rate": c.rate, "final_error": float(c.errors[-1])}
+            for c in convergence_data(m, big, steps)]}
+    _done(path, as_json, data)

@@ -48,39 +48,9 @@ def _values(spec, cfg, ks: list[int]) -> list[float]:
 
 
 def _plot(spec, cfg, path: str, boundaries: list[int]) -> None:
-    import matplotlib
+    from optsym.figures.schedules import schedule_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from optsym.schedules.codegen import load_lrs
-    from optsym.verify.schedule import default_steps
-
-    n = default_steps(spec, cfg)
-    ys = load_lrs(spec, cfg, "closed")(n)
-    fig, ax = plt.subplots(figsize=(7, 3.6), dpi=120)
-    ax.plot(range(n), ys, lw=1.8, color="#1f5fa8", label=r"$\eta_k$ (closed form)")
-    for b in boundaries:
-        if b < n:
-            ax.axvline(b, color="0.6", ls=":", lw=1)
-    horizon = spec.horizon(cfg)
-    if horizon < n:
-        ax.axvline(horizon, color="#b33", ls="--", lw=1, label=f"horizon H = {horizon}")
-    ax.set_xlabel("step k (k = 0: the first optimizer step's lr)")
-    ax.set_ylabel("learning rate")
-    shown = ", ".join(f"{k}={','.join(map(str, v)) if isinstance(v, tuple) else v}"
-                      for k, v in cfg.items())
-    ax.set_title(f"{spec.title}\n{shown}", fontsize=8)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    try:
-        fig.savefig(path)
-    except (OSError, ValueError) as exc:
-        raise UsageFailure(f"cannot write {path}: {getattr(exc, 'strerror', None) or exc}") \
-            from None
-    finally:
-        plt.close(fig)
+    schedule_figure(path, spec, cfg, boundaries=boundaries)
 
 
 def _rm_line(rm) -> str:

@@ -150,6 +150,47 @@ class TNeg(FrameworkOp):
         return -a
 
 
+class TSub(FrameworkOp):
+    """``torch.sub(a, b)`` = a - b (ASGD's ``param.sub(ax)``)."""
+
+    nargs = 2
+    torch_name = "torch.sub"
+
+    @classmethod
+    def meaning(cls, a, b):
+        return a - b
+
+
+class TAbs(FrameworkOp):
+    """``torch.abs(a)``: exact absolute value (Adamax's ``grad.abs()``)."""
+
+    nargs = 1
+    torch_name = "torch.abs"
+
+    @classmethod
+    def meaning(cls, a):
+        return sp.Abs(a)
+
+
+class Float32(FrameworkOp):
+    """A Python float rounded to float32: what torch's 0-d float32 state tensors hold.
+
+    torch keeps NAdam's ``mu_product`` and ASGD's ``eta`` and ``mu`` as 0-d float32 tensors
+    (``_get_scalar_dtype()``) and reads them back with ``.item()``.  ``mu_product *= mu`` is
+    therefore ``Float32(mu_product * Float32(mu))`` (the Python float ``mu`` meets a float32
+    tensor), and ``eta.copy_(torch.as_tensor(x))`` is ``Float32(x)``.  Its meaning is the value
+    itself; the rounding is what the node adds.  It is a scalar operation: generated code prints
+    it as ``torch.tensor(x, dtype=torch.float32).item()``.
+    """
+
+    nargs = 1
+    torch_name = "torch.tensor"
+
+    @classmethod
+    def meaning(cls, a):
+        return a
+
+
 class LibmSqrt(FrameworkOp):
     """A scalar square root in C's ``std::sqrt`` (``math.sqrt``), as torch's fused kernels take it.
 
@@ -176,11 +217,183 @@ class Copy(FrameworkOp):
         return a
 
 
-def to_math(expr: sp.Expr) -> sp.Expr:
-    """Replace every :class:`FrameworkOp` node in ``expr`` by its mathematical meaning."""
+class TRecip(FrameworkOp):
+    """``torch.reciprocal(a)`` = 1 / a (one rounding; ``b * (1/a)`` is not ``b / a``)."""
+
+    nargs = 1
+    torch_name = "torch.reciprocal"
+
+    @classmethod
+    def meaning(cls, a):
+        return 1 / a
+
+
+class Norm(sp.Function):
+    r"""The Euclidean norm :math:`\lVert a \rVert_2` of a whole tensor (all its elements).
+
+    Not an elementwise operation: it reduces a tensor to a 0-d tensor, as LAMB's trust ratio
+    does per parameter tensor.  Every printer prints it as the library's own norm
+    (``torch.linalg.norm`` / ``numpy.linalg.norm``), so torch-order code sums in torch's order.
+    In the random-point checks of :mod:`optsym.proof` a tensor symbol stands for one element,
+    whose norm is its absolute value; :mod:`optsym.verify.bounds` bounds its rounding error.
+    """
+
+    nargs = 1
+    is_real = True
+    is_nonnegative = True
+
+    def _eval_evalf(self, prec):
+        return sp.Abs(self.args[0])._eval_evalf(prec)
+
+    def _latex(self, printer):
+        return rf"\left\lVert {printer._print(self.args[0])} \right\rVert"
+
+
+class TSign(FrameworkOp):
+    """``torch.sign(a)``: -1, 0 or 1 elementwise (exact)."""
+
+    nargs = 1
+    torch_name = "torch.sign"
+
+    @classmethod
+    def meaning(cls, a):
+        return sp.sign(a)
+
+
+class TWhere(FrameworkOp):
+    """``torch.where(cond, a, b)``: ``a`` where the elementwise condition holds, else ``b``.
+
+    torch's masked assignment ``x[mask] = value`` computes the same (exact: a selection)."""
+
+    nargs = 3
+    torch_name = "torch.where"
+
+    @classmethod
+    def meaning(cls, cond, a, b):
+        return sp.Piecewise((a, cond), (b, True))
+
+
+class TClamp(FrameworkOp):
+    """``torch.clamp(a, min=lo, max=hi)`` = min(max(a, lo), hi) (exact: a selection)."""
+
+    nargs = 3
+    torch_name = "torch.clamp"
+    #: keywords of the trailing arguments in the torch call
+    torch_keywords = ("min", "max")
+
+    @classmethod
+    def meaning(cls, a, lo, hi):
+        return sp.Min(sp.Max(a, lo), hi)
+
+
+class Mean(sp.Function):
+    r"""The mean of a tensor along one axis (``-1``: over each row, ``-2``: over each column),
+    keeping that axis with size 1 (Adafactor's row and column factors).
+
+    Not an elementwise operation.  In the random-point checks of :mod:`optsym.proof` a tensor
+    symbol stands for one element, whose mean is itself; :mod:`optsym.verify.bounds` bounds its
+    rounding error.
+    """
+
+    nargs = 2
+    is_real = True
+
+    def _eval_evalf(self, prec):
+        return self.args[0]._eval_evalf(prec)
+
+    def _latex(self, printer):
+        which = "row" if self.args[1] == -1 else "col"
+        return (rf"\operatorname{{mean}}_{{\mathrm{{{which}}}}}"
+                rf"\left({printer._print(self.args[0])}\right)")
+
+
+class TNormDim(FrameworkOp):
+    r"""``torch.norm(a, dim=axis, keepdim=True)``: the 2-norm along one axis of size ``n``.
+
+    Its meaning is :math:`\sqrt{n \operatorname{mean}(a^2)}`; ``n`` is for the meaning only."""
+
+    nargs = 3
+    torch_name = "torch.norm"
+    #: printed arguments: the tensor and ``dim=``; then the fixed ``keepdim=True``
+    torch_arguments = ("", "dim")
+    torch_extra = "keepdim=True"
+
+    @classmethod
+    def meaning(cls, a, axis, n):
+        return sp.sqrt(n * Mean(a**2, axis))
+
+
+class TMeanDim(FrameworkOp):
+    """``torch.mean(a, dim=axis, keepdim=True)``."""
+
+    nargs = 2
+    torch_name = "torch.mean"
+    torch_arguments = ("", "dim")
+    torch_extra = "keepdim=True"
+
+    @classmethod
+    def meaning(cls, a, axis):
+        return Mean(a, axis)
+
+
+class TClampMin(FrameworkOp):
+    """``torch.clamp(a, min=lo)`` = max(a, lo) (exact: a selection)."""
+
+    nargs = 2
+    torch_name = "torch.clamp"
+    torch_keyword = "min"
+
+    @classmethod
+    def meaning(cls, a, lo):
+        return sp.Max(a, lo)
+
+
+class TRsqrt(FrameworkOp):
+    """``torch.rsqrt(a)`` = 1 / sqrt(a), torch's own kernel (not ``1 / torch.sqrt(a)``)."""
+
+    nargs = 1
+    torch_name = "torch.rsqrt"
+
+    @classmethod
+    def meaning(cls, a):
+        return 1 / sp.sqrt(a)
+
+
+class TMatMul(FrameworkOp):
+    """``torch.matmul(r, c)`` of a column (n, 1) and a row (1, m): their outer product, one
+    rounding per element (measured: equal to ``r * c`` bit for bit)."""
+
+    nargs = 2
+    torch_name = "torch.matmul"
+
+    @classmethod
+    def meaning(cls, r, c):
+        return r * c
+
+
+class Item(FrameworkOp):
+    """``x.item()``: a 0-d tensor read as a Python float (exact; later arithmetic on it is
+    Python's, in double precision).  The printers print what contains it as Python arithmetic."""
+
+    nargs = 1
+    torch_name = ".item"
+
+    @classmethod
+    def meaning(cls, a):
+        return a
+
+
+def to_math(expr: sp.Expr, keep: tuple[type, ...] = ()) -> sp.Expr:
+    """Replace every :class:`FrameworkOp` node in ``expr`` by its mathematical meaning (and
+    every Python-float operation of :mod:`optsym.pyops`, torch's own scalar order, by its own).
+    Nodes of the types in ``keep`` stay (the rounding bounds keep :class:`Float32`)."""
+    from optsym.pyops import PyOp
+
     if not isinstance(expr, sp.Basic) or expr.is_Atom:
         return expr
-    args = [to_math(a) for a in expr.args]
-    if isinstance(expr, FrameworkOp):
+    args = [to_math(a, keep) for a in expr.args]
+    if isinstance(expr, keep):
+        return expr.func(*args)
+    if isinstance(expr, (FrameworkOp, PyOp)):
         return type(expr).meaning(*args)
     return expr.func(*args) if args else expr

@@ -16,20 +16,34 @@ points of the domain in 50-digit arithmetic, because SymPy can be wrong silently
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass
 
 import sympy as sp
 
 from optsym.ops import to_math
-from optsym.spec import Assign, Config, Rule, State, latex, t, theta
+from optsym.spec import (
+    PER_TENSOR_CODE,
+    Assign,
+    Config,
+    Rule,
+    State,
+    TensorSymbol,
+    is_tensor_expr,
+    latex,
+    t,
+    theta,
+)
 
 
-def compose(equations: tuple[Assign, ...]) -> dict[sp.Symbol, sp.Expr]:
-    """Each assigned symbol's final value as an expression of the step's inputs."""
+def compose(equations: tuple[Assign, ...], keep: tuple[type, ...] = ()
+            ) -> dict[sp.Symbol, sp.Expr]:
+    """Each assigned symbol's final value as an expression of the step's inputs (framework
+    operations replaced by their meaning, except those of the types in ``keep``)."""
     env: dict[sp.Symbol, sp.Expr] = {}
     for eq in equations:
-        env[eq.target] = to_math(eq.expr).xreplace(env)
+        env[eq.target] = to_math(eq.expr, keep).xreplace(env)
     return env
 
 
@@ -38,12 +52,34 @@ def outputs(rule: Rule, cfg: Config) -> list[tuple[str, sp.Symbol]]:
     return [("param", theta)] + [(s.name, s.symbol) for s in rule.states(cfg)]
 
 
+def _rational_identity(expr: sp.Expr) -> bool:
+    """True if ``expr`` is 0 as a rational function of its variables and of its non-rational
+    subterms (square roots, ``beta**t``, Max, ...) each taken as an opaque symbol: a sufficient
+    condition, fast where ``simplify`` is slow (NAdam's two step sizes)."""
+    cache: dict[sp.Basic, sp.Dummy] = {}
+
+    def opaque(e: sp.Basic) -> sp.Basic:
+        if e.is_Atom:
+            return e
+        e = e.func(*[opaque(a) for a in e.args])
+        if (e.is_Pow and not e.exp.is_Integer) or isinstance(e, sp.Function):
+            return cache.setdefault(e, sp.Dummy())
+        return e
+
+    try:
+        return sp.expand(sp.numer(sp.together(opaque(expr)))) == 0
+    except (TypeError, ValueError):  # a node that cannot be rebuilt from its arguments
+        return False
+
+
 def _is_zero(expr: sp.Expr) -> str | None:
     """The method that reduces ``expr`` to 0, or None."""
     expr = sp.piecewise_fold(expr)
     if isinstance(expr, sp.Piecewise):
         methods = [_is_zero(branch) for branch, _ in expr.args]
         return None if None in methods else "by cases: " + ", ".join(sorted(set(methods)))
+    if _rational_identity(expr):
+        return "rational identity (roots and powers as opaque terms)"
     if sp.simplify(expr) == 0:
         return "simplify"
     forced = sp.powdenest(sp.expand_power_base(sp.powsimp(expr, force=True), force=True),
@@ -51,6 +87,44 @@ def _is_zero(expr: sp.Expr) -> str | None:
     if sp.simplify(forced) == 0:
         return "simplify with the power rules of the stated assumptions"
     return None
+
+
+def _sign_symbols(expr: sp.Expr) -> list[sp.Symbol]:
+    """The tensor symbols whose sign picks a branch: inside a ``sign`` or a tensor condition."""
+    found: set[sp.Symbol] = set()
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.sign) or (isinstance(node, sp.core.relational.Relational)
+                                         and is_tensor_expr(node)):
+            found |= {s for s in node.free_symbols if isinstance(s, TensorSymbol)}
+    return sorted(found, key=str)
+
+
+def _is_zero_by_cases(expr: sp.Expr, facts: tuple = ()) -> str | None:
+    """:func:`_is_zero`, or case by case on the sign (+, -, 0) of each symbol a branch
+    depends on (directly where an elementwise selection is present).
+
+    In each case the symbol is replaced by ``+a``, ``-a`` (``a`` a positive symbol) or 0, so
+    ``sign`` and the elementwise conditions evaluate; conditions between hyperparameters left
+    over (Rprop's ``etaplus == etaminus``) are decided by the rule's ``proof_facts``.  The
+    cases cover every real value of the symbols, so the verdict is a proof.
+    """
+    syms = _sign_symbols(expr)
+    selects = any(isinstance(node, sp.Piecewise) and is_tensor_expr(node.args[0].cond)
+                  for node in sp.preorder_traversal(expr))
+    if not selects:  # elementwise selections are proved by cases directly (faster, and sound)
+        method = _is_zero(sp.refine(expr, sp.And(*facts)) if facts else expr)
+        if method is not None or not syms:
+            return method
+    methods = set()
+    for signs in itertools.product((1, -1, 0), repeat=len(syms)):
+        case = expr.xreplace({s: k * sp.Dummy(f"abs_{s}", positive=True)
+                              for s, k in zip(syms, signs)})
+        method = _is_zero(sp.refine(case, sp.And(*facts)) if facts else case)
+        if method is None:
+            return None
+        methods.add(method)
+    return (f"by cases on the signs of {', '.join(map(str, syms))} ({3 ** len(syms)} cases): "
+            + ", ".join(sorted(methods)))
 
 
 @dataclass(frozen=True)
@@ -88,7 +162,7 @@ def _sample(rule: Rule, cfg: Config, symbols: set[sp.Symbol], states: tuple[Stat
         elif sym in ranges:
             lo, hi = ranges[sym]
             point[sym] = sp.Float(rng.uniform(lo, hi), 50)
-        elif sym in nonneg:
+        elif sym in nonneg or sym in PER_TENSOR_CODE:  # shape numbers, machine epsilon: > 0
             point[sym] = sp.Float(rng.uniform(0.0, 3.0), 50)
         else:
             point[sym] = sp.Float(rng.uniform(-3.0, 3.0), 50)
@@ -124,7 +198,7 @@ def prove_rule(rule: Rule, cfg: Config, points: int = 6, path: str = "single"
     result = []
     for name, sym in outputs(rule, cfg):
         a, b = impl.get(sym, sym), book.get(sym, sym)
-        result.append(Obligation(name, a, b, _is_zero(a - b), numeric_check(rule, cfg, a, b,
-                                                                            points), points))
+        result.append(Obligation(name, a, b, _is_zero_by_cases(a - b, rule.proof_facts),
+                                 numeric_check(rule, cfg, a, b, points), points))
     return result
 

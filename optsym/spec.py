@@ -19,6 +19,7 @@ Scalars are Python floats in generated code; tensors are arrays.
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,6 +54,30 @@ LATEX_NAMES: dict[sp.Symbol, str] = {}
 theta = tensor("param", r"\theta")
 g = tensor("grad", "g")
 t = scalar("t", "t", positive=True, integer=True)
+
+#: per-tensor numbers read from the parameter: its shape (Adafactor factors only tensors of two
+#: or more dimensions, over their last two axes) and its dtype's machine epsilon
+ndim = scalar("ndim", r"\operatorname{dim}", integer=True, nonnegative=True)
+numel = scalar("numel", "N", integer=True, positive=True)
+n_rows = scalar("n_rows", "n", integer=True, positive=True)
+n_cols = scalar("n_cols", "m", integer=True, positive=True)
+machine_eps = scalar("machine_eps", r"\epsilon_{\mathrm{mach}}", positive=True)
+
+#: each per-tensor number as generated code, by module (computed in the loop over tensors)
+PER_TENSOR_CODE: dict[sp.Symbol, dict[str, str]] = {
+    ndim: {"torch": "grad.dim()", "numpy": "grad.ndim"},
+    numel: {"torch": "param.numel()", "numpy": "param.size"},
+    n_rows: dict.fromkeys(("torch", "numpy"), "(grad.shape[-2] if grad.ndim > 1 else 1)"),
+    n_cols: dict.fromkeys(("torch", "numpy"), "(grad.shape[-1] if grad.ndim > 1 else 1)"),
+    machine_eps: {"torch": "torch.finfo(param.dtype).eps", "numpy": "numpy.finfo(param.dtype).eps"},
+}
+
+
+def per_tensor_values(shape: tuple[int, ...], eps: float) -> dict[str, float]:
+    """The numbers of :data:`PER_TENSOR_CODE` for a tensor of ``shape`` (``eps``: its dtype's)."""
+    wide = len(shape) > 1
+    return {"ndim": len(shape), "numel": math.prod(shape), "machine_eps": eps,
+            "n_rows": shape[-2] if wide else 1, "n_cols": shape[-1] if wide else 1}
 
 
 def is_tensor_expr(expr: sp.Basic) -> bool:
@@ -98,11 +123,23 @@ class State:
     """Per-parameter state: torch's state-dict key, its symbol and its initial value."""
 
     name: str
-    symbol: TensorSymbol
+    symbol: sp.Symbol
     init: sp.Expr
     doc: str
     #: the value is >= 0 at every step (used to sample it for numeric proof checks)
     nonnegative: bool = False
+    #: one number per parameter, not a tensor: torch keeps it as a 0-d float32 tensor
+    #: (``_get_scalar_dtype()``: NAdam's ``mu_product``, ASGD's ``eta`` and ``mu``) and reads it
+    #: with ``.item()``.  Its symbol is a scalar symbol; generated code reads it as a Python
+    #: float and stores it back as a 0-d float32 array (see :data:`SCALAR_STATE_DTYPE`).
+    scalar: bool = False
+    #: a NumPy/torch expression of ``p`` (the parameter) with the state's shape; the default is
+    #: the parameter's shape (Adafactor's row factor: ``p[..., :1] if p.ndim > 1 else p``)
+    shape_of: str = "p"
+
+
+#: the dtype of a scalar state (torch's ``_get_scalar_dtype()`` under the default dtype)
+SCALAR_STATE_DTYPE = "float32"
 
 
 @dataclass(frozen=True)
@@ -131,14 +168,25 @@ class Rule:
     checks: tuple[tuple[Callable[[Config], bool], str], ...] = ()
     #: a note on where torch departs from the paper, shown by ``optsym list``
     torch_note: str = ""
+    #: the module whose ``torch_class`` is the independent reference (``"torch.optim"``, or
+    #: ``"pytorch_optimizer"`` for optimizers torch does not have: Lion, LAMB)
+    reference: str = "torch.optim"
     #: facts the equivalence proof may assume, in words (shown with the proof)
     proof_assumptions: tuple[str, ...] = field(default_factory=tuple)
+    #: the same facts as SymPy predicates where the proof needs them (``Q.lt(etaminus, 1)``),
+    #: each guaranteed by torch's constructor checks
+    proof_facts: tuple[Any, ...] = ()
     #: the order in which torch's constructor checks the hyperparameters (default: declared)
     check_order: tuple[str, ...] = ()
     #: torch's other execution paths (``foreach``, ``fused``): name -> implementation form
     paths: Mapping[str, Callable[[Config], tuple[Assign, ...]]] = field(default_factory=dict)
     #: path -> (dtypes in which its parity form cannot be bit-exact, why)
     inexact: Mapping[str, tuple[tuple[str, ...], str]] = field(default_factory=dict)
+
+    @property
+    def reference_class(self) -> str:
+        """The reference optimizer class by its full name (``torch.optim.Adam``)."""
+        return f"{self.reference}.{self.torch_class}"
 
     @property
     def path_names(self) -> tuple[str, ...]:
@@ -178,8 +226,8 @@ class Rule:
             if h.valid is not None and not h.valid(cfg[h.name]):
                 raise SpecError(h.error.format(value=_shown(cfg[h.name])))
         for bad, message in self.checks:
-            if bad(cfg):
-                raise SpecError(message)
+            if bad(cfg):  # a message may name the options: ``{etaminus}``
+                raise SpecError(message.format(**{k: _shown(v) for k, v in cfg.items()}))
 
     def scalar_values(self, cfg: Config) -> dict[sp.Symbol, float]:
         """The numeric value of each hyperparameter symbol under ``cfg``."""
@@ -220,12 +268,30 @@ def unit_interval(x: float) -> bool:
     return 0.0 <= x < 1.0
 
 
+def closed_unit_interval(x: float) -> bool:
+    """0 <= x <= 1, as torch checks Adadelta's rho."""
+    return 0.0 <= x <= 1.0
+
+
+def nonpositive(x: float) -> bool:
+    """torch's ``not 0.0 >= x`` check (Adafactor's beta2_decay)."""
+    return 0.0 >= x
+
+
+def at_least_one(x: float) -> bool:
+    """torch's ``not 1.0 <= x`` check (Adafactor's clipping threshold d)."""
+    return 1.0 <= x
+
+
 #: each check above as the Python condition that is True for an *invalid* value (``{x}`` is the
 #: argument's name), so generated code validates its keyword arguments exactly as torch does
 CHECK_CODE: dict[Callable[[float], bool], str] = {
     nonneg: "not 0.0 <= {x}",
     not_negative: "{x} < 0.0",
     unit_interval: "not 0.0 <= {x} < 1.0",
+    closed_unit_interval: "not 0.0 <= {x} <= 1.0",
+    nonpositive: "not 0.0 >= {x}",
+    at_least_one: "not 1.0 <= {x}",
 }
 
 

@@ -23,6 +23,8 @@ from optsym.codegen.printers import PRINTERS
 from optsym.ops import Copy
 from optsym.spec import (
     CHECK_CODE,
+    PER_TENSOR_CODE,
+    SCALAR_STATE_DTYPE,
     Assign,
     Config,
     Rule,
@@ -49,6 +51,8 @@ Do not edit: regenerate with ``optsym codegen {name} --target {target}{options}`
 '''
 
 _MODULES = {"numpy": "numpy", "torch": "torch", "torch-parity": "torch"}
+#: how a module makes a 0-d array of a scalar state (:attr:`optsym.spec.State.scalar`)
+_SCALAR_STATE = {"numpy": "array", "torch": "tensor"}
 _FORMS = {"single": "torch's CPU single-tensor operation order (bit-exact)",
           "foreach": "torch's CPU foreach (multi-tensor) operation order (bit-exact)",
           "fused": "a model of torch's fused CPU kernel (within rounding, not bit-exact)"}
@@ -63,18 +67,25 @@ def _fresh(expr: sp.Expr) -> sp.Expr:
     return expr
 
 
-def _split(equations: tuple[Assign, ...]) -> tuple[list[Assign], list[Assign]]:
-    """Scalar assignments (hoisted out of the tensor loop) and tensor assignments, in order."""
+def _split(equations: tuple[Assign, ...], per_parameter: frozenset[sp.Symbol] = frozenset()
+           ) -> tuple[list[Assign], list[Assign]]:
+    """Scalar assignments (hoisted out of the tensor loop) and per-parameter assignments (tensor
+    ones, and scalar ones that read a scalar state such as NAdam's ``mu_product``), in order."""
     scalars, tensors = [], []
+    inside = set(per_parameter)
     for eq in equations:
-        (tensors if is_tensor_expr(eq.expr) or isinstance(eq.target, TensorSymbol)
-         else scalars).append(eq)
+        if is_tensor_expr(eq.expr) or isinstance(eq.target, TensorSymbol) \
+                or eq.target in inside or eq.expr.free_symbols & inside:
+            tensors.append(eq)
+            inside.add(eq.target)
+        else:
+            scalars.append(eq)
     return scalars, tensors
 
 
 def _fmt_value(value) -> str:
     """A Python literal for a hyperparameter value (non-finite values as ``float('inf')``)."""
-    if isinstance(value, bool):
+    if isinstance(value, bool) or value is None:  # None: torch's default (Adafactor's eps1)
         return repr(value)
     value = float(value)
     return repr(value) if math.isfinite(value) else f"float('{value}')"
@@ -102,7 +113,8 @@ def generate(rule: Rule, cfg: Config, target: str, path: str = "single") -> str:
     equations = rule.implementation_for(path)(cfg) if parity else rule.textbook(cfg)
     states = rule.states(cfg)
     state_syms = {s.symbol for s in states}
-    scalars, tensors = _split(equations)
+    scalars, tensors = _split(equations, frozenset(s.symbol for s in states if s.scalar)
+                              | frozenset(PER_TENSOR_CODE))
 
     used = set().union(*(eq.expr.free_symbols for eq in equations))
     in_init = set().union(*(s.init.free_symbols for s in states))
@@ -125,8 +137,11 @@ def generate(rule: Rule, cfg: Config, target: str, path: str = "single") -> str:
     lines.append('    """Fresh optimizer state for ``params``."""')
     lines.append('    return {"step": 0,')
     for s in states:
-        if s.init == 0:
-            make = f"{module}.zeros_like(p)"
+        if s.scalar:  # a 0-d float32 tensor per parameter, as torch keeps it
+            make = f"{module}.{_SCALAR_STATE[module]}({printer._scalar.doprint(s.init)}, " \
+                   f"dtype={module}.{SCALAR_STATE_DTYPE})"
+        elif s.init == 0:
+            make = f"{module}.zeros_like({s.shape_of})"
         else:
             make = f"{module}.full_like(p, {printer._scalar.doprint(s.init)})"
         lines.append(f'            "{s.name}": [{make} for p in params],')
@@ -150,15 +165,21 @@ def generate(rule: Rule, cfg: Config, target: str, path: str = "single") -> str:
     lines.append("    for i in range(len(params)):")
     lines.append("        param = params[i]")
     lines.append("        grad = grads[i]")
+    for sym, code in PER_TENSOR_CODE.items():  # shape numbers, machine epsilon (Adafactor)
+        if sym in used:
+            lines.append(f"        {sym} = {code[module]}")
     for s in states:
-        lines.append(f'        {s.symbol} = state["{s.name}"][i]')
+        read = f'state["{s.name}"][i]'
+        lines.append(f'        {s.symbol} = {f"float({read})" if s.scalar else read}')
     for eq in tensors:
         expr = _fresh(eq.expr) if eq.target in state_syms else eq.expr
         comment = f"  # {eq.note}" if eq.note else ""
         lines.append(f"        {eq.target} = {printer.doprint(expr)}{comment}")
     lines.append("        params[i]" + (".copy_(param)" if module == "torch" else "[...] = param"))
     for s in states:
-        lines.append(f'        state["{s.name}"][i] = {s.symbol}')
+        value = (f"{module}.{_SCALAR_STATE[module]}({s.symbol}, dtype={module}."
+                 f"{SCALAR_STATE_DTYPE})" if s.scalar else str(s.symbol))
+        lines.append(f'        state["{s.name}"][i] = {value}')
     # the modules the printers used, as SymPy's printers record them (``math`` for std::sqrt)
     used_modules = {module} | set(printer.module_imports) | set(printer._scalar.module_imports)
     extra = sorted(used_modules - {module})

@@ -20,9 +20,9 @@ from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import PythonCodePrinter
 from sympy.printing.pytorch import TorchPrinter
 
-from optsym.ops import Copy, FrameworkOp
+from optsym.ops import Copy, FrameworkOp, Item
 from optsym.pyops import PyOp, print_pyop
-from optsym.spec import is_tensor_expr
+from optsym.spec import TensorSymbol, is_tensor_expr
 
 
 class ScalarPrinter(PythonCodePrinter):
@@ -33,13 +33,31 @@ class ScalarPrinter(PythonCodePrinter):
             return print_pyop(self, expr)
         return super()._print(expr, **kwargs)
 
+    def _print_Item(self, expr):
+        """``x.item()``: the tensor expression printed by the array printer that owns this one."""
+        return f"{self._array._print(expr.args[0])}.item()"
+
     def _print_LibmSqrt(self, expr):
         return f"{self._module_format('math.sqrt')}({self._print(expr.args[0])})"
+
+    def _print_Float32(self, expr):
+        """A Python float through a 0-d float32 tensor, as torch's scalar state holds it."""
+        return (f"{self._module_format('torch.tensor')}({self._print(expr.args[0])}, "
+                f"dtype={self._module_format('torch.float32')}).item()")
 
     def _print_Pow(self, expr, rational=False):
         if expr.exp == sp.S.Half:
             return f"{self.parenthesize(expr.base, PRECEDENCE['Pow'])}**0.5"
         return super()._print_Pow(expr, rational=rational)
+
+
+def _array_valued(expr: sp.Basic) -> bool:
+    """True if ``expr`` is an array: it has a tensor symbol outside every ``.item()``."""
+    if isinstance(expr, Item):
+        return False
+    if isinstance(expr, TensorSymbol):
+        return True
+    return any(_array_valued(a) for a in expr.args)
 
 
 class _ArrayPrinterMixin:
@@ -50,10 +68,11 @@ class _ArrayPrinterMixin:
     def __init__(self, settings=None):
         super().__init__(settings)
         self._scalar = ScalarPrinter()
+        self._scalar._array = self  # prints the tensor inside a scalar's ``.item()``
 
     def _print(self, expr, **kwargs):
         if isinstance(expr, sp.Basic) and not isinstance(expr, sp.Piecewise) \
-                and not is_tensor_expr(expr):
+                and not _array_valued(expr):
             return self._scalar._print(expr, **kwargs)
         if isinstance(expr, FrameworkOp):  # SymPy's dispatch skips Function base classes
             return (self._print_Copy if isinstance(expr, Copy) else self._print_FrameworkOp)(expr)
@@ -71,6 +90,15 @@ class _ArrayPrinterMixin:
     def _print_Copy(self, expr):
         return f"{self._module_format(self._copy_call)}({self._print(expr.args[0])})"
 
+    def _print_Mean(self, expr):
+        """The mean along one axis, keeping it (Adafactor's row and column factors)."""
+        call, axis, keep = self._mean_call
+        return (f"{self._module_format(call)}({self._print(expr.args[0])}, "
+                f"{axis}={int(expr.args[1])}, {keep}=True)")
+
+    def _print_Norm(self, expr):
+        return f"{self._module_format(self._norm_call)}({self._print(expr.args[0])})"
+
     def _print_Max(self, expr):
         call = self._module_format(self._maximum_call)
         out = self._print(expr.args[0])
@@ -84,6 +112,8 @@ class NumpyTextbookPrinter(_ArrayPrinterMixin, NumPyPrinter):
 
     _copy_call = "numpy.copy"
     _maximum_call = "numpy.maximum"
+    _mean_call = ("numpy.mean", "axis", "keepdims")
+    _norm_call = "numpy.linalg.norm"
 
     def _print_FrameworkOp(self, expr):
         raise TypeError(f"{type(expr).__name__} is a torch operation; numpy prints textbook forms")
@@ -94,6 +124,32 @@ class TorchTextbookPrinter(_ArrayPrinterMixin, TorchPrinter):
 
     _copy_call = "torch.clone"
     _maximum_call = "torch.maximum"
+    _mean_call = ("torch.mean", "dim", "keepdim")
+    _norm_call = "torch.linalg.norm"
+
+    def _print_Min(self, expr):
+        """``torch.minimum`` of the tensor arguments, clamped above by the scalar ones."""
+        tensors = [a for a in expr.args if is_tensor_expr(a)]
+        scalars = [a for a in expr.args if not is_tensor_expr(a)]
+        out = self._print(tensors[0])
+        for arg in tensors[1:]:
+            out = f"{self._module_format('torch.minimum')}({out}, {self._print(arg)})"
+        if scalars:
+            upper = self._print(sp.Min(*scalars))
+            out = f"{self._module_format('torch.clamp')}({out}, max={upper})"
+        return out
+
+    def _print_Max(self, expr):
+        """``torch.maximum`` of the tensor arguments, clamped below by the scalar ones."""
+        tensors = [a for a in expr.args if is_tensor_expr(a)]
+        scalars = [a for a in expr.args if not is_tensor_expr(a)]
+        out = self._print(tensors[0])
+        for arg in tensors[1:]:
+            out = f"{self._module_format('torch.maximum')}({out}, {self._print(arg)})"
+        if scalars:
+            low = self._print(sp.Max(*scalars))
+            out = f"{self._module_format('torch.clamp')}({out}, min={low})"
+        return out
 
     def _print_Pow(self, expr, rational=False):
         if expr.exp == 2:
@@ -108,6 +164,14 @@ class TorchParityPrinter(TorchTextbookPrinter):
         args = [self._print(a) for a in expr.args]
         if expr.torch_keyword:
             args[-1] = f"{expr.torch_keyword}={args[-1]}"
+        keywords = getattr(expr, "torch_keywords", ())  # several keyword arguments (clamp)
+        if keywords:
+            args[-len(keywords):] = [f"{k}={a}" for k, a in zip(keywords, args[-len(keywords):])]
+        positions = getattr(expr, "torch_arguments", ())  # printed arguments, by keyword or ""
+        if positions:
+            args = [f"{k}={a}" if k else a for k, a in zip(positions, args)]
+        if getattr(expr, "torch_extra", ""):  # fixed keyword arguments (``keepdim=True``)
+            args.append(expr.torch_extra)
         return f"{self._module_format(expr.torch_name)}({', '.join(args)})"
 
     _print_Copy = _print_FrameworkOp

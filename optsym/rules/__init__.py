@@ -7,10 +7,19 @@ from optsym.spec import Rule
 
 RULE_MODULES = {
     "sgd": ("optsym.rules.sgd", "RULE"),
+    "lion": ("optsym.rules.lion", "RULE"),
+    "lamb": ("optsym.rules.lamb", "RULE"),
     "adagrad": ("optsym.rules.adagrad", "RULE"),
     "rmsprop": ("optsym.rules.rmsprop", "RULE"),
     "adam": ("optsym.rules.adam", "RULE"),
     "adamw": ("optsym.rules.adam", "ADAMW"),
+    "nadam": ("optsym.rules.nadam", "RULE"),
+    "radam": ("optsym.rules.radam", "RULE"),
+    "adamax": ("optsym.rules.adamax", "RULE"),
+    "asgd": ("optsym.rules.asgd", "RULE"),
+    "adadelta": ("optsym.rules.adadelta", "RULE"),
+    "rprop": ("optsym.rules.rprop", "RULE"),
+    "adafactor": ("optsym.rules.adafactor", "RULE"),
 }
 
 

@@ -39,8 +39,13 @@ sensitivities grow and so does the bound: the tolerance comes from the rule, not
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import sympy as sp
+from sympy.functions.elementary.piecewise import ExprCondPair
+
+from optsym.ops import Float32, Mean, Norm
 
 SQRT_ROUNDINGS = 2
 
@@ -62,6 +67,11 @@ def _roundings(node: sp.Basic) -> int:
     if isinstance(node, (sp.Max, sp.Min, sp.Abs, sp.sign)):
         return 0
     return 2
+
+
+def _float32_roundings(unit: float | None) -> float:
+    """A rounding to float32 (torch's 0-d float32 scalar state) in units of the dtype's u."""
+    return 1.0 if unit is None else max(2.0**-24 / unit, 1.0)
 
 
 def _topological(f: sp.Basic) -> list[sp.Basic]:
@@ -100,10 +110,34 @@ def _forward(node: sp.Basic, args: list, values: dict[str, np.ndarray | float]):
         return out
     if isinstance(node, sp.Pow):
         return np.power(args[0], args[1])
+    if isinstance(node, Float32):
+        return args[0]
     if isinstance(node, sp.Max):
         return np.maximum.reduce(np.broadcast_arrays(*args))
+    if isinstance(node, sp.Min):
+        return np.minimum.reduce(np.broadcast_arrays(*args))
     if isinstance(node, sp.Abs):
         return np.abs(args[0])
+    if isinstance(node, sp.sign):
+        return np.sign(args[0])
+    if isinstance(node, Mean):  # along one of the tensor's own (trailing) axes
+        return np.mean(np.asarray(args[0]), axis=int(node.args[1]), keepdims=True)
+    if isinstance(node, Norm):  # axis 0 indexes the steps; the norm reduces the rest
+        x = np.asarray(args[0])
+        return np.sqrt(np.sum(x * x, axis=tuple(range(1, x.ndim)), keepdims=True))
+    if isinstance(node, (sp.Or, sp.And)):
+        return (np.logical_or if isinstance(node, sp.Or) else np.logical_and).reduce(
+            np.broadcast_arrays(*args))
+    if isinstance(node, sp.Not):
+        return np.logical_not(args[0])
+    if isinstance(node, sp.ITE):  # a condition on a selected value (Rprop's factor == etaminus)
+        return np.where(*np.broadcast_arrays(*args))
+    if isinstance(node, ExprCondPair):
+        return tuple(args)
+    if isinstance(node, sp.Piecewise):  # inside a condition: the selected value itself
+        values_, conds = zip(*args)
+        return np.select([np.broadcast_to(c, np.shape(np.broadcast_arrays(*values_, *conds)[0]))
+                          for c in conds], np.broadcast_arrays(*values_), np.nan)
     if type(node) in _RELATIONS:
         return _RELATIONS[type(node)](args[0], args[1])
     raise TypeError(f"no numeric rule for {type(node).__name__} in a rounding bound")
@@ -124,12 +158,23 @@ def _backward(node: sp.Basic, args: list, value, adj) -> list:
         return out
     if isinstance(node, sp.Pow):
         base, exp = args
-        return [adj * exp * np.power(base, exp - 1), 0.0]  # exponents are exact (t, 2, 1/2)
+        # a numeric exponent (2, 1/2) is exact and skipped by the caller; a computed one
+        # (NAdam's 0.96 ** (t * momentum_decay)) carries its error: d/dx a**x = a**x log a
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d_exp = np.where(np.asarray(value) == 0, 0.0, value * np.log(np.abs(base)))
+        return [adj * exp * np.power(base, exp - 1), adj * d_exp]
+    if isinstance(node, Float32):
+        return [adj]
     if isinstance(node, sp.Max):
         pick = np.argmax(np.stack(np.broadcast_arrays(*args)), axis=0)
         return [adj * (pick == i) for i in range(len(args))]
+    if isinstance(node, sp.Min):
+        pick = np.argmin(np.stack(np.broadcast_arrays(*args)), axis=0)
+        return [adj * (pick == i) for i in range(len(args))]
     if isinstance(node, sp.Abs):
         return [adj * np.sign(args[0])]
+    if isinstance(node, sp.sign):  # flat; near 0 the caller flags the element (``unit``)
+        return [0.0 * adj]
     raise TypeError(f"no derivative rule for {type(node).__name__} in a rounding bound")
 
 
@@ -147,20 +192,73 @@ def _times(a, b):
         return np.where((np.asarray(a) == 0) | (np.asarray(b) == 0), 0.0, np.multiply(a, b))
 
 
+def _norm_error(node: Norm, child_bound, value) -> np.ndarray:
+    r"""B of a tensor norm :math:`\lVert x \rVert`: the error of its argument and its own.
+
+    :math:`|\delta \lVert x \rVert| \le \lVert \delta x \rVert` (triangle inequality), so the
+    argument's elementwise bounds enter as their 2-norm; the norm's own evaluation (n squares,
+    a sum of n nonnegative terms in any order, a square root) has a relative error of at most
+    :math:`(n/2 + 2)u` to first order.
+    """
+    b = np.broadcast_to(np.asarray(child_bound, dtype=np.float64), np.shape(value))
+    axes = tuple(range(1, b.ndim))
+    n = int(np.prod(b.shape[1:])) if b.ndim > 1 else 1
+    norm = np.sqrt(np.sum(np.asarray(value, dtype=np.float64) ** 2, axis=axes, keepdims=True))
+    return np.sqrt(np.sum(b * b, axis=axes, keepdims=True)) + (n / 2 + SQRT_ROUNDINGS) * norm
+
+
+#: ``sympy.piecewise_fold``, once per expression: it simplifies the conditions, which is slow
+#: for Rprop's nested selections and is otherwise repeated per tensor, dtype and backend
+_piecewise_fold = functools.lru_cache(maxsize=512)(sp.piecewise_fold)
+
+
+def _scalar_choice(f: sp.Piecewise, values) -> sp.Expr | None:
+    """The branch ``f`` takes when its conditions are numbers, not arrays (a whole tensor takes
+    one branch: Adafactor's ``ndim > 1``); None when a condition is elementwise."""
+    for expr, cond in f.args:
+        holds = _condition(cond, values)
+        if np.ndim(holds) != 0:
+            return None
+        if bool(holds):
+            return expr
+    return None
+
+
+def _mean_error(node: Mean, child_bound, value) -> np.ndarray:
+    r"""B of a mean along one axis of n elements: its argument's bounds, averaged, and its own
+    n - 1 additions and one division, at most :math:`n \operatorname{mean}|x|` (first order)."""
+    axis = int(node.args[1])
+    x = np.asarray(value, dtype=np.float64)
+    b = np.broadcast_to(np.asarray(child_bound, dtype=np.float64), x.shape)
+    n = x.shape[axis]
+    return (np.mean(b, axis=axis, keepdims=True)
+            + n * np.mean(np.abs(x), axis=axis, keepdims=True))
+
+
 def evaluate_bound(f: sp.Expr, scalar_leaves: set[sp.Symbol],
-                   values: dict[str, np.ndarray | float]) -> np.ndarray:
+                   values: dict[str, np.ndarray | float], unit: float | None = None
+                   ) -> np.ndarray:
     r"""B(f) at ``values`` (arrays broadcast together): forward values, then reverse adjoints.
 
     The adjoints propagated are absolute values (:math:`\sum |\prod \partial|` over paths), an
     upper bound on :math:`|\partial f/\partial s|` that holds even where generated code computes
     a shared subexpression twice.  A bound that is not finite (a square root of an exact zero,
     an overflow) means the element cannot be checked to first order; it is returned as inf.
+
+    A tensor norm (:class:`~optsym.ops.Norm`, axis 0 of the values indexing the steps) is
+    bounded by :func:`_norm_error`.  A sign is flat, but rounding can flip it where its
+    argument is within rounding of 0: given ``unit`` (the dtype's unit roundoff), an element
+    whose sign argument :math:`c` has :math:`|c| \le 2u B(c)` gets an infinite bound (not
+    checkable to first order: the two computations may take different signs there).
     """
-    f = sp.piecewise_fold(f)
+    f = _piecewise_fold(f)
     if isinstance(f, sp.Piecewise):
+        chosen = _scalar_choice(f, values)
+        if chosen is not None:  # one branch for the whole tensor (Adafactor's ndim > 1)
+            return evaluate_bound(chosen, scalar_leaves, values, unit)
         out = None
         for expr, cond in reversed(f.args):
-            branch = evaluate_bound(expr, scalar_leaves, values)
+            branch = evaluate_bound(expr, scalar_leaves, values, unit)
             out = branch if out is None else np.where(_condition(cond, values), branch, out)
         return out
     order = _topological(f)
@@ -174,12 +272,24 @@ def evaluate_bound(f: sp.Expr, scalar_leaves: set[sp.Symbol],
             a = adj.get(node)
             if a is None:
                 continue
+            if isinstance(node, Norm):
+                inner = evaluate_bound(node.args[0], scalar_leaves, values, unit)
+                total = total + _times(_norm_error(node, inner, val[node.args[0]]), a)
+                continue
+            if isinstance(node, Mean):
+                inner = evaluate_bound(node.args[0], scalar_leaves, values, unit)
+                total = total + _times(_mean_error(node, inner, val[node.args[0]]), a)
+                continue
+            if isinstance(node, sp.sign) and unit is not None:
+                inner = evaluate_bound(node.args[0], scalar_leaves, values, unit)
+                near_zero = np.abs(val[node.args[0]]) <= 2 * unit * inner
+                total = total + np.where(near_zero & (np.asarray(a) != 0), np.inf, 0.0)
             if node.is_Atom:
                 if node in scalar_leaves:  # a Python float rounded to the tensor dtype
                     total = total + _times(np.abs(val[node]), a)
                 continue
             args = [val[x] for x in node.args]
-            k = _roundings(node)
+            k = _roundings(node) if not isinstance(node, Float32) else _float32_roundings(unit)
             if k:
                 weight = (sum(np.abs(x) for x in args) if isinstance(node, sp.Add)
                           else np.abs(val[node]))

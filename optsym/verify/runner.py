@@ -23,8 +23,9 @@ import numpy as np
 import sympy as sp
 
 from optsym.codegen.module import generate, load
+from optsym.ops import Float32
 from optsym.proof import compose, outputs
-from optsym.spec import Config, Rule, SpecError
+from optsym.spec import Config, Rule, SpecError, per_tensor_values
 from optsym.verify import metrics
 from optsym.verify.bounds import evaluate_bound
 from optsym.verify.stream import make_problem
@@ -60,13 +61,16 @@ class Report:
     rule: str
     path: str = "single"
     results: list[Result] = field(default_factory=list)
+    #: the independent reference, by class (``torch.optim.Adam``, ``pytorch_optimizer.Lion``)
+    reference: str = ""
 
     @property
     def passed(self) -> bool:
         return all(r.passed for r in self.results)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "impl": self.path, "passed": self.passed,
+        return {"rule": self.rule, "impl": self.path, "reference": self.reference,
+                "passed": self.passed,
                 "results": [r.as_dict() for r in self.results]}
 
 
@@ -215,24 +219,36 @@ def _one_step(namespace, cfg_kw, ref, grad_stack, rule, cfg, exprs, backend, dev
     leaves = {h.symbol for h in rule.hypers if h.symbol is not None}
     for i in range(n_tensors):
         shape = ref["param"][i].shape[1:]
-        values = {h.name: float(cfg[h.name]) for h in rule.hypers if h.symbol is not None}
+        values = {h.name: float(cfg[h.name]) for h in rule.hypers
+                  if h.symbol is not None and cfg[h.name] is not None}
+        values.update(per_tensor_values(tuple(shape), float(np.finfo(dtype).eps)))
         if lrs is not None:
             values["lr"] = np.array(lrs, dtype=np.float64).reshape((steps,) + (1,) * len(shape))
         values["t"] = np.arange(1, steps + 1, dtype=np.float64).reshape(
             (steps,) + (1,) * len(shape))
         values["grad"] = grad_stack[i].astype(np.float64)
         for n, sym in out:
-            values[sym.name] = ref[n][i][:-1].astype(np.float64)
+            before = ref[n][i][:-1].astype(np.float64)  # a scalar state broadcasts per step
+            values[sym.name] = before.reshape(before.shape + (1,) * (len(shape) + 1
+                                                                     - before.ndim))
         for n in names:
-            bound = sum(evaluate_bound(f, leaves, values) for f in exprs[n])
-            tol = u * np.broadcast_to(bound, (steps,) + tuple(shape)) + tiny
-            acc.add(np.stack(ours[(n, i)]), ref[n][i][1:], (n, i), tol)
+            # a scalar state is float32 whatever the parameters' dtype: its own u and tiny
+            u_n, tiny_n = ((u, tiny) if ref[n][i].dtype == dtype else
+                           (float(np.finfo(ref[n][i].dtype).eps) / 2,
+                            float(np.finfo(ref[n][i].dtype).tiny)))
+            bound = np.broadcast_to(sum(evaluate_bound(f, leaves, values, u_n)
+                                        for f in exprs[n]), (steps,) + tuple(shape))
+            if ref[n][i].ndim == 1 and shape:  # a scalar state: its worst case over the tensor
+                bound = bound.reshape(steps, -1).max(axis=1)
+            acc.add(np.stack(ours[(n, i)]), ref[n][i][1:], (n, i), u_n * bound + tiny_n)
 
 
 def bound_expressions(rule: Rule, cfg: Config, path: str = "single"
                       ) -> dict[str, tuple[sp.Expr, sp.Expr]]:
-    """Per output: its textbook and torch-order expressions, whose bounds add up."""
-    book, impl = compose(rule.textbook(cfg)), compose(rule.implementation_for(path)(cfg))
+    """Per output: its textbook and torch-order expressions, whose bounds add up.  The torch
+    order keeps its roundings to float32 (:class:`~optsym.ops.Float32`: scalar state)."""
+    book = compose(rule.textbook(cfg))
+    impl = compose(rule.implementation_for(path)(cfg), keep=(Float32,))
     return {name: (book.get(sym, sym), impl.get(sym, sym)) for name, sym in outputs(rule, cfg)}
 
 
@@ -253,7 +269,7 @@ def verify(rule: Rule, configs: list[dict[str, Any]], backends=BACKENDS, dtypes=
     from optsym.verify.reference import run_composed, run_reference
 
     rule.implementation_for(path)  # an unknown path fails before any work
-    report = Report(rule.name, path)
+    report = Report(rule.name, path, reference=rule.reference_class)
     composed = schedule is not None or clip is not None
     extras = _extras(schedule, clip, steps) if composed else None
     problem = make_problem(steps, seed)
@@ -287,7 +303,7 @@ def verify(rule: Rule, configs: list[dict[str, Any]], backends=BACKENDS, dtypes=
                         raise SpecError(f"torch's {schedule[0].name} scheduler overflows within "
                                         f"{steps} steps ({first}): use fewer --steps or other "
                                         "--schedule-opt values") from None
-                    raise SpecError(f"torch.optim.{rule.torch_class} fails on this "
+                    raise SpecError(f"{rule.reference_class} fails on this "
                                     f"configuration: {first}") from None
                 ref = _stacks(snaps)
                 grad_stack = [np.stack([_np(g[i]) for g in used_grads])

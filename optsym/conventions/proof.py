@@ -1,0 +1,236 @@
+r"""Proof by induction that a change of variables carries one convention onto another.
+
+With :math:`F_A, F_B` the one-step maps (each convention's assignments composed,
+:func:`optsym.proof.compose`) and the candidate change of variables :math:`(\Theta, \Phi, \Psi)`
+(:class:`~optsym.conventions.spec.ChangeOfVariables`), the invariant after step :math:`t` is
+
+.. math::
+
+    I_t:\quad \theta^B_t = \Theta(\theta^A_t, s^A_t)\big|_{\eta_t}, \qquad
+    s^B_t = \Phi(\theta^A_t, s^A_t)\big|_{\eta_t}.
+
+* **base case** :math:`t = 1`: both start from their initial state at the same
+  :math:`\theta_0` (torch's buffer is created from the first gradient: the ``Piecewise`` on
+  :math:`t` takes its :math:`t = 1` branch);
+* **inductive step** :math:`t \ge 2`: assume :math:`I_{t-1}` with the learning rate
+  :math:`\eta_{t-1}` of that step, apply both maps with a general :math:`\eta_t`, and show
+  :math:`I_t`: each difference must ``simplify`` to 0.  Both conventions take their gradient at
+  their own point (Sutskever's look-ahead): the points must coincide first.
+
+Where a difference is not 0, the conditions that make it 0 are solved for (``solve`` for each
+hyperparameter, for :math:`\eta_{t-1}` and for the base lr :math:`\alpha`; solutions that depend
+on the state or the gradient are no conditions), e.g. :math:`\eta_{t-1} = \eta_t`.  Every
+symbolic verdict is checked at random points in 50-digit arithmetic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from optsym.conventions.spec import ChangeOfVariables, Convention, base_lr, eta_prev
+from optsym.proof import compose, numeric_check
+from optsym.spec import Config, Rule, TensorSymbol, g, latex, t, theta
+
+#: t >= 2 is written t = n + 1 with n >= 1 so that SymPy drops torch's t = 1 branch
+_n = sp.Symbol("n", integer=True, positive=True)
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """One equation of the proof: ``lhs - rhs`` must be 0."""
+
+    case: str
+    what: str
+    difference: sp.Expr
+    zero: bool
+    numeric_max_diff: float
+
+    @property
+    def holds(self) -> bool:
+        return self.zero and self.numeric_max_diff <= 1e-30
+
+    @property
+    def consistent(self) -> bool:
+        """The numeric check agrees with the symbolic verdict."""
+        return (self.numeric_max_diff <= 1e-30) == self.zero
+
+    def as_dict(self) -> dict:
+        return {"case": self.case, "what": self.what, "difference": str(self.difference),
+                "difference_latex": latex(self.difference), "holds": self.holds,
+                "numeric_max_diff": self.numeric_max_diff}
+
+
+@dataclass(frozen=True)
+class Condition:
+    """``symbol = value`` makes every failing difference 0 (checked numerically)."""
+
+    symbol: sp.Symbol
+    value: sp.Expr
+    numeric_max_diff: float
+
+    def text(self) -> str:
+        return f"{sp.sstr(self.symbol)} = {sp.sstr(self.value)}"
+
+    def as_dict(self) -> dict:
+        return {"symbol": str(self.symbol), "value": str(self.value), "text": self.text(),
+                "latex": f"{latex(self.symbol)} = {latex(self.value)}",
+                "numeric_max_diff": self.numeric_max_diff}
+
+
+@dataclass(frozen=True)
+class Proof:
+    """The induction for one pair of conventions under one change of variables."""
+
+    a: str
+    b: str
+    mapping: ChangeOfVariables
+    obligations: tuple[Obligation, ...]
+    conditions: tuple[Condition, ...]
+
+    @property
+    def holds(self) -> bool:
+        """Proved for every learning-rate sequence and every hyperparameter value."""
+        return all(o.holds for o in self.obligations)
+
+    @property
+    def consistent(self) -> bool:
+        return (all(o.consistent for o in self.obligations)
+                and all(c.numeric_max_diff <= 1e-30 for c in self.conditions))
+
+    @property
+    def needs_constant_lr(self) -> bool:
+        return any(c.symbol in (eta_prev, base_lr) for c in self.conditions)
+
+    def as_dict(self) -> dict:
+        return {"a": self.a, "b": self.b, "holds": self.holds,
+                "mapping": mapping_dict(self.mapping),
+                "obligations": [o.as_dict() for o in self.obligations],
+                "conditions": [c.as_dict() for c in self.conditions]}
+
+
+def mapping_dict(m: ChangeOfVariables) -> dict:
+    return {"param": str(m.param), "state": {str(k): str(v) for k, v in m.state.items()},
+            "hypers": {str(k): str(v) for k, v in m.hypers.items()}, "words": m.words}
+
+
+def _is_zero(expr: sp.Expr) -> bool:
+    expr = sp.piecewise_fold(expr)
+    if isinstance(expr, sp.Piecewise):
+        return all(_is_zero(branch) for branch, _ in expr.args)
+    if expr == 0 or sp.cancel(sp.expand(expr)) == 0:
+        return True
+    return sp.simplify(expr) == 0
+
+
+def _tensors(expr: sp.Expr) -> bool:
+    return any(isinstance(s, TensorSymbol) for s in expr.free_symbols)
+
+
+def one_step(conv: Convention, cfg: Config) -> dict[sp.Symbol, sp.Expr]:
+    """The convention's one-step map: each assigned symbol as an expression of the inputs."""
+    return compose(conv.equations(cfg))
+
+
+def _apply(step: dict[sp.Symbol, sp.Expr], outputs: list[sp.Symbol],
+           env: dict[sp.Symbol, sp.Expr]) -> dict[sp.Symbol, sp.Expr]:
+    return {s: step.get(s, s).xreplace(env) for s in outputs}
+
+
+def prove(rule: Rule, cfg: Config, a: Convention, b: Convention,
+          mapping: ChangeOfVariables) -> Proof:
+    """Prove (or refute, naming the conditions) that ``mapping`` carries ``a`` onto ``b``."""
+    lr = rule.hyper("lr").symbol
+    fa, fb = one_step(a, cfg), one_step(b, cfg)
+    sa = [s.symbol for s in a.states(cfg)]
+    sb = [s.symbol for s in b.states(cfg)]
+    hyp = dict(mapping.hypers)
+    #: hyperparameters set to 0 by the configuration (torch's dampening) are 0 in the proof
+    zeros = {h.symbol: sp.S.Zero for h in rule.hypers
+             if h.symbol is not None and h.name in cfg and cfg[h.name] == 0}
+
+    def b_step(env: dict[sp.Symbol, sp.Expr]) -> dict[sp.Symbol, sp.Expr]:
+        return {s: fb.get(s, s).xreplace(hyp).xreplace(env) for s in [theta, *sb]}
+
+    def mapped(theta_a: sp.Expr, state_a: dict, rate: sp.Expr) -> dict[sp.Symbol, sp.Expr]:
+        env = {theta: theta_a, **state_a, lr: rate}
+        out = {theta: mapping.param.xreplace(env)}
+        out.update({s: mapping.state.get(s, s).xreplace(env) for s in sb})
+        return out
+
+    obligations: list[Obligation] = []
+
+    def check(case: str, what: str, diff: sp.Expr, tval: sp.Expr) -> None:
+        diff = diff.xreplace(zeros)
+        numeric = numeric_check(rule, cfg, diff.xreplace({_n: t - 1}), sp.S.Zero)
+        # a non-zero value at a point (50 digits) witnesses a non-zero difference
+        zero = numeric <= 1e-20 and _is_zero(diff)
+        shown = sp.S.Zero if zero else _readable(diff)
+        obligations.append(Obligation(case, what, shown.xreplace({_n: t - 1}), zero, numeric))
+
+    # base case: t = 1 from the initial states
+    a0 = {s.symbol: s.init for s in a.states(cfg)}
+    b0 = {s.symbol: s.init for s in b.states(cfg)}
+    start = mapped(theta, a0, lr)
+    for sym, init in b0.items():
+        check("t = 0", f"initial {sym} = Phi(initial state)", start[sym] - init, sp.S.Zero)
+    check("t = 0", "initial parameter = Theta(theta_0, initial state)", start[theta] - theta,
+          sp.S.Zero)
+    for case, tval, before_a, before_b, rate_before in (
+            ("t = 1", sp.S.One, a0, {theta: theta, **b0}, lr),
+            ("t >= 2", _n + 1, {s: s for s in sa}, None, eta_prev)):
+        if before_b is None:
+            before_b = mapped(theta, before_a, rate_before)
+        point_a = a.gradient_point.xreplace({**before_a, theta: theta, lr: rate_before})
+        point_b = b.gradient_point.xreplace(hyp).xreplace({**before_b})
+        check(case, "the gradient is taken at the same point", point_b - point_a, tval)
+        env_a = {**before_a, theta: theta, g: g, t: tval}
+        after_a = _apply(fa, [theta, *sa], env_a)
+        after_b = b_step({**before_b, g: g, t: tval})
+        want = mapped(after_a[theta], {s: after_a[s] for s in sa}, lr)
+        for sym in [theta, *sb]:
+            check(case, f"{sym} after the step", after_b[sym] - want[sym], tval)
+    failing = [o.difference for o in obligations if not o.zero]
+    return Proof(a.name, b.name, mapping, tuple(obligations),
+                 tuple(conditions(rule, cfg, failing, lr)))
+
+
+def _readable(diff: sp.Expr) -> sp.Expr:
+    """``simplify`` where it is cheap; long differences are shown as they are."""
+    return sp.simplify(diff) if sp.count_ops(diff) <= 60 else diff
+
+
+def conditions(rule: Rule, cfg: Config, diffs: list[sp.Expr], lr: sp.Symbol
+               ) -> list[Condition]:
+    """``symbol = value`` (free of state, gradient and t) that makes every difference 0.
+
+    Candidates come from ``solve`` (on short differences) and the value 0; each one is kept
+    only when every difference then reduces to 0 and is 0 at random points (SymPy's ``solve``
+    is checked, not trusted).
+    """
+    if not diffs:
+        return []
+    candidates = [eta_prev, base_lr] + [h.symbol for h in rule.hypers
+                                        if h.symbol is not None and h.symbol != lr]
+    present = set().union(*(d.free_symbols for d in diffs))
+    short = sum(sp.count_ops(d) for d in diffs) <= 120
+    out = []
+    for sym in candidates:
+        if sym not in present:
+            continue
+        values: list[sp.Expr] = [sp.S.Zero]
+        if short:
+            try:
+                values += [sol[sym] for sol in sp.solve(diffs, sym, dict=True) if sym in sol]
+            except (NotImplementedError, ValueError):
+                pass
+        for value in dict.fromkeys(values):
+            if _tensors(value) or t in value.free_symbols or sym == value:
+                continue
+            rest = [d.xreplace({sym: value}) for d in diffs]
+            worst = max(numeric_check(rule, cfg, r.xreplace({_n: t - 1}), sp.S.Zero)
+                        for r in rest)
+            if worst <= 1e-30 and all(_is_zero(r) for r in rest):
+                out.append(Condition(sym, value, worst))
+    return out

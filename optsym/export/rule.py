@@ -1,0 +1,197 @@
+r"""A rule's chapter: the textbook update as a numbered algorithm (from the rule's ``textbook``
+assignments, printed by :func:`optsym.spec.latex`), torch's operation order, the
+hyperparameters, the conventions other sources use (:mod:`optsym.conventions`), a worked example
+in exact arithmetic (:mod:`optsym.examples`) and the rule's trajectories (generated code)."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import sympy as sp
+
+from optsym.export import latex as tex
+from optsym.export.context import Context
+from optsym.export.related import derivations_of
+from optsym.export.topics import Topic, all_topics
+from optsym.spec import Assign, Rule, latex
+
+#: the start of every trajectory figure (the seeds' race start)
+START = (-1.5, 2)
+#: the objectives of a rule's trajectory figure
+OBJECTIVES = ("rosenbrock", "narrow-valley")
+#: learning rates of a rule's trajectory figure, as multiples of its default lr
+LR_FACTORS = (1, 10, 100)
+STEPS = 200
+
+
+def _assign_line(a: Assign) -> tuple[str, str]:
+    return rf"{latex(a.target)} \gets {latex(a.expr)}", a.note
+
+
+def _richest(rule: Rule) -> dict | None:
+    """The configuration of the rule's sweep with the most textbook lines, if it has more
+    than the defaults (it shows the options: momentum, weight decay, amsgrad ...)."""
+    base = len(rule.textbook(rule.config()))
+    best, lines = None, base
+    for overrides in rule.sweep:
+        cfg = rule.config(overrides)
+        n = len(rule.textbook(cfg))
+        if n > lines:
+            best, lines = cfg, n
+    return best
+
+
+def _inputs(rule: Rule, cfg: dict) -> str:
+    shown = [f"${latex(h.symbol)}$ ({tex.texttt(h.name)} $= {_value(cfg[h.name])}$)"
+             for h in rule.hypers if h.symbol is not None]
+    return r"\textbf{input:} " + ", ".join(shown) + r"; initial parameters $\theta$"
+
+
+def _value(v) -> str:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return rf"\text{{{tex.text(str(v))}}}"
+    return sp.latex(sp.Float(v, 6)) if v and abs(v) < 1e-3 else f"{v:g}"
+
+
+def _states(rule: Rule, cfg: dict) -> str:
+    states = rule.states(cfg)
+    if not states:
+        return r"\textbf{state:} none"
+    return r"\textbf{state:} " + ", ".join(
+        rf"${latex(s.symbol)} \gets {latex(s.init)}$ ({tex.texttt(s.name)})" for s in states)
+
+
+def _block(rule: Rule, cfg: dict, caption: str, label: str) -> str:
+    lines = [(r"g \gets \nabla f(\theta)", "the gradient at the current parameters")]
+    lines += [_assign_line(a) for a in rule.textbook(cfg)]
+    return tex.algorithm(caption, label, [_inputs(rule, cfg), _states(rule, cfg)], lines)
+
+
+def _options(rule: Rule, cfg: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in rule.non_default(cfg).items())
+
+
+def _hyper_table(rule: Rule, topic: Topic) -> str:
+    rows = []
+    for h in rule.hypers:
+        symbol = f"${latex(h.symbol)}$" if h.symbol is not None else "--"
+        rows.append([tex.texttt(h.name), symbol, tex.number(h.default), tex.text(h.domain),
+                     tex.text(h.doc)])
+    return tex.table(r"@{}llll>{\raggedright\arraybackslash}p{0.4\linewidth}@{}",
+                     ["torch argument", "symbol", "default", "domain", "meaning"], rows,
+                     f"{tex.text(rule.title)}: hyperparameters (torch's names and defaults)",
+                     f"tab:{topic.kind}:{topic.name}:hypers")
+
+
+def _implementation(rule: Rule) -> str:
+    """torch's single-tensor operation order, one line per assignment (torch's call where the
+    spec records it)."""
+    rows = []
+    for a in rule.implementation(rule.config()):
+        what = tex.texttt(a.note) if a.note else f"${latex(a.expr)}$"
+        rows.append(rf"${latex(a.target)}$ & {what} \\")
+    return "\n".join([r"\begin{center}\small",
+                      r"\begin{tabular}{@{}l>{\raggedright\arraybackslash}p{0.8\linewidth}@{}}",
+                      r"\toprule", r"writes & torch's operation \\", r"\midrule", *rows,
+                      r"\bottomrule", r"\end{tabular}", r"\end{center}"])
+
+
+def _conventions(rule: Rule) -> str:
+    """The conventions of the rule's families (:mod:`optsym.conventions`), where it exists."""
+    if importlib.util.find_spec("optsym.conventions") is None:
+        return ""
+    from optsym import conventions
+
+    if not hasattr(conventions, "for_rule"):
+        return ""
+    out = []
+    for name in conventions.for_rule(rule.name):
+        family = conventions.get(name)
+        cfg = family.cfg()
+        out.append(rf"\subsection{{{tex.text(family.title)}}}")
+        rows = []
+        for c in family.conventions:
+            eqs = r" \\ ".join(rf"{latex(a.target)} &\gets {latex(a.expr)}"
+                               for a in c.equations(cfg))
+            note = f" {tex.text(c.note)}." if c.note else ""
+            mapping = family.mappings.get(c.name)
+            how = f" Change of variables: {tex.text(mapping.words)}." if mapping and \
+                mapping.words else ""
+            rows.append(rf"\item[{tex.text(c.name)}] {tex.text(c.source)}.{note}{how}"
+                        "\n" + rf"\[ \begin{{aligned}} {eqs} \end{{aligned}} \]")
+        out += [r"\begin{description}", *rows, r"\end{description}"]
+        out.append(rf"{tex.texttt('optsym compare ' + family.name)} proves which change of "
+                   "variables makes these conventions agree, and shows where they differ.")
+    return "\n".join(out)
+
+
+def _worked_example(rule: Rule) -> str:
+    """The first steps in exact arithmetic (:func:`optsym.examples.worked_example`), where that
+    module provides it."""
+    from optsym import examples
+
+    if not hasattr(examples, "worked_example"):
+        return ""
+    from optsym.objective import parse_objective
+
+    objective = parse_objective("narrow-valley")
+    example = examples.worked_example(rule.name, objective, (1, 1), {"lr": sp.Rational(1, 10)},
+                                      2)
+    return "\n".join([rf"Two steps on {tex.texttt(objective.name)}, "
+                      rf"${objective.latex()}$, from $\theta_0 = (1, 1)$ with "
+                      r"$\eta = 1/10$ and the other hyperparameters at their defaults, in "
+                      "exact arithmetic:", example.as_latex()])
+
+
+def trajectory_figure(rule: Rule, ctx: Context, topic: Topic) -> str:
+    """The rule at three learning rates on Rosenbrock and the narrow valley (generated code)."""
+    from optsym.figures.race import Racer, race_figure
+    from optsym.objective import parse_objective
+
+    default = float(rule.defaults().get("lr", 1e-3))
+    racers = [Racer(f"lr={default * f:g}", rule.name, {"lr": default * f})
+              for f in LR_FACTORS]
+    path, rel = ctx.figure(topic.slug)
+    race_figure(path, [parse_objective(o) for o in OBJECTIVES], START, racers, STEPS)
+    return tex.figure(rel, rf"{tex.text(rule.title)}: {STEPS} steps of optsym's generated "
+                           rf"code (torch-parity) from $({START[0]}, {START[1]})$ at three "
+                           "learning rates, on Rosenbrock's function and the narrow-valley "
+                           r"quadratic $x^2 + 10 y^2$.", f"fig:{topic.kind}:{topic.name}")
+
+
+def rule_chapter(topic: Topic, ctx: Context, figures: bool = True) -> str:
+    rule: Rule = topic.spec()
+    cfg = rule.config()
+    out = [rf"\chapter{{{tex.text(rule.title)}}}\label{{{topic.label}}}",
+           tex.rst(tex.first_paragraph(rule.doc)),
+           r"\section{The update}",
+           "The textbook form, as optsym's rule spec writes it (each line reads the values the "
+           r"lines before it wrote; $t = 1$ on the first step), at torch's defaults:",
+           _block(rule, cfg, f"{tex.text(rule.title)} (textbook form, defaults)",
+                  f"alg:{topic.kind}:{topic.name}")]
+    rich = _richest(rule)
+    if rich is not None:
+        out += [f"With options ({tex.texttt(_options(rule, rich))}):",
+                _block(rule, rich, f"{tex.text(rule.title)} with "
+                                   f"{tex.text(_options(rule, rich))}",
+                       f"alg:{topic.kind}:{topic.name}:options")]
+    out += [r"\section{Hyperparameters}", _hyper_table(rule, topic)]
+    out += [r"\section{torch's form and conventions}"]
+    if rule.torch_note:
+        out.append(rf"\textbf{{torch.optim.{tex.text(rule.torch_class)}:}} "
+                   f"{tex.text(rule.torch_note)}")
+    out += ["torch's CPU single-tensor path computes the update in this order; optsym proves "
+            "it equal to the textbook form symbolically and generates code from it that "
+            rf"matches torch bit for bit ({tex.texttt('optsym verify ' + rule.name)}):",
+            _implementation(rule), _conventions(rule)]
+    example = _worked_example(rule)
+    if example:
+        out += [r"\section{Worked example}", example]
+    if figures:
+        out += [r"\section{Trajectories}", trajectory_figure(rule, ctx, topic)]
+    related = derivations_of(rule.name, all_topics())
+    if related:
+        out += [r"\section{Related derivations}", r"\begin{itemize}"]
+        out += [rf"\item {ctx.ref(t)}" for t in related]
+        out.append(r"\end{itemize}")
+    return "\n\n".join(p for p in out if p)

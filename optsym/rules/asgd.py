@@ -1,0 +1,126 @@
+r"""ASGD: averaged stochastic gradient descent (Polyak & Juditsky, 1992; Bottou, 2012), as in torch.
+
+.. math::
+
+    \begin{align*}
+    g_t &\leftarrow -g_t \quad \text{(maximize)} \\
+    g_t &\leftarrow g_t + \lambda \theta_{t-1} \quad (\lambda \ne 0) \\
+    \theta_t &= (1 - \kappa \eta_t)\, \theta_{t-1} - \eta_t g_t \\
+    \bar\theta_t &= \begin{cases} \theta_t & \mu_t = 1 \\
+        \bar\theta_{t-1} + \mu_t (\theta_t - \bar\theta_{t-1}) & \text{otherwise}
+        \end{cases} \\
+    \eta_{t+1} &= \frac{\eta}{(1 + \kappa \eta t)^{\alpha}}, \qquad
+        \mu_{t+1} = \frac{1}{\max(1,\ t - t_0)}
+    \end{align*}
+
+Symbols and torch arguments: :math:`\eta` = ``lr`` (the initial rate), :math:`\kappa` =
+``lambd`` (the decay term), :math:`\alpha` = ``alpha`` (the power of the rate's decay),
+:math:`t_0` = ``t0`` (the step at which averaging starts), :math:`\lambda` = ``weight_decay``;
+state :math:`\eta_t` = ``eta`` (starting at ``lr``), :math:`\mu_t` = ``mu`` (starting at 1) and
+:math:`\bar\theta` = ``ax``, the running average of the iterates (starting at 0; it is an output,
+the parameter itself is never replaced by it).  While :math:`\mu_t = 1` (:math:`t \le t_0 + 1`)
+the average is the iterate itself: a step case, as in torch (``ax.copy_(param)``).
+
+torch keeps ``eta`` and ``mu`` as 0-d **float32** tensors (whatever the parameters' dtype) and
+reads them with ``.item()``; it computes the next values in Python floats and stores them
+through ``torch.as_tensor`` (:class:`~optsym.ops.Float32`).
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from optsym.ops import AddScaled, Copy, Float32, TAdd, TMul, TSub
+from optsym.pyops import parse
+from optsym.rules._prologue import gradient_prologue
+from optsym.spec import (
+    Assign,
+    Config,
+    Hyper,
+    Rule,
+    State,
+    g,
+    hyper_lr,
+    hyper_maximize,
+    hyper_weight_decay,
+    scalar,
+    t,
+    tensor,
+    theta,
+)
+
+lr_h = hyper_lr(1e-2)
+lambd_h = Hyper("lambd", scalar("lambd", r"\kappa"), 1e-4, "decay term",
+                "any real (torch does not check it)", None, "", (0.0, 0.1))
+alpha_h = Hyper("alpha", scalar("alpha", r"\alpha"), 0.75, "power of the rate's decay",
+                "any real (torch does not check it)", None, "", (0.0, 1.0))
+t0_h = Hyper("t0", scalar("t0", "t_0"), 1e6, "step at which averaging starts",
+             "any real (torch does not check it)", None, "", (0.0, 20.0))
+wd_h = hyper_weight_decay()
+
+lr, kappa, alpha, t0, lam = lr_h.symbol, lambd_h.symbol, alpha_h.symbol, t0_h.symbol, wd_h.symbol
+
+eta = scalar("eta", r"\eta_t")
+mu = scalar("mu", r"\mu_t")
+ax = tensor("ax", r"\bar\theta")
+
+_NAMES = {"lr": lr, "lambd": kappa, "alpha": alpha, "t0": t0, "step": t}
+
+
+def _py(source: str) -> sp.Expr:
+    """One of torch's scalar expressions, in torch's order."""
+    return parse(source, _NAMES)
+
+
+def states(cfg: Config) -> tuple[State, ...]:
+    return (State("eta", eta, lr, "step size (torch: 0-d float32 tensor)", nonnegative=True,
+                  scalar=True),
+            State("mu", mu, sp.S.One, "averaging weight (torch: 0-d float32 tensor)",
+                  nonnegative=True, scalar=True),
+            State("ax", ax, sp.S.Zero, "running average of the iterates"))
+
+
+def textbook(cfg: Config) -> tuple[Assign, ...]:
+    eqs = gradient_prologue(cfg, lam, parity=False)
+    eqs += [Assign(theta, (1 - kappa * eta) * theta - eta * g, "decayed SGD step"),
+            Assign(ax, sp.Piecewise((ax + mu * (theta - ax), sp.Ne(mu, 1)), (theta, True)),
+                   "Polyak averaging (the iterate itself while mu = 1)"),
+            Assign(eta, lr / (1 + kappa * lr * t) ** alpha, "next step size"),
+            Assign(mu, 1 / sp.Max(1, t - t0), "next averaging weight")]
+    return tuple(eqs)
+
+
+def implementation(cfg: Config) -> tuple[Assign, ...]:
+    """torch's CPU single-tensor order (``_single_tensor_asgd``)."""
+    eqs = gradient_prologue(cfg, lam, parity=True)
+    eqs += [Assign(theta, TMul(theta, 1 - kappa * eta), "param.mul_(1 - lambd * eta)"),
+            Assign(theta, AddScaled(theta, g, -eta), "param.add_(grad, alpha=-eta)"),
+            Assign(ax, sp.Piecewise((TAdd(ax, TMul(TSub(theta, ax), mu)), sp.Ne(mu, 1)),
+                                    (Copy(theta), True)),
+                   "ax.add_(param.sub(ax).mul_(mu)) if mu != 1 else ax.copy_(param)"),
+            Assign(eta, Float32(_py("lr / ((1 + lambd * lr * step) ** alpha)")),
+                   "eta.copy_(torch.as_tensor(lr / ((1 + lambd * lr * step) ** alpha)))"),
+            Assign(mu, Float32(_py("1 / max(1, step - t0)")),
+                   "mu.copy_(torch.as_tensor(1 / max(1, step - t0)))")]
+    return tuple(eqs)
+
+
+RULE = Rule(
+    name="asgd",
+    title="ASGD",
+    doc=__doc__,
+    hypers=(lr_h, lambd_h, alpha_h, t0_h, wd_h, hyper_maximize()),
+    states=states,
+    textbook=textbook,
+    implementation=implementation,
+    torch_class="ASGD",
+    sweep=({}, {"lr": 0.02}, {"t0": 10}, {"t0": 0, "lambd": 0.01, "alpha": 0.5},
+           {"t0": -5}, {"weight_decay": 0.1}, {"maximize": True},
+           {"lr": 0.005, "t0": 20.5, "lambd": 0.9, "weight_decay": 0.05, "maximize": True}),
+    torch_note="torch's ASGD decays the rate as lr/(1 + lambd*lr*t)**alpha and also shrinks "
+               "the parameter by (1 - lambd*eta) each step (Bottou's form); the average ax is "
+               "kept in the state, never written to the parameter; eta and mu are float32 0-d "
+               "tensors even for float64 parameters.",
+    proof_assumptions=("1 + lambd*lr*t > 0",),
+    check_order=("lr", "weight_decay"),
+)

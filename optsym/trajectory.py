@@ -1,0 +1,119 @@
+r"""Trajectories of optsym's generated step code on an objective.
+
+The worked examples check their exact arithmetic against this, and the figures draw it:
+
+.. math::
+
+    \begin{align*}
+    g_t &= \nabla f(x_{t-1}) \quad (\text{or a constant } g), \\
+    x_t &= \mathrm{step}(x_{t-1}, g_t) \quad (\text{optsym's generated code for the rule})
+    \end{align*}
+
+The step is the module :func:`optsym.codegen.module.generate` writes for the rule (by default
+the ``torch-parity`` target: torch's own operation order), loaded with
+:func:`optsym.codegen.module.load` and run the way :mod:`optsym.verify.runner` runs it: one
+parameter tensor of shape ``(n,)``, the configuration's values as keyword arguments.  The
+gradient at each iterate comes from the objective: torch's autograd of
+:meth:`~optsym.objective.Objective.torch` for the torch targets, the exact gradient evaluated
+in NumPy (:meth:`~optsym.objective.Objective.numpy`) for the ``numpy`` target.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from optsym.codegen.module import generate, load
+from optsym.objective import Objective
+from optsym.spec import SpecError
+
+
+def rule_config(rule, cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """``cfg`` (overrides or a full configuration; numbers may be SymPy rationals) validated
+    into the rule's configuration of Python floats and booleans (a None value is left to the
+    rule's default: Adafactor's ``eps1=None`` is its "use the machine epsilon")."""
+    plain = {k: (bool(v) if rule.hyper(k).is_flag else float(v))
+             for k, v in cfg.items() if v is not None}
+    return rule.config(plain)
+
+
+def _keyword_only(fn) -> list[str]:
+    return [p.name for p in inspect.signature(fn).parameters.values()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY]
+
+
+def run_generated(rule_name: str, cfg: Mapping, objective: Objective | None, x0: Sequence,
+                  steps: int, target: str = "torch-parity", dtype: str = "float64",
+                  constant_grad: Sequence | None = None) -> list[np.ndarray]:
+    """``[x0, x1, ..., x_steps]`` of the rule's generated code on ``objective``.
+
+    ``rule_name`` is a rule or one of the worked examples' names for SGD settings (``gd``,
+    ``momentum``, ``nesterov``).  ``constant_grad`` replaces the objective's gradient by a
+    constant (then ``objective`` may be None).  The iterates are returned as float64 arrays of
+    the values in ``dtype``.
+    """
+    from optsym import rules
+    from optsym.examples.aliases import apply_alias, resolve
+
+    if objective is None and constant_grad is None:
+        raise SpecError("run_generated needs an objective or a constant gradient")
+    if steps < 0:
+        raise SpecError(f"steps must be >= 0, got {steps}")
+    alias, name = resolve(rule_name)
+    rule = rules.get(name)
+    config = rule_config(rule, apply_alias(alias, cfg))
+    namespace = load(generate(rule, config, target), f"optsym_{rule.name}_trajectory")
+    states = rule.states(config)
+    init_kw = {h.name: config[h.name] for h in rule.hypers if h.symbol is not None
+               and any(h.symbol in s.init.free_symbols for s in states)}
+    step_kw = {k: config[k] for k in _keyword_only(namespace["step"])}
+    x = np.array([float(v) for v in x0], dtype=np.float64)
+    if objective is not None and len(x) != objective.dim:
+        raise SpecError(f"x0 has {len(x)} coordinates; the objective has {objective.dim}")
+    fixed = None if constant_grad is None else np.array([float(v) for v in constant_grad],
+                                                         dtype=np.float64)
+    if fixed is not None and fixed.shape != x.shape:
+        fixed = np.broadcast_to(fixed, x.shape).copy()
+    if target == "numpy":
+        return _run_numpy(namespace, objective, x, fixed, steps, dtype, init_kw, step_kw)
+    return _run_torch(namespace, objective, x, fixed, steps, dtype, init_kw, step_kw)
+
+
+def _run_torch(namespace, objective, x, fixed, steps, dtype, init_kw, step_kw):
+    import torch
+
+    tdtype = getattr(torch, dtype)
+    param = torch.tensor(x, dtype=tdtype)
+    params = [param]
+    state = namespace["init_state"](params, **init_kw)
+    f = None if objective is None else objective.torch()
+    out = [param.detach().numpy().astype(np.float64).copy()]
+    for _ in range(steps):
+        if fixed is not None:
+            grad = torch.tensor(fixed, dtype=tdtype)
+        else:
+            leaf = params[0].detach().clone().requires_grad_(True)
+            (grad,) = torch.autograd.grad(f(leaf), leaf)
+        namespace["step"](params, [grad], state, **step_kw)
+        out.append(params[0].detach().numpy().astype(np.float64).copy())
+    return out
+
+
+def _run_numpy(namespace, objective, x, fixed, steps, dtype, init_kw, step_kw):
+    npdtype = np.dtype(dtype)
+    params = [x.astype(npdtype)]
+    state = namespace["init_state"](params, **init_kw)
+    grad_fn = None if objective is None else objective.numpy()[1]
+    out = [params[0].astype(np.float64).copy()]
+    for _ in range(steps):
+        grad = fixed if fixed is not None else grad_fn(params[0].astype(np.float64))
+        with np.errstate(all="ignore"):
+            namespace["step"](params, [np.asarray(grad).astype(npdtype)], state, **step_kw)
+        out.append(params[0].astype(np.float64).copy())
+    return out
+
+
+__all__ = ["run_generated", "rule_config"]

@@ -1,0 +1,135 @@
+"""``optsym example``: the issue's commands, JSON, LaTeX that compiles, and one-line errors."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import subprocess
+from fractions import Fraction
+
+import pytest
+import sympy as sp
+
+from optsym import rules
+
+
+def test_done_when_gd_json_exact(run_json):
+    code, out = run_json("example", "gd", "--f", "(x - 3)**2", "--x0", "0", "--lr", "0.1",
+                         "--steps", "2")
+    assert code == 0
+    # by hand, in fractions: x1 = 0 - 1/10 * 2(0 - 3), x2 = x1 - 1/10 * 2(x1 - 3)
+    x1 = Fraction(0) - Fraction(1, 10) * 2 * (0 - 3)
+    x2 = x1 - Fraction(1, 10) * 2 * (x1 - 3)
+    assert (x1, x2) == (Fraction(3, 5), Fraction(27, 25))
+    assert out["iterates"] == [["0"], ["3/5"], ["27/25"]]
+    assert [Fraction(v) for v in out["values"]] == [Fraction(9), (x1 - 3) ** 2, (x2 - 3) ** 2]
+    assert out["values"][1] == "144/25"
+    assert out["hypers"]["lr"] == {"exact": "1/10", "float": 0.1, "float64_exact": False}
+    assert out["checked"] is True
+    assert out["steps"][0]["grad"] == ["-6"]
+    assert out["steps"][1]["f"] == out["values"][2]
+
+
+def test_issue_commands_run(run_cli):
+    r = run_cli("example", "gd", "--f", "x**2 + 10*y**2", "--x0", "1,1", "--lr", "0.05",
+                "--steps", "3", "--format", "latex")
+    assert r.exit_code == 0 and r.stdout.startswith("\\subsection*")
+    r = run_cli("example", "momentum", "--f", "x**2 + 10*y**2", "--x0", "1,1", "--lr", "0.05",
+                "--momentum", "0.9", "--steps", "3")
+    assert r.exit_code == 0
+    assert "x_3: x = 243/500" in r.stdout  # by hand: see test_examples (torch.optim.SGD agrees)
+    r = run_cli("example", "adam", "--g", "0.5", "--steps", "1")
+    assert r.exit_code == 0
+    assert "m_hat" in r.stdout and "= g exactly" in r.stdout and "= g^2 exactly" in r.stdout
+    assert "-50000/50000001" in r.stdout  # -lr g / (|g| + eps) = -(1/2000) / (1/2 + 1e-8)
+    r = run_cli("example", "rmsprop", "--f", "rosenbrock", "--x0", "-1.2,1", "--steps", "2")
+    assert r.exit_code == 0 and "Rosenbrock" in r.stdout
+
+
+def test_by_hand_adam_first_step():
+    lr, g, eps = Fraction(1, 1000), Fraction(1, 2), Fraction(1, 10**8)
+    assert -lr * g / (abs(g) + eps) == Fraction(-50000, 50000001)
+
+
+def test_list(run_cli, run_json):
+    r = run_cli("example", "--list")
+    assert r.exit_code == 0 and "rosenbrock" in r.stdout and "narrow-valley" in r.stdout
+    code, out = run_json("example", "--list")
+    assert code == 0 and "gd" in out["methods"] and "adam" in out["methods"]
+    assert {o["name"] for o in out["objectives"]} >= {"rosenbrock", "narrow-valley"}
+
+
+BAD = [
+    (["example"], "missing METHOD"),
+    (["example", "gd"], "give the objective with --f"),
+    (["example", "gd", "--f", "x", "--g", "1"], "one of --f and --g"),
+    (["example", "gd", "--f", "x^2", "--x0", "1,2"], "has 2 coordinates"),
+    (["example", "gd", "--f", "x^2", "--x0", "a"], "bad point"),
+    (["example", "gd", "--f", "x^2", "--steps", "0"], "--steps"),
+    (["example", "gd", "--f", "x^2", "--steps", "51"], "--steps"),
+    (["example", "adamm", "--f", "x^2"], "did you mean 'adam'"),
+    (["example", "gd", "--f", "x^2", "--lrr", "0.1"], "did you mean '--lr'"),
+    (["example", "gd", "--f", "x^2", "--lr", "-1"], "Invalid learning rate"),
+    (["example", "gd", "--f", "x^2", "--lr", "nan"], "finite number"),
+    (["example", "gd", "--f", "x^2", "--momentum", "0.9"], "fixes --momentum"),
+    (["example", "momentum", "--f", "x^2", "--momentum", "0"], "needs --momentum > 0"),
+    (["example", "gd", "--f", "x^2", "--document"], "--document goes with --format latex"),
+    (["example", "gd", "--f", "sqrt(x)", "--x0", "-1"], "not a finite real"),
+    (["example", "adam", "--g", "0.5", "--x0", "1,2,3", "--g", "1,2"], "--g has 2 values"),
+    (["example", "gd", "--f", "exp(x, y)"], "exactly one argument"),
+    (["example", "gd", "--f", "rosenbrok"], "did you mean the built-in 'rosenbrock'"),
+    (["example", "gd", "--f", "narrow_valey"], "did you mean the built-in 'narrow-valley'"),
+    (["example", "gd", "--f", "rosenbrock(x)"], "unknown function"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD)
+def test_bad_input_is_one_line_exit_2(run_cli, args, message):
+    result = run_cli(*args)
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("optsym: error: "), result.stderr
+    assert message in lines[0]
+
+
+def test_failed_check_exits_1(run_cli, monkeypatch):
+    """A wrong textbook formula (SGD stepping with lr/2) makes the check fail: exit 1."""
+    sgd = rules.get("sgd")
+
+    def wrong(cfg):
+        eqs = list(sgd.textbook(cfg))
+        eqs[-1] = dataclasses.replace(eqs[-1], expr=eqs[-1].expr.subs(
+            sgd.hyper("lr").symbol, sgd.hyper("lr").symbol / 2))
+        return tuple(eqs)
+
+    broken = dataclasses.replace(sgd, textbook=wrong)
+    real_get = rules.get
+    monkeypatch.setattr(rules, "get", lambda name: broken if name == "sgd" else real_get(name))
+    r = run_cli("example", "gd", "--f", "x^2", "--x0", "1", "--lr", "0.1", "--steps", "2")
+    assert r.exit_code == 1
+    assert "[FAIL] generated torch-parity code" in r.stdout
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None,
+                    reason="pdflatex is not installed (CI installs it: .ci/latex)")
+def test_latex_document_compiles(run_cli, tmp_path):
+    r = run_cli("example", "gd", "--f", "(x - 3)**2", "--x0", "0", "--lr", "0.1", "--steps",
+                "2", "--format", "latex", "--document")
+    assert r.exit_code == 0 and "\\begin{document}" in r.stdout
+    assert "\\frac{27}{25}" in r.stdout
+    tex = tmp_path / "ex.tex"
+    tex.write_text(r.stdout)
+    proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert (tmp_path / "ex.pdf").stat().st_size > 1000
+
+
+def test_json_values_are_exact_strings(run_json):
+    code, out = run_json("example", "adam", "--g", "0.5", "--steps", "2")
+    assert code == 0
+    x1 = sp.Rational(out["iterates"][1][0])
+    assert x1 == sp.Rational(-50000, 50000001)
+    json.dumps(out)  # plain JSON all the way down

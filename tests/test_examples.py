@@ -1,0 +1,206 @@
+"""Worked examples: exact iterates against hand arithmetic (fractions), torch.optim, and
+optsym's generated code; every rule; a mutation that the check must catch; LaTeX compiles."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import subprocess
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import sympy as sp
+import torch
+
+from optsym import rules
+from optsym.derivation import document
+from optsym.examples import method_names, worked_example
+from optsym.objective import ObjectiveError, parse_objective
+from optsym.spec import SpecError
+
+
+def _fractions(values) -> list[Fraction]:
+    return [Fraction(int(sp.Rational(v).p), int(sp.Rational(v).q)) for v in values]
+
+
+def test_gd_done_when_exact_by_hand():
+    ex = worked_example("gd", parse_objective("(x - 3)**2"), ["0"], {"lr": "0.1"}, 2)
+    # by hand: x <- x - lr * 2 (x - 3), f = (x - 3)^2, in exact fractions
+    lr, x = Fraction(1, 10), Fraction(0)
+    xs, fs = [x], [(x - 3) ** 2]
+    for _ in range(2):
+        x = x - lr * 2 * (x - 3)
+        xs.append(x)
+        fs.append((x - 3) ** 2)
+    assert xs[1:] == [Fraction(3, 5), Fraction(27, 25)]
+    assert _fractions(v[0] for v in ex.iterates) == xs
+    assert _fractions(ex.values) == fs
+    assert ex.checked and ex.exact_steps == 2
+    text = ex.as_text()
+    assert "27/25" in text and "0.1000000000000000055511151231257827" in text
+
+
+def test_momentum_matches_torch_sgd_float64():
+    f = parse_objective("x**2 + 10*y**2")
+    ex = worked_example("momentum", f, ["1", "1"], {"lr": "0.05", "momentum": "0.9"}, 3)
+    p = torch.tensor([1.0, 1.0], dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=0.05, momentum=0.9)
+    theirs = [p.detach().numpy().copy()]
+    for _ in range(3):
+        opt.zero_grad()
+        (p[0] ** 2 + 10 * p[1] ** 2).backward()
+        opt.step()
+        theirs.append(p.detach().numpy().copy())
+    ours = np.array([[float(v) for v in x] for x in ex.iterates])
+    np.testing.assert_allclose(ours, np.array(theirs), rtol=1e-14, atol=1e-15)
+    # the exact iterates are rationals; the second coordinate is exactly 0 after step 1
+    assert ex.iterates[1] == (sp.Rational(9, 10), 0)
+    assert all(isinstance(v, sp.Rational) for x in ex.iterates for v in x)
+
+
+def test_adam_constant_gradient_matches_torch_adam():
+    ex = worked_example("adam", None, None, {}, 3, grad=["0.5"])
+    p = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.Adam([p])
+    theirs = [0.0]
+    for _ in range(3):
+        p.grad = torch.full_like(p, 0.5)
+        opt.step()
+        theirs.append(float(p.detach()[0]))
+    ours = [float(x[0]) for x in ex.iterates]
+    np.testing.assert_allclose(ours, theirs, rtol=1e-13)
+    # the first step: bias correction gives m_hat = g, v_hat = g^2, update -lr g / (|g| + eps)
+    first = {str(u.target): u for u in ex.records[0].updates}
+    assert first["m_hat"].results == [sp.Rational(1, 2)]
+    assert first["v_hat"].results == [sp.Rational(1, 4)]
+    lr, g, eps = Fraction(1, 1000), Fraction(1, 2), Fraction(1, 10**8)
+    assert _fractions(ex.iterates[1]) == [-lr * g / (abs(g) + eps)]
+    assert "= g exactly" in ex.as_text() and "= g^2 exactly" in ex.as_text()
+
+
+@pytest.mark.parametrize("name", method_names())
+def test_every_method_runs_and_is_checked(name):
+    hypers = {"lr": "0.01"}
+    ex = worked_example(name, parse_objective("narrow-valley"), ["1", "-0.5"], hypers, 2)
+    assert ex.checked, ex.as_text()
+    assert len(ex.iterates) == 3 and len(ex.values) == 3
+    assert ex.generated and np.all(np.isfinite(ex.generated[-1]))
+
+
+def test_mutated_rule_fails_the_check(monkeypatch):
+    """A wrong textbook formula (Adam without the first bias correction) must fail the check
+    against the generated code (which comes from the untouched implementation form)."""
+    adam = rules.get("adam")
+
+    def wrong(cfg):
+        out = []
+        for eq in adam.textbook(cfg):
+            if str(eq.target) == "m_hat":
+                eq = dataclasses.replace(eq, expr=eq.expr * (1 - sp.Symbol("beta1",
+                                                                             real=True,
+                                                                             nonnegative=True)
+                                                             ** sp.Symbol("t", positive=True,
+                                                                          integer=True)))
+            out.append(eq)
+        return tuple(out)
+
+    broken = dataclasses.replace(adam, textbook=wrong)
+    real_get = rules.get
+    monkeypatch.setattr(rules, "get", lambda name: broken if name == "adam" else real_get(name))
+    ex = worked_example("adam", parse_objective("bowl"), ["1", "1"], {"lr": "0.1"}, 2)
+    assert not ex.checked
+    assert any(c.kind == "check" and not c.passed for c in ex.checks)
+    monkeypatch.setattr(rules, "get", real_get)
+    assert worked_example("adam", parse_objective("bowl"), ["1", "1"], {"lr": "0.1"}, 2).checked
+
+
+def test_divergence_is_reported_honestly():
+    ex = worked_example("gd", parse_objective("x^2"), ["1"], {"lr": "1.5"}, 3)
+    # by hand: x <- x - 1.5 * 2x = -2x
+    assert [x[0] for x in ex.iterates] == [1, -2, 4, -8]
+    decrease = [c for c in ex.checks if c.kind == "observation"][0]
+    assert not decrease.passed and "too large" in decrease.detail
+    assert ex.checked  # the generated code agrees: the arithmetic is right, the method diverges
+    assert "[no] the objective decreases" in ex.as_text()
+
+
+def test_divergence_stops_early():
+    ex = worked_example("gd", parse_objective("x^2"), ["1"], {"lr": "10"}, 20)
+    assert ex.diverged_at is not None and ex.steps == ex.diverged_at < 20
+
+
+def test_exact_budget_switches_to_floats_and_says_so():
+    ex = worked_example("gd", parse_objective("rosenbrock"), ["-1.2", "1"], {"lr": "0.001"}, 4)
+    assert ex.exact_steps < 4
+    assert any("exact arithmetic through step" in n for n in ex.notes)
+    assert ex.checked
+
+
+def test_surds_are_exact_and_shown_with_decimals():
+    ex = worked_example("rmsprop", parse_objective("x^2"), ["1"], {"lr": "0.01"}, 1)
+    # step 1: v = (1 - alpha) g^2 = g^2/100, avg = sqrt(v) + eps = 2/10 + 1e-8: exact rationals
+    updates = {str(u.target): u for u in ex.records[0].updates}
+    assert updates["square_avg"].results == [sp.Rational(4, 100)]
+    assert updates["avg"].results == [sp.Rational(1, 5) + sp.Rational(1, 10**8)]
+    ex2 = worked_example("adadelta", parse_objective("x^2"), ["1"], {}, 1)
+    delta = {str(u.target): u for u in ex2.records[0].updates}["delta"].results[0]
+    assert delta.has(sp.Pow) and not delta.has(sp.Float)  # a surd, kept exact
+    assert "(" in ex2.as_text()
+
+
+def test_bad_inputs_raise_one_line_errors():
+    f = parse_objective("x^2 + y^2")
+    with pytest.raises(ObjectiveError, match="x0 has 1 coordinate"):
+        worked_example("gd", f, ["1"], {}, 1)
+    with pytest.raises(SpecError, match="between 1 and 50"):
+        worked_example("gd", f, ["1", "1"], {}, 51)
+    with pytest.raises(SpecError, match="unknown method"):
+        worked_example("gdd", f, ["1", "1"], {}, 1)
+    with pytest.raises(SpecError, match="Invalid learning rate"):
+        worked_example("adam", f, ["1", "1"], {"lr": "-1"}, 1)
+    with pytest.raises(SpecError, match="fixes --momentum"):
+        worked_example("gd", f, ["1", "1"], {"momentum": "0.9"}, 1)
+    with pytest.raises(ObjectiveError, match="not a finite real"):
+        worked_example("gd", parse_objective("sqrt(x)"), ["-1"], {}, 1)
+    with pytest.raises(ObjectiveError, match=r"not a finite real number in float64 at \(0\)"):
+        worked_example("gd", parse_objective("1/x"), ["0"], {}, 1)
+    # overflow is refused before SymPy is asked for exp(exp(1000)) exactly
+    with pytest.raises(ObjectiveError, match="in float64 at"):
+        worked_example("gd", parse_objective("exp(exp(x))"), ["1000"], {}, 1)
+
+
+def test_json_and_jupyter_forms():
+    ex = worked_example("nesterov", parse_objective("bowl"), ["1", "2"], {"lr": "0.1"}, 2)
+    d = ex.as_dict()
+    assert d["rule"] == "sgd" and d["flags"]["nesterov"] is True
+    assert d["hypers"]["momentum"]["exact"] == "9/10"
+    assert len(d["steps"]) == 2 and d["checked"] is True
+    latex = ex._repr_latex_()
+    assert latex.startswith("$$\\begin{aligned}") and latex.endswith("\\end{aligned}$$")
+
+
+LATEX_CASES = [
+    ("gd", "(x - 3)**2", ["0"], {"lr": "0.1"}, 2, None),
+    ("momentum", "narrow-valley", ["1", "1"], {"lr": "0.05"}, 3, None),
+    ("adam", None, None, {}, 1, ["0.5"]),
+    ("adadelta", "rosenbrock", ["-1.2", "1"], {}, 2, None),
+]
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None,
+                    reason="pdflatex is not installed (CI installs it: .ci/latex)")
+def test_latex_compiles(tmp_path):
+    body = []
+    for method, f, x0, hypers, steps, grad in LATEX_CASES:
+        obj = parse_objective(f) if f else None
+        ex = worked_example(method, obj, x0, hypers, steps, grad)
+        body.append(ex.as_latex())
+        body.append("\\[" + ex._repr_latex_().strip("$") + "\\]")
+    tex = tmp_path / "e.tex"
+    tex.write_text(document("\n\n".join(body), "worked examples"))
+    proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    log = (tmp_path / "e.log").read_text(errors="replace")
+    assert "Undefined control sequence" not in log and "Missing $ inserted" not in log
