@@ -155,6 +155,48 @@ def _composition(rule_cfg_lr: float, schedule: str | None, pairs: tuple[str, ...
     return composed, clip
 
 
+def _convention_family(name: str):
+    from optsym import conventions
+    from optsym.spec import SpecError
+
+    try:
+        return conventions.get(name)
+    except SpecError as exc:
+        raise UsageFailure(str(exc)) from None
+
+
+def _convention_run(ctx, family, name: str, options: tuple[str, ...], steps: int, dtype: str,
+                    backend: str, seed: int, as_json: bool) -> None:
+    """A convention no installed framework runs: its generated code against exact arithmetic."""
+    from optsym.conventions.verify import verify_convention
+    from optsym.spec import SpecError
+
+    conv = family.get(name)
+    overrides = parse_rule_options(family.base_rule(), options)
+    try:
+        checks = verify_convention(family, conv, overrides, min(steps, 50), seed,
+                                   ("float32", "float64") if dtype == "all" else (dtype,),
+                                   ("torch", "numpy") if backend == "all" else (backend,))
+    except SpecError as exc:
+        raise UsageFailure(str(exc)) from None
+    passed = all(c.passed for c in checks)
+    if as_json:
+        click.echo(json.dumps({"family": family.name, "convention": conv.name,
+                               "reference": "exact arithmetic (SymPy) of the same equations",
+                               "passed": passed, "results": [c.as_dict() for c in checks]},
+                              indent=2))
+        ctx.exit(0 if passed else 1)
+    click.echo(f"{family.name}, {conv.name} convention: {conv.summary}  [{conv.source}]")
+    click.echo("reference: exact arithmetic (SymPy) of the same equations on a rational "
+               "gradient stream (no framework implements this convention here)")
+    for c in checks:
+        click.echo(f"  {c.backend:<6} {c.dtype:<8} {c.steps} steps  max rel error "
+                   f"{c.max_rel:.2g} (bound {c.tolerance:.2g})  {'PASS' if c.passed else 'FAIL'}")
+        if c.failure:
+            click.echo(f"    FAIL: {c.failure}")
+    ctx.exit(0 if passed else 1)
+
+
 @click.command(context_settings=RULE_CONTEXT)
 @rule_arguments
 @click.option("--steps", type=click.IntRange(1, 100000), default=None,
@@ -174,12 +216,15 @@ def _composition(rule_cfg_lr: float, schedule: str | None, pairs: tuple[str, ...
               help="A schedule parameter, e.g. T=50 (repeatable).")
 @click.option("--clip-norm", type=float, default=None, help="Clip gradients by global norm.")
 @click.option("--clip-value", type=float, default=None, help="Clip gradients by value.")
+@click.option("--convention", default=None, metavar="NAME",
+              help="Check a named convention of RULE's family (optsym compare --table): torch "
+                   "against torch.optim, the others' generated code against exact arithmetic.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
 def verify(ctx: click.Context, rule: str, rule_options: tuple[str, ...], steps: int | None,
            dtype: str, device: str, backend: str, impl: str, seed: int, proofs: bool,
            schedule: str | None, schedule_opts: tuple[str, ...], clip_norm: float | None,
-           clip_value: float | None, as_json: bool) -> None:
+           clip_value: float | None, convention: str | None, as_json: bool) -> None:
     """Check RULE's generated code against torch.optim (options: RULE's hyperparameters).
 
     With no hyperparameter options, RULE's whole sweep of configurations runs;
@@ -200,10 +245,27 @@ def verify(ctx: click.Context, rule: str, rule_options: tuple[str, ...], steps: 
                                f"({rule} is a schedule; its proofs always run)")
         _schedule_run(ctx, rule, rule_options, steps, as_json)
         return
+    family_config: dict = {}
+    if convention is not None:
+        family = _convention_family(rule)
+        if family.get(convention).name != "torch":
+            unused = {"--device": device != "cpu", "--impl": impl != "single",
+                      "--proofs": proofs, "--schedule": schedule is not None,
+                      "--schedule-opt": bool(schedule_opts), "--clip-norm": clip_norm is not None,
+                      "--clip-value": clip_value is not None,
+                      "--backend torch-parity": backend == "torch-parity"}
+            flags = [flag for flag, on in unused.items() if on]
+            if flags:
+                raise UsageFailure(f"{', '.join(flags)}: not an option of the {convention} "
+                                   "convention's check (generated code vs exact arithmetic)")
+            _convention_run(ctx, family, convention, rule_options, steps or 20, dtype, backend,
+                            seed, as_json)
+            return
+        rule, family_config = family.rule, dict(family.config)
     steps = steps or 100
     spec = load_rule(rule)
-    overrides = parse_rule_options(spec, rule_options)
-    configs = [overrides] if rule_options else list(spec.sweep)
+    overrides = {**family_config, **parse_rule_options(spec, rule_options)}
+    configs = [overrides] if rule_options or family_config else list(spec.sweep)
     for c in configs:
         spec.config(c)  # validate before any work
     spec.implementation_for(impl)

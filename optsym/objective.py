@@ -218,6 +218,8 @@ def _parse_formula(text: str) -> Objective:
         tree = ast.parse(source, mode="eval")
     except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
         detail = exc.msg if isinstance(exc, SyntaxError) else type(exc).__name__
+        if "decimal literal" in detail:
+            detail += " (write 2*x for a product)"
         raise ObjectiveError(f"cannot parse the objective {_short(text)}: {detail}") from None
     _check_depth(tree.body)
     builder = _Builder(source)
@@ -256,7 +258,7 @@ def _checked_text(text: str) -> str:
         depth += (c == "(") - (c == ")")
         if depth > MAX_DEPTH:
             raise ObjectiveError(f"the objective nests parentheses deeper than {MAX_DEPTH}")
-    return text.replace("^", "**")
+    return text.strip().replace("^", "**")
 
 
 def _check_depth(root: ast.AST) -> None:

@@ -191,6 +191,21 @@ class Float32(FrameworkOp):
         return a
 
 
+class Float32Pow(FrameworkOp):
+    """``torch.pow(x, p)`` of a 0-d float32 tensor ``x`` by a Python float ``p``: C's ``powf``
+    (not Python's double ``**`` rounded to float32), as torch's foreach ASGD computes
+    ``(1 + lambd * lr * step) ** alpha`` on its float32 step counter.  A scalar operation:
+    generated code prints it as ``torch.pow(torch.tensor(x, dtype=torch.float32), p).item()``.
+    """
+
+    nargs = 2
+    torch_name = "torch.pow"
+
+    @classmethod
+    def meaning(cls, a, b):
+        return a**b
+
+
 class LibmSqrt(FrameworkOp):
     """A scalar square root in C's ``std::sqrt`` (``math.sqrt``), as torch's fused kernels take it.
 

@@ -80,10 +80,14 @@ def _is_zero(expr: sp.Expr) -> str | None:
         return None if None in methods else "by cases: " + ", ".join(sorted(set(methods)))
     if _rational_identity(expr):
         return "rational identity (roots and powers as opaque terms)"
-    if sp.simplify(expr) == 0:
-        return "simplify"
+    if sp.expand(expr) == 0:  # cheap where simplify is slow (Adafactor's nested norms)
+        return "expand"
     forced = sp.powdenest(sp.expand_power_base(sp.powsimp(expr, force=True), force=True),
                           force=True)
+    if _rational_identity(forced):  # sqrt(v/c) = sqrt(v)/sqrt(c): NAdam's foreach order
+        return "rational identity with the power rules of the stated assumptions"
+    if sp.simplify(expr) == 0:
+        return "simplify"
     if sp.simplify(forced) == 0:
         return "simplify with the power rules of the stated assumptions"
     return None

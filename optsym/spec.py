@@ -103,7 +103,7 @@ class Hyper:
 
     name: str
     symbol: sp.Symbol | None
-    default: float | bool
+    default: float | bool | None  # None: torch's "derived" default (Adafactor's eps1)
     doc: str
     domain: str = ""
     #: returns True when the value is valid

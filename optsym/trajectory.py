@@ -116,4 +116,55 @@ def _run_numpy(namespace, objective, x, fixed, steps, dtype, init_kw, step_kw):
     return out
 
 
-__all__ = ["run_generated", "rule_config"]
+def one_step_generated(rule_name: str, cfg: Mapping, starts: Sequence[tuple],
+                       target: str = "torch-parity", dtype: str = "float64"
+                       ) -> list[np.ndarray]:
+    """One step of the rule's generated code from each given start, as :mod:`optsym.verify`'s
+    one-step mode does: ``starts[k - 1] = (x, state, grad)`` is the point and the state after
+    ``k - 1`` steps (``state``: each state's values by its torch name, a sequence per coordinate
+    or one number for a scalar state) and the gradient of step ``k``.  Returns the points after
+    each step (float64 arrays of the values in ``dtype``).
+
+    A free trajectory amplifies rounding (and a rounding can cross a kink: ``sign(0)`` against
+    ``sign(2.8e-17)``); one step at a time measures the step's own arithmetic."""
+    from optsym import rules
+    from optsym.examples.aliases import apply_alias, resolve
+
+    alias, name = resolve(rule_name)
+    rule = rules.get(name)
+    config = rule_config(rule, apply_alias(alias, cfg))
+    namespace = load(generate(rule, config, target), f"optsym_{rule.name}_one_step")
+    step_kw = {k: config[k] for k in _keyword_only(namespace["step"])}
+    if target == "numpy":
+        npdtype = np.dtype(dtype)
+
+        def make(values):
+            return np.asarray(values, dtype=np.float64).astype(npdtype)
+
+        def back(x):
+            return np.asarray(x).astype(np.float64).copy()
+    else:
+        import torch
+
+        tdtype = getattr(torch, dtype)
+
+        def make(values):
+            return torch.tensor(np.asarray(values, dtype=np.float64), dtype=tdtype)
+
+        def back(x):
+            return x.detach().numpy().astype(np.float64).copy()
+    out = []
+    for k, (x, state_values, grad) in enumerate(starts, 1):
+        params = [make([float(v) for v in x])]
+        state = {"step": k - 1}
+        for key, values in state_values.items():
+            plain = (float(values) if not isinstance(values, (list, tuple))
+                     else [float(v) for v in values])
+            state[key] = [make(plain)]
+        with np.errstate(all="ignore"):
+            namespace["step"](params, [make([float(v) for v in grad])], state, **step_kw)
+        out.append(back(params[0]))
+    return out
+
+
+__all__ = ["run_generated", "one_step_generated", "rule_config"]

@@ -42,6 +42,7 @@ def test_issue_commands_run(run_cli):
     r = run_cli("example", "adam", "--g", "0.5", "--steps", "1")
     assert r.exit_code == 0
     assert "m_hat" in r.stdout and "= g exactly" in r.stdout and "= g^2 exactly" in r.stdout
+    assert "change -lr*g/(|g| + eps) exactly" in r.stdout
     assert "-50000/50000001" in r.stdout  # -lr g / (|g| + eps) = -(1/2000) / (1/2 + 1e-8)
     r = run_cli("example", "rmsprop", "--f", "rosenbrock", "--x0", "-1.2,1", "--steps", "2")
     assert r.exit_code == 0 and "Rosenbrock" in r.stdout

@@ -79,13 +79,57 @@ def test_adam_constant_gradient_matches_torch_adam():
     assert "= g exactly" in ex.as_text() and "= g^2 exactly" in ex.as_text()
 
 
-@pytest.mark.parametrize("name", method_names())
-def test_every_method_runs_and_is_checked(name):
-    hypers = {"lr": "0.01"}
-    ex = worked_example(name, parse_objective("narrow-valley"), ["1", "-0.5"], hypers, 2)
-    assert ex.checked, ex.as_text()
-    assert len(ex.iterates) == 3 and len(ex.values) == 3
-    assert ex.generated and np.all(np.isfinite(ex.generated[-1]))
+@pytest.fixture(scope="module")
+def every_method():
+    """Each method (aliases and every registered rule) on the narrow valley, two steps."""
+    return {name: worked_example(name, parse_objective("narrow-valley"), ["1", "-0.5"],
+                                 {"lr": "0.01"}, 2)
+            for name in method_names()}
+
+
+def test_every_method_runs_and_is_checked(every_method):
+    assert set(every_method) >= {"gd", "momentum", "nesterov", "sgd", "adam", "rmsprop"}
+    for name, ex in every_method.items():
+        assert ex.checked, ex.as_text()
+        assert len(ex.iterates) == 3 and len(ex.values) == 3, name
+        assert ex.generated and np.all(np.isfinite(ex.generated[-1])), name
+
+
+def test_every_method_one_step_from_the_exact_state(every_method):
+    """The generated code, started at each step from the exact iterate and state, gives the
+    next exact iterate (the fallback check when a free float64 run parts from the exact one)."""
+    from optsym.examples.worked import _tolerance
+    from optsym.trajectory import one_step_generated
+
+    for name, ex in every_method.items():
+        starts = [(ex.iterates[k - 1], ex.state_history[k - 1], ex.records[k - 1].grad)
+                  for k in range(1, ex.steps + 1)]
+        single = one_step_generated(ex.rule.name, ex.config, starts)
+        exact = np.array([[float(v) for v in x] for x in ex.iterates[1:]])
+        tol = _tolerance(ex.rule, ex.config)[0]
+        assert np.all(np.abs(np.array(single) - exact) <= tol * np.maximum(1, np.abs(exact))), \
+            (name, single, exact)
+
+
+def test_a_kink_crossed_by_rounding_is_explained():
+    """|x| from 0.3 with lr 0.1: exactly 0 after 3 steps (then sign(0) = 0 keeps it there);
+    float64 lands at 2.8e-17 and steps on.  Each step agrees; the free run does not."""
+    ex = worked_example("gd", parse_objective("abs(x)"), ["0.3"], {"lr": "0.1"}, 5)
+    assert [x[0] for x in ex.iterates] == [sp.Rational(3, 10), sp.Rational(1, 5),
+                                           sp.Rational(1, 10), 0, 0, 0]
+    assert abs(ex.generated[4][0]) > 0.05  # the float64 run went on past the kink
+    check = [c for c in ex.checks if c.kind == "check"][0]
+    assert check.passed and "each exact step" in check.description
+    assert "kink" in check.detail
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None,
+                    reason="pdflatex is not installed (CI installs it: .ci/latex)")
+def test_every_method_latex_compiles(every_method, tmp_path):
+    body = []
+    for ex in every_method.values():
+        body += [ex.as_latex(), "\\[" + ex._repr_latex_().strip("$") + "\\]"]
+    _compile(tmp_path, "\n\n".join(body))
 
 
 def test_mutated_rule_fails_the_check(monkeypatch):
@@ -197,10 +241,35 @@ def test_latex_compiles(tmp_path):
         ex = worked_example(method, obj, x0, hypers, steps, grad)
         body.append(ex.as_latex())
         body.append("\\[" + ex._repr_latex_().strip("$") + "\\]")
+    _compile(tmp_path, "\n\n".join(body))
+
+
+def _compile(tmp_path, body: str) -> None:
     tex = tmp_path / "e.tex"
-    tex.write_text(document("\n\n".join(body), "worked examples"))
+    tex.write_text(document(body, "worked examples"))
     proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name],
                           cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:]
     log = (tmp_path / "e.log").read_text(errors="replace")
     assert "Undefined control sequence" not in log and "Missing $ inserted" not in log
+
+
+def test_run_generated_targets_and_aliases():
+    from optsym.trajectory import run_generated
+
+    f = parse_objective("(x - 3)**2")
+    # by hand in float64: x <- x - 0.1 * 2 (x - 3)
+    x, hand = 0.0, [0.0]
+    for _ in range(3):
+        x = x - 0.1 * (2 * (x - 3))
+        hand.append(x)
+    for target in ("torch-parity", "torch", "numpy"):
+        path = run_generated("sgd", {"lr": 0.1}, f, [0], 3, target=target)
+        np.testing.assert_allclose([p[0] for p in path], hand, rtol=1e-15, atol=1e-15)
+    gd = run_generated("gd", {"lr": 0.1}, f, [0], 3)
+    assert [p[0] for p in gd] == [p[0] for p in run_generated("sgd", {"lr": 0.1}, f, [0], 3)]
+    # a constant gradient, broadcast over the coordinates
+    flat = run_generated("sgd", {"lr": 0.5}, None, [1, 2], 2, constant_grad=[1])
+    np.testing.assert_array_equal(flat[-1], [0.0, 1.0])
+    with pytest.raises(SpecError):
+        run_generated("sgd", {"lr": 0.1}, None, [0], 1)

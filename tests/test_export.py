@@ -230,7 +230,7 @@ BAD = [
     (["export", "adam"], "--out DIR is required"),
     (["export", "adamm", "--out", "o"], "did you mean 'adam'"),
     (["export", "adam", "--out", "afile"], "not a directory"),
-    (["export", "adam", "--bogus"], "No such option: --bogus"),
+    (["export", "adam", "--bogus"], "No such option '--bogus'"),
 ]
 
 

@@ -144,6 +144,8 @@ def test_hostile_corpus_through_the_cli_exit_2_no_side_effects(run_cli, tmp_path
     ("sigmoid(x)", 1 / (1 + sp.exp(-x))),
     ("softplus(x)", sp.log(1 + sp.exp(x))),
     ("+x - -y", x + y),
+    ("  (x - 3)^2\t", (x - 3) ** 2),
+    (".5*x + 1_000*y", x / 2 + 1000 * y),
     ("x1^2 + x2^2", sp.Symbol("x1", real=True) ** 2 + sp.Symbol("x2", real=True) ** 2),
 ])
 def test_allowed_formulas(text, expected):

@@ -1,4 +1,5 @@
-"""Adadelta and Rprop (issue 7): bitwise parity with torch 2.13, torch's messages, mutations."""
+"""Adadelta, Rprop and Adafactor (issue 7): bitwise parity with torch 2.13, torch's messages,
+mutations that verify and the proofs must catch."""
 
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ from optsym.codegen.module import generate, load
 from optsym.ops import AddCMul, TMul
 from optsym.proof import prove_rule
 from optsym.rules import adadelta as adadelta_mod
+from optsym.rules import adafactor as adafactor_mod
 from optsym.rules import rprop as rprop_mod
 from optsym.spec import Assign, g
 from optsym.verify.reference import run_reference
 from optsym.verify.runner import verify
 from optsym.verify.stream import make_problem
 
-NAMES = ["adadelta", "rprop"]
+NAMES = ["adadelta", "rprop", "adafactor"]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -44,6 +46,11 @@ def test_verify_passes_with_bitwise_parity_over_the_sweep(run_json, name):
     (["rprop", "--etaminus", "1.0", "--etaplus", "0.5"], "Invalid eta values: 1, 0.5"),
     (["rprop", "--etaplus", "0.9"], "Invalid eta values: 0.5, 0.9"),
     (["rprop", "--lr", "-1", "--etaplus", "0.9"], "Invalid learning rate: -1"),
+    (["adafactor", "--lr", "-1"], "Learning rate should be >= 0 but is: -1"),
+    (["adafactor", "--beta2-decay", "0.5"], "beta2_decay should be <= 0 but is: 0.5"),
+    (["adafactor", "--eps1", "-1e-30"], "epsilon1 should be >= 0 but is: -1e-30"),
+    (["adafactor", "--d", "0", "--eps2", "-1"], "epsilon2 should be >= 0 but is: -1"),
+    (["adafactor", "--d", "0.5"], "Clipping threshold d should be >= 1 but is: 0.5"),
 ])
 def test_bad_hyperparameters_get_torchs_message(run_cli, args, message):
     result = run_cli("verify", *args, "--steps", "2")
@@ -58,6 +65,8 @@ def test_torch_says_the_same():
         torch.optim.Adadelta(p, rho=1.5)
     with pytest.raises(ValueError, match=r"^Invalid eta values: 0.5, 0.9$"):
         torch.optim.Rprop(p, etas=(0.5, 0.9))
+    with pytest.raises(ValueError, match=r"^epsilon2 should be >= 0 but is: -1$"):
+        torch.optim.Adafactor(p, eps=(None, -1), d=0)
 
 
 def test_generated_step_validates_rho():
@@ -137,3 +146,68 @@ def test_rprop_proof_needs_the_eta_facts():
     rule = dataclasses.replace(rules.get("rprop"), proof_facts=())
     obligations = prove_rule(rule, rule.config({}))
     assert [ob.output for ob in obligations if ob.method is None] == ["param", "prev"]
+
+
+def test_adafactor_without_update_clipping_fails():
+    """torch's update clipping (RMS(U)/d) matters on this stream: leaving it out is caught."""
+    rule = rules.get("adafactor")
+    m = adafactor_mod
+
+    def implementation(cfg):
+        return _replace(m.implementation(cfg), m.denom, sp.Float(1.0))
+
+    bad = dataclasses.replace(rule, implementation=implementation)
+    report = verify(bad, [{"d": 1.5}], backends=("torch-parity",), dtypes=("float64",), steps=20)
+    assert not report.passed
+
+
+def test_adafactor_vector_branch_with_decay_swapped_fails():
+    """The unfactored second moment with beta2_t and 1 - beta2_t swapped: only the 1-D and 0-D
+    tensors are wrong, and the failure names one of them (per-tensor forms really run)."""
+    rule = rules.get("adafactor")
+    m = adafactor_mod
+
+    def textbook(cfg):
+        w = m.t**m.tau
+        return _replace(m.textbook(cfg), m.V,
+                        m._factored(m.V, w * m.V + (1 - w) * g**2))
+
+    bad = dataclasses.replace(rule, textbook=textbook)
+    report = verify(bad, [{}], backends=("numpy",), dtypes=("float64",), steps=5)
+    assert not report.passed
+    assert "[1]" in report.results[0].failure or "[2]" in report.results[0].failure
+    failing = [ob.output for ob in prove_rule(bad, bad.config({})) if not ob.holds]
+    assert failing == ["param", "variance"]
+
+
+def test_adafactor_state_shapes_follow_torch():
+    """>= 2-D tensors get (n, 1) and (1, m) factors, the others a full-size variance."""
+    rule = rules.get("adafactor")
+    ns = load(generate(rule, rule.config({}), "torch-parity"))
+    params = [torch.zeros(6, 5), torch.zeros(17), torch.zeros(())]
+    state = ns["init_state"](params)
+    assert state["row_var"][0].shape == (6, 1) and state["col_var"][0].shape == (1, 5)
+    assert state["variance"][1].shape == (17,) and state["variance"][2].shape == ()
+    opt = torch.optim.Adafactor([torch.nn.Parameter(p.clone()) for p in params])
+    for p in opt.param_groups[0]["params"]:
+        p.grad = torch.ones_like(p)
+    opt.step()
+    first = opt.state[opt.param_groups[0]["params"][0]]
+    assert first["row_var"].shape == (6, 1) and first["col_var"].shape == (1, 5)
+
+
+def test_adafactor_factored_branch_mutation_is_located():
+    """A wrong column factor fails on the 2-D tensor (the vectors never run that branch)."""
+    rule = rules.get("adafactor")
+    m = adafactor_mod
+
+    def textbook(cfg):
+        w = m.t**m.tau
+        # the old factor not decayed: C + w mean_col(g^2) instead of (1 - w) C + w mean_col(g^2)
+        return _replace(m.textbook(cfg), m.C, m._factored(m.C + w * m.Mean(g**2, -2), m.C))
+
+    bad = dataclasses.replace(rule, textbook=textbook)
+    report = verify(bad, [{}], backends=("numpy",), dtypes=("float64",), steps=2)
+    assert not report.passed  # C starts at 0: the mutation shows from step 2
+    failure = report.results[0].failure  # the first failing output of the 2-D tensor 0
+    assert failure.startswith(("step 2, param[0][", "step 2, col_var[0][")), failure

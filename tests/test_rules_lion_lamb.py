@@ -120,3 +120,11 @@ def test_list_shows_lion_and_lamb(run_json):
     code, out = run_json("list")
     names = {r["rule"] for r in out["rules"]}
     assert code == 0 and {"lion", "lamb"} <= names
+
+
+def test_lion_composes_with_a_schedule_and_clipping_bitwise(run_json):
+    code, out = run_json("verify", "lion", "--lr", "0.01", "--schedule", "cosine",
+                         "--schedule-opt", "T=20", "--clip-norm", "1.0", "--steps", "20",
+                         "--backend", "torch-parity")
+    assert code == 0 and out["passed"]
+    assert all(r["max_ulp"] == 0 and r["mode"] == "trajectory" for r in out["results"])

@@ -149,3 +149,23 @@ def test_asgd_without_the_averaging_step_case_fails():
     bad = dataclasses.replace(rule, implementation=implementation)
     report = verify(bad, [{}], backends=("torch-parity",), dtypes=("float32",), steps=5)
     assert not report.passed and "ax[" in report.results[0].failure
+
+
+def test_asgd_foreach_rate_is_float32_arithmetic():
+    """torch's foreach ASGD computes the next eta on its float32 step tensor: the same formula
+    in Python doubles (the single-tensor path's) is 1 ULP off at step 2."""
+    from optsym.ops import Float32
+
+    rule = rules.get("asgd")
+
+    def foreach(cfg):
+        return _replace(asgd_mod.foreach(cfg), asgd_mod.eta,
+                        Float32(asgd_mod._py("lr / ((1 + lambd * lr * step) ** alpha)")))
+
+    bad = dataclasses.replace(rule, paths={"foreach": foreach})
+    report = verify(bad, [{}], backends=("torch-parity",), dtypes=("float32",), steps=5,
+                    path="foreach")
+    assert not report.passed and report.results[0].failure.startswith("step 2, eta[0]")
+    good = verify(rule, [{}], backends=("torch-parity",), dtypes=("float32",), steps=5,
+                  path="foreach")
+    assert good.passed

@@ -40,6 +40,13 @@ class ScalarPrinter(PythonCodePrinter):
     def _print_LibmSqrt(self, expr):
         return f"{self._module_format('math.sqrt')}({self._print(expr.args[0])})"
 
+    def _print_Float32Pow(self, expr):
+        base, exp = expr.args
+        base = base.args[0] if type(base).__name__ == "Float32" else base  # rounded once below
+        base, exp = self._print(base), self._print(exp)
+        return (f"{self._module_format('torch.pow')}({self._module_format('torch.tensor')}"
+                f"({base}, dtype={self._module_format('torch.float32')}), {exp}).item()")
+
     def _print_Float32(self, expr):
         """A Python float through a 0-d float32 tensor, as torch's scalar state holds it."""
         return (f"{self._module_format('torch.tensor')}({self._print(expr.args[0])}, "

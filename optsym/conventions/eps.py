@@ -3,7 +3,7 @@ r"""Where RMSprop's and AdaGrad's eps goes: outside or inside the square root.
 .. math::
 
     \begin{align*}
-    \text{torch (outside):}\quad & \theta_t = \theta_{t-1} - \eta_t\, g_t / (\sqrt{v_t} + \epsilon) \\
+    \text{torch (outside):}\quad & \theta_t = \theta_{t-1} - \eta_t g_t / (\sqrt{v_t} + \epsilon) \\
     \text{inside:}\quad & \theta_t = \theta_{t-1} - \eta_t\, g_t / \sqrt{v_t + \epsilon}
     \end{align*}
 

@@ -7,7 +7,7 @@ r"""Momentum, three ways: torch's buffer, Goodfellow's velocity, the EMA of grad
         \end{cases}, \qquad \theta_t = \theta_{t-1} - \eta_t b_t \\
     \text{goodfellow:}\quad & v_t = \mu v_{t-1} - \eta_t g_t, \qquad \theta_t = \theta_{t-1} + v_t
         \quad \text{(Goodfellow et al., Algorithm 8.2: } \alpha = \mu,\ \epsilon = \eta) \\
-    \text{ema:}\quad & v_t = \mu v_{t-1} + (1 - \mu) g_t, \qquad \theta_t = \theta_{t-1} - \eta_t v_t
+    \text{ema:}\quad & v_t = \mu v_{t-1} + (1 - \mu) g_t, \quad \theta_t = \theta_{t-1} - \eta_t v_t
     \end{align*}
 
 Changes of variables from torch: :math:`v^{\mathrm{goodfellow}}_t = -\eta\, b_t` (needs the

@@ -34,7 +34,8 @@ PRECISION = 50
 
 
 def exact(value: Any) -> sp.Expr:
-    """``value`` (text, int, float, Fraction, SymPy number) as an exact SymPy number."""
+    """``value`` (text, int, float, Decimal, Fraction, SymPy number) as an exact SymPy number;
+    a float (Python's or SymPy's) is read through its shortest decimal."""
     if isinstance(value, bool):
         raise SpecError("a flag is not a number")
     if isinstance(value, str):
@@ -45,7 +46,11 @@ def exact(value: Any) -> sp.Expr:
         return exact_decimal(repr(value))
     if isinstance(value, int):
         return sp.Integer(value)
+    if isinstance(value, Decimal):
+        return exact_decimal(str(value))
     number = sp.sympify(value)
+    if isinstance(number, sp.Float):
+        return exact(float(number))
     if not number.is_number:
         raise ObjectiveError(f"{value!r} is not a number")
     return number

@@ -3,8 +3,6 @@ they agree), the parameters and the learning rate over the horizon (generated cl
 
 from __future__ import annotations
 
-import sympy as sp
-
 from optsym.export import latex as tex
 from optsym.export.context import Context
 from optsym.export.topics import Topic
@@ -28,7 +26,6 @@ def schedule_chapter(topic: Topic, ctx: Context, figures: bool = True) -> str:
     spec = topic.spec()
     cfg = spec.config()
     torch_form = spec.torch(cfg)
-    eta_k = sp.Symbol("eta_k")
     out = [rf"\chapter{{{tex.text(spec.title)}}}\label{{{topic.label}}}",
            tex.rst(tex.first_paragraph(spec.doc)),
            r"\section{Closed form}",

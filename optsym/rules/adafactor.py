@@ -8,10 +8,10 @@ r"""Adafactor (Shazeer & Stern, 2018), as torch 2.13 implements it.
         \alpha_t = \max\bigl(\epsilon_2, \operatorname{RMS}(\theta_{t-1})\bigr)\, \rho_t,
         \qquad 1 - \hat\beta_{2,t} = t^{\tau} \\
     \theta_{t-1} &\leftarrow (1 - \eta\lambda)\, \theta_{t-1} \quad (\lambda \ne 0) \\
-    R_t &= \hat\beta_{2,t} R_{t-1} + (1 - \hat\beta_{2,t}) \operatorname{mean}_{\mathrm{row}}(g_t^2),
-    \quad
-    C_t = \hat\beta_{2,t} C_{t-1} + (1 - \hat\beta_{2,t}) \operatorname{mean}_{\mathrm{col}}(g_t^2)
-    && (\dim \theta \ge 2) \\
+    R_t &= \hat\beta_{2,t} R_{t-1}
+        + (1 - \hat\beta_{2,t}) \operatorname{mean}_{\mathrm{row}}(g_t^2) && (\dim \theta \ge 2) \\
+    C_t &= \hat\beta_{2,t} C_{t-1}
+        + (1 - \hat\beta_{2,t}) \operatorname{mean}_{\mathrm{col}}(g_t^2) && (\dim \theta \ge 2) \\
     \hat V_t &= \frac{R_t C_t}{\max(\operatorname{mean}_{\mathrm{col}}(R_t), \epsilon_1)}
     && (\dim \theta \ge 2) \\
     \hat V_t &= V_t = \hat\beta_{2,t} V_{t-1} + (1 - \hat\beta_{2,t})\, g_t^2
@@ -102,7 +102,7 @@ lr_h = Hyper("lr", scalar("lr", r"\eta", nonnegative=True), 1e-2,
 beta2_decay_h = Hyper("beta2_decay", scalar("beta2_decay", r"\tau", nonpositive=True), -0.8,
                       "decay-rate exponent: 1 - beta2_t = t**beta2_decay", "beta2_decay <= 0",
                       nonpositive, "beta2_decay should be <= 0 but is: {value}", (-1.0, -0.5))
-eps1_h = Hyper("eps1", scalar("eps1", r"\epsilon_1", nonnegative=True), None,  # type: ignore
+eps1_h = Hyper("eps1", scalar("eps1", r"\epsilon_1", nonnegative=True), None,
                "floor of the variance estimate's square root (eps[0]); None: the parameter "
                "dtype's machine epsilon", "eps1 >= 0, or None", _eps1_valid,
                "epsilon1 should be >= 0 but is: {value}", (1e-8, 1e-3))

@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from optsym.ops import AddScaled, Copy, Float32, TAdd, TMul, TSub
-from optsym.pyops import parse
+from optsym.ops import AddScaled, Copy, Float32, Float32Pow, TAdd, TMul, TSub
+from optsym.pyops import PyAdd, PyDiv, PyMul, parse
 from optsym.rules._prologue import gradient_prologue
 from optsym.spec import (
     Assign,
@@ -105,6 +105,39 @@ def implementation(cfg: Config) -> tuple[Assign, ...]:
     return tuple(eqs)
 
 
+def foreach(cfg: Config) -> tuple[Assign, ...]:
+    """torch's CPU foreach order (``_multi_tensor_asgd``), which differs from the single-tensor
+    path in three ways: the decay joins the gradient (``intermediate = grad + lambd * param``,
+    then ``param.addcmul_(intermediate, eta, value=-1)``, one rounding, written here as
+    ``add(param, intermediate, alpha=-eta)``); the average is always ``ax.addcmul_(param - ax,
+    mu)`` (no copy when ``mu = 1``: that case is written with ``mu`` as 1, so the proof sees
+    it); and the next ``eta`` is computed on the **float32 step tensor**:
+    ``lr / ((1 + lambd * lr * step) ** alpha)`` is a float32 multiply, add, ``powf`` and
+    ``reciprocal() * lr``, each rounded to float32."""
+    eqs = gradient_prologue(cfg, lam, parity=True)
+    decayed = AddScaled(g, theta, kappa)
+    eqs += [Assign(g, decayed, "intermediate = grad + lambd * param (_foreach_add)"),
+            Assign(theta, AddScaled(theta, g, -eta),
+                   "param.addcmul_(intermediate, eta, value=-1) (_foreach_addcmul_)"),
+            Assign(ax, sp.Piecewise((AddScaled(ax, TSub(theta, ax), mu), sp.Ne(mu, 1)),
+                                    (AddScaled(ax, TSub(theta, ax), 1), True)),
+                   "ax.addcmul_(param - ax, mu) (_foreach_addcmul_)"),
+            Assign(eta, _float32_rate(), "torch.as_tensor(lr / ((1 + lambd * lr * step) ** "
+                                         "alpha)) with step a float32 tensor"),
+            Assign(mu, Float32(_py("1 / max(1, step - t0)")),
+                   "torch.as_tensor(1 / max(1, step.item() - t0))")]
+    return tuple(eqs)
+
+
+def _float32_rate() -> sp.Expr:
+    """``lr / ((1 + lambd * lr * step) ** alpha)`` with ``step`` a 0-d float32 tensor: each
+    operation is torch's float32 kernel (a Python float operand is rounded to float32 first;
+    ``float / tensor`` is ``tensor.reciprocal() * float``)."""
+    scaled = Float32(PyMul(t, Float32(_py("lambd * lr"))))
+    power = Float32Pow(Float32(PyAdd(1, scaled)), alpha)
+    return Float32(PyMul(Float32(PyDiv(1, power)), Float32(lr)))
+
+
 RULE = Rule(
     name="asgd",
     title="ASGD",
@@ -123,4 +156,5 @@ RULE = Rule(
                "tensors even for float64 parameters.",
     proof_assumptions=("1 + lambd*lr*t > 0",),
     check_order=("lr", "weight_decay"),
+    paths={"foreach": foreach},  # torch has no fused ASGD
 )

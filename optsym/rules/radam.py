@@ -11,8 +11,9 @@ r"""RAdam (Liu et al., 2020): Adam with the variance of the adaptive step rectif
     \hat m_t &= m_t / (1 - \beta_1^t) \\
     \rho_\infty &= \frac{2}{1 - \beta_2} - 1, \qquad
         \rho_t = \rho_\infty - \frac{2 t \beta_2^t}{1 - \beta_2^t} \\
-    r_t &= \sqrt{\frac{(\rho_t - 4)(\rho_t - 2)\rho_\infty}{(\rho_\infty - 4)(\rho_\infty - 2)\rho_t}},
-        \qquad l_t = \frac{\sqrt{1 - \beta_2^t}}{\sqrt{v_t} + \epsilon} \\
+    r_t &= \sqrt{\frac{(\rho_t - 4)(\rho_t - 2)\rho_\infty}
+        {(\rho_\infty - 4)(\rho_\infty - 2)\rho_t}}, \qquad
+        l_t = \frac{\sqrt{1 - \beta_2^t}}{\sqrt{v_t} + \epsilon} \\
     \theta_t &= \begin{cases} \theta_{t-1} - \eta\, \hat m_t\, r_t\, l_t & \rho_t > 5 \\
         \theta_{t-1} - \eta\, \hat m_t & \text{otherwise (un-rectified: momentum SGD)}
         \end{cases}
@@ -74,7 +75,8 @@ rho_inf = scalar("rho_inf", r"\rho_\infty")
 rho_t = scalar("rho_t", r"\rho_t")
 
 _NAMES = {"lr": lr, "beta1": beta1, "beta2": beta2, "step": t, "rho_inf": rho_inf,
-          "rho_t": rho_t, "bias_correction2": bias_correction2}
+          "rho_t": rho_t, "bias_correction1": bias_correction1,
+          "bias_correction2": bias_correction2}
 
 #: the rectification threshold (the paper's is 4; torch's is 5)
 THRESHOLD = 5
@@ -142,6 +144,31 @@ def implementation(cfg: Config) -> tuple[Assign, ...]:
     return tuple(eqs)
 
 
+def foreach(cfg: Config) -> tuple[Assign, ...]:
+    """torch's CPU foreach order (``_multi_tensor_radam``): one ``addcmul_`` with a per-element
+    factor ``buffer = 1 / ((sqrt(v) + eps) / s) + u`` where ``s = bias_correction2 ** 0.5 *
+    (lr * rect / bias_correction1) * -1`` and ``u = (lr * unrectified / bias_correction1) *
+    -1``.  Rectified, ``u`` is ``-0.0`` and adding it is exact; un-rectified, ``rect = 0`` makes
+    ``s = -0.0``, the reciprocal ``-0.0`` and the buffer exactly ``u``: ``param + u * exp_avg``
+    in one rounding, written here as ``add(param, exp_avg, alpha=u)``."""
+    eqs = _prologue(cfg, parity=True)
+    rect = ("((rho_t - 4) * (rho_t - 2) * rho_inf"
+            " / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5")
+    scale = _py(f"((1 - beta2 ** step) ** 0.5) * (lr * {rect} / bias_correction1) * -1")
+    eqs += [Assign(m, Lerp(m, g, 1 - beta1), "_foreach_lerp_(exp_avgs, grads, 1 - beta1)"),
+            Assign(v, AddCMul(TMul(v, beta2), g, g, 1 - beta2),
+                   "_foreach_mul_(exp_avg_sqs, beta2); _foreach_addcmul_(..., 1 - beta2)"),
+            Assign(rho_inf, _py("2 / (1 - beta2) - 1")),
+            Assign(rho_t, _py("rho_inf - 2 * step * (beta2 ** step) / (1 - beta2 ** step)")),
+            Assign(bias_correction1, _py("1 - beta1 ** step")),
+            Assign(theta, sp.Piecewise(
+                (AddCMul(theta, m, TRecip(TDiv(TAdd(TSqrt(v), eps), scale)), 1),
+                 rho_t > THRESHOLD),
+                (AddScaled(theta, m, _py("(lr * 1.0 / bias_correction1) * -1")), True)),
+                "_foreach_addcmul_(params, exp_avgs, buffer)")]
+    return tuple(eqs)
+
+
 RULE = Rule(
     name="radam",
     title="RAdam",
@@ -163,4 +190,5 @@ RULE = Rule(
     proof_assumptions=("0 <= beta1, beta2 < 1 and t >= 1, so 1 - beta**t > 0",
                        "v >= 0 (a convex combination of squares)"),
     check_order=("lr", "eps", "beta1", "beta2", "weight_decay"),
+    paths={"foreach": foreach},  # torch has no fused RAdam
 )

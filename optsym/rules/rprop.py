@@ -1,4 +1,4 @@
-r"""Rprop (Riedmiller & Braun, 1993), in torch's iRprop\ :sup:`-` variant (Igel & Hüsken, 2000).
+r"""Rprop (Riedmiller & Braun, 1993), in torch's iRprop- variant (Igel & Hüsken, 2000).
 
 .. math::
 

@@ -416,7 +416,7 @@ def _class_loop(rule_name: str, cfg: Config, params: list[torch.Tensor],
     # a state torch creates on step 1 held its initial value before, in the shape torch gives
     # it (Adafactor's row_var is (..., n, 1), not the parameter's shape)
     for key in keys if len(run.snaps) > 1 else ():
-        for i, p in enumerate(params):
+        for i in range(len(params)):
             if key not in created[i]:
                 run.snaps[0][key][i] = torch.full_like(run.snaps[1][key][i], inits[key])
     return run

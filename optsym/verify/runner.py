@@ -236,8 +236,11 @@ def _one_step(namespace, cfg_kw, ref, grad_stack, rule, cfg, exprs, backend, dev
             u_n, tiny_n = ((u, tiny) if ref[n][i].dtype == dtype else
                            (float(np.finfo(ref[n][i].dtype).eps) / 2,
                             float(np.finfo(ref[n][i].dtype).tiny)))
+            # each output's own shape (Adafactor's row_var is (n, 1)); a scalar state's bound is
+            # first taken over the parameter's shape
+            own = tuple(shape) if ref[n][i].ndim == 1 else ref[n][i].shape[1:]
             bound = np.broadcast_to(sum(evaluate_bound(f, leaves, values, u_n)
-                                        for f in exprs[n]), (steps,) + tuple(shape))
+                                        for f in exprs[n]), (steps,) + own)
             if ref[n][i].ndim == 1 and shape:  # a scalar state: its worst case over the tensor
                 bound = bound.reshape(steps, -1).max(axis=1)
             acc.add(np.stack(ours[(n, i)]), ref[n][i][1:], (n, i), u_n * bound + tiny_n)

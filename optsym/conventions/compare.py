@@ -1,0 +1,452 @@
+r"""Compare two conventions of a family: equal (with the proof and the change of variables) or
+not equal (with a counterexample in exact arithmetic).
+
+1. **Proof** (:mod:`optsym.conventions.proof`): the candidate change of variables from the
+   family (composed through ``torch`` when neither convention is torch) is proved by induction
+   with a general learning rate :math:`\eta_t`; where the inductive step fails, the conditions
+   that repair it are solved for (:math:`\eta_{t-1} = \eta_t`: a constant lr).  A candidate
+   that maps hyperparameters (:math:`\lambda^{\mathrm{paper}} = \alpha\lambda`) is proved too,
+   and then the literal same values are proved separately.
+2. **Verdict** for the run asked for (a constant lr, or a schedule's closed-form values): equal
+   when the proof holds with the same hyperparameter values, or when each step of the run
+   meets one of its conditions.
+3. **Exact run** of both on a rational problem (:mod:`optsym.conventions.run`): when equal, the
+   invariant holds at every step; when not, the first step where the parameters part, their
+   values there, and the gap after N steps.
+4. **Float64 run** of the generated code of both: a rounding-level difference when equal; the
+   same parting step and values (to 1e-12 relative) as the exact run when not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy as sp
+
+from optsym.conventions.proof import Condition, Proof, mapping_dict, prove
+from optsym.conventions.run import PROBLEMS, Problem, Trajectory, run_exact, run_float
+from optsym.conventions.spec import ChangeOfVariables, Convention, Family, base_lr, eta_prev
+from optsym.spec import SpecError, latex, theta
+
+#: relative difference between float64 values counted as rounding, not a parting
+FLOAT_ROUNDING = 1e-12
+#: relative agreement required between the exact run and the float64 run
+FLOAT_MATCH = 1e-9
+DEFAULT_STEPS = 20
+
+
+def exact_number(text: str | float | int) -> sp.Rational:
+    """``"0.1"`` or ``0.1`` -> 1/10 (the decimal as written), ``"1/2"`` -> 1/2."""
+    try:
+        return sp.Rational(str(text))
+    except (TypeError, ValueError):
+        raise SpecError(f"expected a number, got {text!r}") from None
+
+
+def _show(x: sp.Expr) -> str:
+    return sp.sstr(x)
+
+
+def _float(x: sp.Expr) -> float:
+    return float(sp.N(x, 30))
+
+
+def through_torch(family: Family, a: str, b: str) -> ChangeOfVariables:
+    """The change of variables from ``a`` to ``b``: the family's, or composed via torch."""
+    identity = ChangeOfVariables()
+    if a == "torch":
+        return family.mappings.get(b, identity)
+    to_a = family.mappings.get(a, identity)
+    to_b = family.mappings.get(b, identity)
+    rule = family.base_rule()
+    cfg = family.cfg()
+    torch_states = [s.symbol for s in family.get("torch").states(cfg)]
+    a_states = [s.symbol for s in family.get(a).states(cfg)]
+    # torch's variables in terms of a's: solve a = M_a(torch)
+    unknowns = [theta, *torch_states]
+    a_vals = [sp.Dummy(str(s)) for s in [theta, *a_states]]
+    eqs = [sp.Eq(a_vals[0], to_a.param)]
+    eqs += [sp.Eq(v, to_a.state.get(s, s)) for v, s in zip(a_vals[1:], a_states)]
+    sols = sp.solve(eqs, unknowns, dict=True)
+    if not sols:
+        raise SpecError(f"cannot invert the change of variables from torch to {a}")
+    back = {u: sols[0].get(u, u).xreplace(dict(zip(a_vals, [theta, *a_states])))
+            for u in unknowns}
+    # hyperparameters: torch's in terms of a's
+    hyper_back = {}
+    for sym, expr in to_a.hypers.items():
+        y = sp.Dummy("y")
+        sol = sp.solve(sp.Eq(y, expr), sym)
+        if len(sol) != 1:
+            raise SpecError(f"cannot invert the hyperparameter map from torch to {a}")
+        hyper_back[sym] = sol[0].xreplace({y: sym})
+    param = to_b.param.xreplace(back)
+    b_states = [s.symbol for s in family.get(b).states(cfg)]
+    state = {s: to_b.state.get(s, s).xreplace(back) for s in b_states}
+    state = {s: e for s, e in state.items() if e != s}
+    hypers = {s: e.xreplace(hyper_back) for s, e in to_b.hypers.items()}
+    for sym, expr in hyper_back.items():
+        hypers.setdefault(sym, expr)
+    hypers = {s: sp.simplify(e) for s, e in hypers.items() if sp.simplify(e - s) != 0}
+    lr = rule.hyper("lr").symbol
+    # the maps read the lr of the step; a's lr is torch's lr through the hyper map
+    fix_lr = {lr: hyper_back.get(lr, lr)}
+    return ChangeOfVariables(sp.simplify(param.xreplace(fix_lr)),
+                             {s: sp.simplify(e.xreplace(fix_lr)) for s, e in state.items()},
+                             hypers, f"composed through torch: {to_a.words or 'identity'}; "
+                                     f"{to_b.words or 'identity'}")
+
+
+@dataclass(frozen=True)
+class Parting:
+    """Where two exact runs part, and how far apart they are after the last step."""
+
+    step: int | None
+    a_value: sp.Expr | None
+    b_value: sp.Expr | None
+    last_a: sp.Expr
+    last_b: sp.Expr
+    exact_until: int | None
+    #: the first step at which a mapped state variable differs (None: the state map holds at
+    #: every step)
+    state_step: int | None = None
+
+    @property
+    def gap(self) -> sp.Expr:
+        return self.last_b - self.last_a
+
+    def as_dict(self) -> dict:
+        return {"step": self.step,
+                "a": None if self.a_value is None else str(self.a_value),
+                "b": None if self.b_value is None else str(self.b_value),
+                "a_float": None if self.a_value is None else _float(self.a_value),
+                "b_float": None if self.b_value is None else _float(self.b_value),
+                "last_a": str(self.last_a), "last_b": str(self.last_b),
+                "gap": str(self.gap), "gap_float": _float(self.gap),
+                "exact_until": self.exact_until, "state_step": self.state_step}
+
+
+@dataclass(frozen=True)
+class FloatCheck:
+    """The float64 runs of the generated code against the exact runs."""
+
+    first_parting: int | None
+    max_rel_diff: float
+    max_rel_vs_exact: float
+    agrees: bool
+    what: str
+
+    def as_dict(self) -> dict:
+        return {"first_parting": self.first_parting, "max_rel_diff": self.max_rel_diff,
+                "max_rel_vs_exact": self.max_rel_vs_exact, "agrees": self.agrees,
+                "what": self.what}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    family: str
+    a: Convention
+    b: Convention
+    mapping: ChangeOfVariables
+    proof: Proof
+    #: the proof with the literal same hyperparameter values (None: the mapping keeps them)
+    proof_same: Proof | None
+    equal: bool
+    reason: str
+    lr_text: str
+    problem: Problem
+    values: Mapping[str, sp.Rational]
+    steps: int
+    parting: Parting
+    mapped_parting: Parting | None
+    floats: FloatCheck
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def same_values_proof(self) -> Proof:
+        return self.proof_same or self.proof
+
+    @property
+    def consistent(self) -> bool:
+        """Every numeric cross-check backs the symbolic verdict."""
+        ok = self.proof.consistent and self.same_values_proof.consistent and self.floats.agrees
+        if self.equal:
+            ok &= self.parting.step is None and self.parting.state_step is None
+        else:
+            ok &= self.parting.step is not None or self.parting.exact_until is not None
+        if self.mapped_parting is not None:
+            ok &= self.mapped_parting.step is None
+        return ok
+
+    @property
+    def verdict(self) -> str:
+        return "equal" if self.equal else "not equal"
+
+    def as_dict(self) -> dict:
+        return {"family": self.family, "conventions": [self.a.name, self.b.name],
+                "verdict": self.verdict, "equal": self.equal, "reason": self.reason,
+                "lr": self.lr_text, "problem": self.problem.as_dict(),
+                "values": {k: str(v) for k, v in self.values.items()}, "steps": self.steps,
+                "a": _conv_dict(self.a), "b": _conv_dict(self.b),
+                "mapping": mapping_dict(self.mapping), "proof": self.proof.as_dict(),
+                "proof_same_values": None if self.proof_same is None
+                else self.proof_same.as_dict(),
+                "parting": self.parting.as_dict(),
+                "mapped_parting": None if self.mapped_parting is None
+                else self.mapped_parting.as_dict(),
+                "float64": self.floats.as_dict(), "consistent": self.consistent,
+                "notes": list(self.notes)}
+
+    def as_text(self) -> str:
+        a, b = self.a.name, self.b.name
+        out = [f"{self.family}: {a} vs {b} ({self.lr_text})",
+               f"  {a:<11} {self.a.summary}   [{self.a.source}]",
+               f"  {b:<11} {self.b.summary}   [{self.b.source}]", ""]
+        out.append("change of variables (" + (self.mapping.words or "identity") + "):")
+        out += [f"  {line}" for line in _mapping_lines(self.mapping)]
+        out += _proof_lines("proof by induction", self.proof)
+        if self.proof_same is not None:
+            out += _proof_lines("with the same hyperparameter values", self.proof_same)
+        out += ["", f"verdict: {self.verdict.upper()}: {self.reason}"]
+        values = ", ".join(f"{k} = {v}" for k, v in self.values.items())
+        out += ["", f"exact run: {self.problem.describe()}; {values}; {self.steps} steps"]
+        p = self.parting
+        lhs = a if self.mapping.param == theta else f"Theta({a})"
+        if p.step is None:
+            out.append(f"  the parameters never part (theta_{self.steps}: {lhs} "
+                       f"{_short(p.last_a)}, {b} {_short(p.last_b)})")
+        else:
+            out.append(f"  first parting at step {p.step}: {lhs} theta = {_short(p.a_value)}"
+                       f" ~ {_float(p.a_value):.12g}, {b} theta = {_short(p.b_value)} ~ "
+                       f"{_float(p.b_value):.12g}")
+            out.append(f"  after {self.steps} steps: {a} {_float(p.last_a):.12g}, {b} "
+                       f"{_float(p.last_b):.12g}, gap {_float(p.gap):.6g}")
+        if self.mapping.state:
+            out.append("  state map " + ", ".join(f"{s}_b = {_show(e)}" for s, e in
+                                                  self.mapping.state.items())
+                       + (": holds at every step" if p.state_step is None
+                          else f": first fails at step {p.state_step}"))
+        if p.exact_until is not None:
+            out.append(f"  (exact to step {p.exact_until - 1}, then 60-digit arithmetic)")
+        if self.mapped_parting is not None:
+            mp = self.mapped_parting
+            out.append("  with the mapped hyperparameters: "
+                       + ("never part" if mp.step is None else f"part at step {mp.step}"))
+        f = self.floats
+        out += ["", f"float64 run ({f.what}): "
+                + ("never part (max relative difference "
+                   f"{f.max_rel_diff:.2g}: rounding)" if f.first_parting is None
+                   else f"part at step {f.first_parting}")
+                + f"; max relative difference from the exact values {f.max_rel_vs_exact:.2g}"
+                + ("" if f.agrees else "  DISAGREES with the exact run")]
+        out += [f"note: {n}" for n in self.notes]
+        return "\n".join(out)
+
+
+def _short(x: sp.Expr, limit: int = 60) -> str:
+    text = _show(x)
+    return text if len(text) <= limit else f"{text[:limit]}..."
+
+
+def _conv_dict(c: Convention) -> dict:
+    return {"name": c.name, "summary": c.summary, "source": c.source, "note": c.note}
+
+
+def _mapping_lines(m: ChangeOfVariables) -> list[str]:
+    lines = []
+    if m.param != theta:
+        lines.append(f"param_b = {_show(m.param)}")
+    lines += [f"{s}_b = {_show(e)}" for s, e in m.state.items()]
+    lines += [f"{s}_b = {_show(e)}" for s, e in m.hypers.items()]
+    return lines or ["the same parameter, state and hyperparameters"]
+
+
+def _proof_lines(title: str, proof: Proof) -> list[str]:
+    out = ["", f"{title}:"]
+    for o in proof.obligations:
+        mark = "holds" if o.holds else f"differs by {_short(o.difference, 90)}"
+        out.append(f"  [{o.case}] {o.what}: {mark} (numeric max |diff| "
+                   f"{o.numeric_max_diff:.1e})")
+    if proof.holds:
+        out.append("  => proved for every step and every learning-rate sequence")
+    elif proof.conditions:
+        out.append("  => holds when " + " or ".join(condition_text(c) for c in proof.conditions))
+    else:
+        out.append("  => no hyperparameter condition makes it hold")
+    return out
+
+
+def condition_text(c: Condition) -> str:
+    if c.symbol == eta_prev:
+        return "the lr does not change between steps (eta_{t-1} = eta_t)"
+    if c.symbol == base_lr and c.value != 1:
+        return "the lr stays at its base value (base_lr = lr)"
+    return c.text()
+
+
+def _condition_holds(c: Condition, lrs: Sequence[sp.Expr], base: sp.Expr, lr: sp.Symbol,
+                     hypers: Mapping[sp.Symbol, sp.Expr]) -> bool:
+    """Whether ``c`` holds at every step of this run."""
+    for k in range(len(lrs)):
+        env = {**hypers, lr: lrs[k], base_lr: base, eta_prev: lrs[k - 1] if k else lrs[k]}
+        if sp.simplify(c.symbol.xreplace(env) - c.value.xreplace(env)) != 0:
+            return False
+    return True
+
+
+def _mapped_param(mapping: ChangeOfVariables, traj: Trajectory, lrs, lr, k: int,
+                  hypers: Mapping[sp.Symbol, sp.Expr]) -> sp.Expr:
+    env = {**hypers, theta: traj.params[k], **traj.states[k], lr: lrs[k]}
+    return mapping.param.xreplace(env)
+
+
+def _differ(x: sp.Expr, y: sp.Expr) -> bool:
+    d = x - y
+    if d == 0:
+        return False
+    scale = max(abs(_float(x)), abs(_float(y)), 1.0)
+    size = abs(sp.N(d, 60))
+    if size > 1e-40 * scale:
+        return True
+    return sp.simplify(d) != 0 if size != 0 else False
+
+
+def _parting(mapping, ta: Trajectory, tb: Trajectory, lrs, lr, hypers) -> Parting:
+    first = state_first = None
+    for k in range(len(lrs)):
+        pa = _mapped_param(mapping, ta, lrs, lr, k, hypers)
+        if first is None and _differ(pa, tb.params[k]):
+            first = k
+        env = {**hypers, theta: ta.params[k], **ta.states[k], lr: lrs[k]}
+        if state_first is None and any(
+                _differ(mapping.state.get(s, s).xreplace(env), value)
+                for s, value in tb.states[k].items()):
+            state_first = k + 1
+        if first is not None and state_first is not None:
+            break
+    last = len(lrs) - 1
+    inexact = [i for i in (ta.inexact_from, tb.inexact_from) if i is not None]
+    return Parting(None if first is None else first + 1,
+                   None if first is None else _mapped_param(mapping, ta, lrs, lr, first, hypers),
+                   None if first is None else tb.params[first],
+                   _mapped_param(mapping, ta, lrs, lr, last, hypers), tb.params[last],
+                   min(inexact) if inexact else None, state_first)
+
+
+def _float_check(rule, cfg, family, a, b, mapping, values, lrs, problem, lr,
+                 parting: Parting, equal: bool) -> FloatCheck:
+    fa = run_float(rule, a, cfg, values, lrs, problem)
+    fb = run_float(rule, b, cfg, values, lrs, problem)
+    worst, first, vs_exact = 0.0, None, 0.0
+    fixed = {s: float(v) for s, v in values.items()}
+    for k, ((pa, sa), (pb, _)) in enumerate(zip(fa, fb), 1):
+        env = {**fixed, theta: pa, **sa, lr: float(lrs[k - 1])}
+        mapped = float(mapping.param.xreplace(env))
+        rel = abs(mapped - pb) / max(abs(mapped), abs(pb), 1e-300)
+        worst = max(worst, rel)
+        if first is None and rel > FLOAT_ROUNDING:
+            first = k
+    last_a = float(mapping.param.xreplace({**fixed, theta: fa[-1][0], **fa[-1][1],
+                                           lr: float(lrs[-1])}))
+    for ours, exact in ((last_a, parting.last_a), (fb[-1][0], parting.last_b)):
+        e = _float(exact)
+        vs_exact = max(vs_exact, abs(ours - e) / max(abs(e), 1e-300))
+    agrees = vs_exact <= FLOAT_MATCH
+    if equal:
+        agrees &= first is None
+    else:
+        agrees &= first == parting.step or parting.step is None
+    return FloatCheck(first, worst, vs_exact, agrees, "the generated NumPy code of both "
+                      "conventions, float64")
+
+
+def lr_values(schedule, steps: int, lr: sp.Rational) -> tuple[list[sp.Expr], str]:
+    """The lr of steps 1..N: constant, or the schedule's closed form (its peak is ``lr``)."""
+    if schedule is None:
+        return [lr] * steps, f"constant lr {lr}"
+    from optsym.schedules.spec import k as k_sym
+
+    spec, scfg = schedule
+    subs = {}
+    for p in spec.params:
+        if p.symbol is None:
+            continue
+        value = scfg[p.name]
+        subs[p.symbol] = (sp.Integer(value) if p.kind == "int" else
+                          lr if p.name == "eta_max" else exact_number(repr(float(value))))
+    closed = spec.closed_form(scfg).xreplace(subs)
+    lrs = [sp.nsimplify(closed.subs(k_sym, j)) if not closed.subs(k_sym, j).is_Rational
+           else closed.subs(k_sym, j) for j in range(steps)]
+    shown = ", ".join(f"{p.name}={scfg[p.name]}" for p in spec.params
+                      if p.name not in ("eta_max", "horizon"))
+    return lrs, f"{spec.name} schedule from lr {lr} ({shown}): closed form {sp.sstr(closed)}"
+
+
+def compare(family: Family, a_name: str, b_name: str,
+            overrides: Mapping[str, Any] | None = None, schedule=None,
+            steps: int = DEFAULT_STEPS, problem: Problem | None = None) -> Comparison:
+    """Compare conventions ``a_name`` and ``b_name`` of ``family`` (see the module doc)."""
+    a, b = family.get(a_name), family.get(b_name)
+    if a.name == b.name:
+        raise SpecError(f"compare needs two different conventions, got {a.name} twice")
+    rule = family.base_rule()
+    given = dict(overrides or {})
+    flags = {k: v for k, v in given.items() if isinstance(v, bool)}
+    texts = {**family.example_values, **{k: v for k, v in given.items() if k not in flags}}
+    values_by_name = {k: exact_number(v) for k, v in texts.items()}
+    cfg = family.cfg({**{k: float(v) for k, v in values_by_name.items()}, **flags})
+    for h in rule.hypers:
+        if h.symbol is not None and h.name not in values_by_name:
+            values_by_name[h.name] = exact_number(repr(float(cfg[h.name])))
+    lr = rule.hyper("lr").symbol
+    hypers = {rule.hyper(n).symbol: v for n, v in values_by_name.items()}
+    lrs, lr_text = lr_values(schedule, steps, values_by_name["lr"])
+    base = values_by_name["lr"]
+    hypers[base_lr] = base
+    problem = problem or PROBLEMS[family.problem]
+
+    mapping = through_torch(family, a.name, b.name)
+    proof = prove(rule, cfg, a, b, mapping)
+    same_map = ChangeOfVariables(mapping.param, mapping.state, {}, mapping.words)
+    proof_same = prove(rule, cfg, a, b, same_map) if mapping.hypers else None
+    literal = proof_same or proof
+    held = [c for c in literal.conditions if _condition_holds(c, lrs, base, lr, hypers)]
+    equal = literal.holds or bool(held)
+    if literal.holds:
+        reason = "proved equal for every step and every learning-rate sequence"
+    elif held:
+        reason = ("equal on this run because " + " and ".join(condition_text(c) for c in held)
+                  + "; proved by induction under that condition")
+    elif literal.conditions:
+        need = " or ".join(condition_text(c) for c in literal.conditions)
+        reason = f"the induction needs {need}, which this run does not meet"
+    else:
+        reason = "no hyperparameter condition makes the induction hold"
+    ta = run_exact(rule, a, cfg, hypers, lrs, problem)
+    tb = run_exact(rule, b, cfg, hypers, lrs, problem)
+    parting = _parting(same_map, ta, tb, lrs, lr, hypers)
+    mapped_parting = None
+    notes = []
+    if mapping.hypers:
+        tm = run_exact(rule, b, cfg, hypers, lrs, problem, mapped=mapping.hypers)
+        mapped_parting = _parting(same_map, ta, tm, lrs, lr, hypers) if proof.holds else None
+        extra = (" (proved for every step and every learning-rate sequence)" if proof.holds
+                 else " when " + " or ".join(condition_text(c) for c in proof.conditions))
+        maps = ", ".join(f"{s}_{b.name} = {_show(e)}" for s, e in mapping.hypers.items())
+        notes.append(f"equal after the reparameterization {maps}{extra}")
+    if not equal and parting.step is not None:
+        reason += f"; they part at step {parting.step}"
+        k = parting.step
+        if k > 1 and lrs[k - 1] != lrs[k - 2]:
+            reason += f", where the lr goes from {lrs[k - 2]} to {lrs[k - 1]}"
+    floats = _float_check(rule, cfg, family, a, b, same_map, hypers, lrs, problem, lr,
+                          parting, equal)
+    shown_values = {n: values_by_name[n] for n in texts}
+    return Comparison(family.name, a, b, mapping, proof, proof_same, equal, reason, lr_text,
+                      problem, shown_values, steps, parting, mapped_parting, floats,
+                      tuple(notes))
+
+
+__all__ = ["compare", "Comparison", "through_torch", "lr_values", "latex"]
