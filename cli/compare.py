@@ -122,6 +122,10 @@ def compare(ctx: click.Context, rule: str | None, rule_options: tuple[str, ...],
                 raise UsageFailure("the schedule's peak is the rule's lr: give --lr, not "
                                    "--schedule-opt eta_max")
             composed = (spec, spec.config({**given, "eta_max": float(exact_number(lr_text))}))
+            tail = spec.tail(composed[1])
+            if tail.kind == "undefined" and steps > spec.horizon(composed[1]):
+                raise UsageFailure(f"--steps {steps} with --schedule {spec.name}: {tail.note} "
+                                   f"({spec.horizon(composed[1])}); use fewer --steps")
         result = run_compare(family, a, b, overrides, composed, steps,
                              PROBLEMS[problem] if problem else None)
     except SpecError as exc:

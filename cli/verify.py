@@ -246,7 +246,8 @@ def verify(ctx: click.Context, rule: str, rule_options: tuple[str, ...], steps: 
         _schedule_run(ctx, rule, rule_options, steps, as_json)
         return
     family_config: dict = {}
-    if convention is not None:
+    if convention is not None and not (convention.lower() == "torch"
+                                       and rule.lower() in rules.names()):
         family = _convention_family(rule)
         if family.get(convention).name != "torch":
             unused = {"--device": device != "cpu", "--impl": impl != "single",

@@ -230,3 +230,23 @@ def test_readme_has_the_generated_table(run_cli):
     result = run_cli("compare", "--table", "--format", "markdown")
     assert result.exit_code == 0
     assert match.group(1).strip() == result.stdout.strip()
+
+
+def test_a_mutated_convention_is_not_equal():
+    """Goodfellow's velocity with the gradient's sign flipped: the proof fails for every lr and
+    the exact run parts at step 1."""
+    from dataclasses import replace
+
+    from optsym.spec import Assign, g
+
+    fam = conventions.get("momentum")
+    good = fam.get("goodfellow")
+
+    def flipped(cfg):
+        eqs = good.equations(cfg)
+        return tuple(Assign(e.target, e.expr.xreplace({g: -g})) for e in eqs)
+
+    mutant = replace(good, equations=flipped)
+    family = replace(fam, conventions=(fam.get("torch"), mutant, fam.get("ema")))
+    r = compare(family, "torch", "goodfellow", steps=5)
+    assert not r.equal and not r.proof.conditions and r.parting.step == 1 and r.consistent

@@ -28,7 +28,7 @@ import sympy as sp
 from optsym.conventions.proof import Condition, Proof, mapping_dict, prove
 from optsym.conventions.run import PROBLEMS, Problem, Trajectory, run_exact, run_float
 from optsym.conventions.spec import ChangeOfVariables, Convention, Family, base_lr, eta_prev
-from optsym.spec import SpecError, latex, theta
+from optsym.spec import SpecError, theta
 
 #: relative difference between float64 values counted as rounding, not a parting
 FLOAT_ROUNDING = 1e-12
@@ -377,8 +377,7 @@ def lr_values(schedule, steps: int, lr: sp.Rational) -> tuple[list[sp.Expr], str
         subs[p.symbol] = (sp.Integer(value) if p.kind == "int" else
                           lr if p.name == "eta_max" else exact_number(repr(float(value))))
     closed = spec.closed_form(scfg).xreplace(subs)
-    lrs = [sp.nsimplify(closed.subs(k_sym, j)) if not closed.subs(k_sym, j).is_Rational
-           else closed.subs(k_sym, j) for j in range(steps)]
+    lrs = [closed.subs(k_sym, j) for j in range(steps)]
     shown = ", ".join(f"{p.name}={scfg[p.name]}" for p in spec.params
                       if p.name not in ("eta_max", "horizon"))
     return lrs, f"{spec.name} schedule from lr {lr} ({shown}): closed form {sp.sstr(closed)}"
@@ -449,4 +448,4 @@ def compare(family: Family, a_name: str, b_name: str,
                       tuple(notes))
 
 
-__all__ = ["compare", "Comparison", "through_torch", "lr_values", "latex"]
+__all__ = ["compare", "Comparison", "through_torch", "lr_values"]

@@ -55,7 +55,7 @@ def vs_torch(family: Family, conv: Convention) -> tuple[str, bool]:
     """In words: when ``conv`` equals torch's convention (derived), and whether the numeric
     checks back the proofs."""
     if conv.name == "torch":
-        return "(torch)", True
+        return "(torch itself)", True
     rule, cfg = family.base_rule(), family.cfg()
     torch = family.get("torch")
     mapping = through_torch(family, "torch", conv.name)
@@ -98,8 +98,14 @@ def markdown(table: list[Row]) -> str:
              "|---|---|---|---|---|"]
     for r in table:
         eq = r.equations_latex.replace("|", r"\vert ")
-        lines.append(f"| {r.family} | `{r.convention}` | ${eq}$ | {r.source} | {r.vs_torch} |")
+        cells = [_plain(c) for c in (r.source, r.vs_torch)]
+        lines.append(f"| {r.family} | `{r.convention}` | ${eq}$ | {cells[0]} | {cells[1]} |")
     return "\n".join(lines)
+
+
+def _plain(cell: str) -> str:
+    """Markdown-safe text: ``*`` and ``_`` would start emphasis, ``|`` a new cell."""
+    return cell.replace("|", "\\|").replace("*", "\\*").replace("_", "\\_")
 
 
 def text(table: list[Row]) -> str:
