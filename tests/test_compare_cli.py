@@ -100,3 +100,10 @@ def test_verify_torch_convention_is_the_torch_check(run_cli):
                      "--dtype", "float64", "--backend", "torch-parity")
     assert result.exit_code == 0
     assert "momentum=0.9" in result.stdout and "1/1 checks passed" in result.stdout
+
+
+def test_condition_met_by_the_run_gives_equal(run_json):
+    code, out = run_json("compare", "rmsprop", "--conventions", "torch,optax", "--eps", "0",
+                         "--steps", "4")
+    assert code == 0 and out["verdict"] == "equal" and "eps = 0" in out["reason"]
+    assert out["parting"]["step"] is None and out["float64"]["first_parting"] is None

@@ -152,9 +152,10 @@ def prove(rule: Rule, cfg: Config, a: Convention, b: Convention,
     sa = [s.symbol for s in a.states(cfg)]
     sb = [s.symbol for s in b.states(cfg)]
     hyp = dict(mapping.hypers)
-    #: hyperparameters set to 0 by the configuration (torch's dampening) are 0 in the proof
+    #: switches that are off by default and in the configuration (torch's dampening) are 0 in
+    #: the proof; every other hyperparameter stays a symbol (its value is the run's business)
     zeros = {h.symbol: sp.S.Zero for h in rule.hypers
-             if h.symbol is not None and h.name in cfg and cfg[h.name] == 0}
+             if h.symbol is not None and h.default == 0 and cfg.get(h.name) == 0}
 
     def b_step(env: dict[sp.Symbol, sp.Expr]) -> dict[sp.Symbol, sp.Expr]:
         return {s: fb.get(s, s).xreplace(hyp).xreplace(env) for s in [theta, *sb]}
