@@ -20,7 +20,7 @@ def rules_table() -> list[dict]:
     out = []
     for rule in rules.all_rules():
         out.append({
-            "rule": rule.name, "title": rule.title, "torch": f"torch.optim.{rule.torch_class}",
+            "rule": rule.name, "title": rule.title, "torch": rule.reference_class,
             "options": [{"name": h.name, "default": h.default, "domain": h.domain or "true/false",
                          "doc": h.doc} for h in rule.hypers],
             "note": rule.torch_note,
@@ -29,7 +29,9 @@ def rules_table() -> list[dict]:
                       for p in rule.path_names},
             "conventions": _conventions(rule.name),
         })
-    return out
+    from optsym import objective_rules
+
+    return out + [{**entry, "conventions": {}} for entry in objective_rules.list_entries()]
 
 
 @click.command("list")

@@ -197,6 +197,24 @@ def _convention_run(ctx, family, name: str, options: tuple[str, ...], steps: int
     ctx.exit(0 if passed else 1)
 
 
+def _objective_run(ctx: click.Context, name: str, rule_options: tuple[str, ...],
+                   steps: int | None, seed: int, dtype: str, as_json: bool,
+                   given: dict[str, bool]) -> None:
+    """``optsym verify gd|minibatch-sgd|sam``: a rule over an objective, against torch's loop."""
+    from optsym import objective_rules
+    from optsym.verify.runner import DTYPES
+
+    unused = [flag for flag, on in given.items() if on]
+    if unused:
+        raise UsageFailure(f"{', '.join(unused)}: not an option of {name}'s check "
+                           "(a rule over an objective; `optsym list`)")
+    report = objective_rules.verify_objective_rule(
+        name, steps=steps or 50, seed=seed, dtypes=DTYPES if dtype == "all" else (dtype,),
+        options=objective_rules.parse_options(name, rule_options))
+    click.echo(json.dumps(report.as_dict(), indent=2) if as_json else "\n".join(report.lines()))
+    ctx.exit(0 if report.passed else 1)
+
+
 @click.command(context_settings=RULE_CONTEXT)
 @rule_arguments
 @click.option("--steps", type=click.IntRange(1, 100000), default=None,
@@ -244,6 +262,15 @@ def verify(ctx: click.Context, rule: str, rule_options: tuple[str, ...], steps: 
             raise UsageFailure(f"{', '.join(unused)}: not an option of a schedule's check "
                                f"({rule} is a schedule; its proofs always run)")
         _schedule_run(ctx, rule, rule_options, steps, as_json)
+        return
+    from optsym import objective_rules
+
+    if rule.lower() in objective_rules.names():
+        _objective_run(ctx, rule.lower(), rule_options, steps, seed, dtype, as_json, {
+            "--device": device != "cpu", "--backend": backend != "all",
+            "--impl": impl != "single", "--proofs": proofs, "--schedule": schedule is not None,
+            "--schedule-opt": bool(schedule_opts), "--clip-norm": clip_norm is not None,
+            "--clip-value": clip_value is not None, "--convention": convention is not None})
         return
     family_config: dict = {}
     if convention is not None and not (convention.lower() == "torch"
@@ -307,7 +334,8 @@ def verify(ctx: click.Context, rule: str, rule_options: tuple[str, ...], steps: 
         parity = ("torch-parity: bitwise over a free trajectory" if impl not in spec.inexact
                   else "torch-parity: a model of the fused kernel, one step at a time within "
                        "the rounding bound")
-        click.echo(f"\n{spec.name} ({impl} path): {n_ok}/{len(report.results)} checks passed "
+        click.echo(f"\n{spec.name} ({impl} path) vs {report.reference}: "
+                   f"{n_ok}/{len(report.results)} checks passed "
                    f"({parity}; torch/numpy: one step at a time within the first-order "
                    f"rounding bound)")
         if impl in spec.inexact:

@@ -112,18 +112,22 @@ def _job(what: Topic | None, out: Path, chapters: frozenset[str], topics: list[T
     return text, ctx.figures
 
 
-def _warm() -> None:
-    """Import the heavy modules once, before the workers fork (they share them)."""
-    import optsym.codegen.module  # noqa: F401
-    import optsym.examples  # noqa: F401
-    import optsym.figures.convergence  # noqa: F401
-    import optsym.figures.race  # noqa: F401
-    import optsym.figures.schedules  # noqa: F401
-    import optsym.figures.stability  # noqa: F401
-    import optsym.trajectory  # noqa: F401
-    from optsym.figures._common import pyplot
+#: what the worker processes import once, in the fork server, before they are forked from it
+PRELOAD = ["torch", "sympy", "matplotlib.pyplot", "optsym.codegen.module", "optsym.trajectory",
+           "optsym.examples", "optsym.export.rule", "optsym.export.schedule",
+           "optsym.export.derivation", "optsym.figures.race", "optsym.figures.schedules",
+           "optsym.figures.stability", "optsym.figures.convergence"]
 
-    pyplot()
+
+def _pool_context():
+    """A ``forkserver`` context: the workers are forked from a fresh server process that has
+    imported :data:`PRELOAD` (a plain ``fork`` of a process that has run torch's OpenMP threads
+    can hang in the child)."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(PRELOAD)
+    return ctx
 
 
 def _cost(what: Topic | None) -> int:
@@ -138,13 +142,9 @@ def chapters(ctx: Context, topics: list[Topic], figures: bool = True,
     """Every chapter's text (``None``: the introduction), in ``jobs`` processes."""
     work: list[Topic | None] = ([None] if figures else []) + list(topics)
     if jobs > 1 and len(work) > 1:
-        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        _warm()
-
-        with ProcessPoolExecutor(max_workers=jobs,
-                                 mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context()) as pool:
             futures = {w: pool.submit(_job, w, ctx.out, ctx.chapters, topics, figures)
                        for w in sorted(work, key=_cost)}
             done = {w: f.result() for w, f in futures.items()}
@@ -174,10 +174,16 @@ def course_tex(ctx: Context, topics: list[Topic], figures: bool = True, jobs: in
 
 
 def default_jobs() -> int:
-    """Two processes where the machine has two cores and ``fork`` (Linux), else one."""
+    """Two processes where the machine has two cores or more and a fork server (Unix), else
+    one; ``OPTSYM_EXPORT_JOBS`` overrides it."""
     import multiprocessing
 
-    if "fork" not in multiprocessing.get_all_start_methods():
+    chosen = os.environ.get("OPTSYM_EXPORT_JOBS", "").strip()
+    if chosen:
+        if not chosen.isdigit() or int(chosen) < 1:
+            raise SpecError(f"OPTSYM_EXPORT_JOBS must be a whole number >= 1, got {chosen!r}")
+        return int(chosen)
+    if "forkserver" not in multiprocessing.get_all_start_methods():
         return 1
     return max(1, min(2, os.cpu_count() or 1))
 

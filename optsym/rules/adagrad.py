@@ -121,7 +121,8 @@ RULE = Rule(
            {"initial_accumulator_value": 0.1}, {"eps": 1e-6}, {"maximize": True},
            {"lr_decay": 0.05, "weight_decay": 0.05, "initial_accumulator_value": 0.5,
             "maximize": True}),
-    torch_note="eps is added outside the square root (Goodfellow's delta sits inside).",
+    torch_note="eps is added outside the square root, as in Goodfellow et al.'s Algorithm 8.4 "
+               "(their RMSProp, Algorithm 8.5, puts delta inside).",
     paths={"foreach": foreach, "fused": fused},
     inexact=FUSED_INEXACT,
 )
