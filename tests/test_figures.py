@@ -332,3 +332,11 @@ def test_plot_bad_input_is_one_line_exit_2(run_cli, tmp_path, monkeypatch, args,
 def test_plot_into_a_missing_directory(run_cli, tmp_path):
     result = run_cli("plot", "stability", "-o", str(tmp_path / "missing" / "s.png"))
     assert result.exit_code == 2 and "cannot write" in result.stderr
+
+
+def test_divergence_is_flagged():
+    bowl = parse_objective("bowl")
+    fast, slow = race_data(bowl, (1, 1), [racer("gd", 5.0), racer("gd", 0.1)], 40)
+    assert fast.diverged and not slow.diverged
+    # gd on x^2 + y^2 multiplies x by 1 - 2 lr per step: (-9)^40 at lr = 5
+    np.testing.assert_allclose(fast.path[40], [(-9.0) ** 40] * 2, rtol=1e-12)

@@ -53,7 +53,11 @@ class Run:
 
     @property
     def diverged(self) -> bool:
-        return not bool(np.all(np.isfinite(self.path)))
+        """Not finite, or a million times farther from the start than the start's scale."""
+        if not np.all(np.isfinite(self.path)):
+            return True
+        scale = max(1.0, float(np.max(np.abs(self.path[0]))))
+        return bool(np.max(np.abs(self.path - self.path[0])) > 1e6 * scale)
 
 
 def racer(name: str, lr: float | None = None,
@@ -131,11 +135,15 @@ def draw_race(ax, objective, x0: Sequence, runs: Sequence[Run], legend: bool = T
     start = np.array([float(v) for v in x0])
     xlim, ylim = _limits(runs, start)
     _contours(ax, objective, xlim, ylim)
+    several_lrs = len({run.config.get("lr") for run in runs}) > 1
     for i, run in enumerate(runs):
         p = run.path
         finite = np.all(np.isfinite(p), axis=1)
         end = int(np.argmin(finite)) if not finite.all() else len(p)
-        label = run.racer.label + (" (diverged)" if run.diverged else "")
+        label = run.racer.label
+        if several_lrs and not run.racer.label.startswith("lr="):
+            label += f", lr {run.config['lr']:g}"
+        label += " (diverged)" if run.diverged else ""
         color = COLORS[i % len(COLORS)]
         ax.plot(p[:end, 0], p[:end, 1], lw=1.3, color=color, label=label, alpha=0.9)
         ax.plot(p[end - 1, 0], p[end - 1, 1], marker="o", ms=4, color=color)
