@@ -117,8 +117,9 @@ class Objective:
         return tuple(sp.diff(self.expr, v) for v in self.variables)
 
     def _at(self, point: Sequence) -> dict[sp.Symbol, sp.Expr]:
-        point = tuple(exact_decimal(repr(p)) if isinstance(p, float) else sp.sympify(p)
-                      for p in point)
+        # strict: a string is refused, never parsed by SymPy (strings go through parse_point)
+        point = tuple(exact_decimal(repr(p)) if isinstance(p, float)
+                      else sp.sympify(p, strict=True) for p in point)
         if len(point) != self.dim:
             raise ObjectiveError(_dimension_message(len(point), self))
         return dict(zip(self.variables, point))

@@ -20,14 +20,35 @@ import sympy as sp
 
 from optsym.conventions.spec import Convention, Family
 from optsym.rules import adagrad, rmsprop
-from optsym.spec import Assign, Config
+from optsym.spec import Assign, Config, SpecError
+
+
+def _is_root_plus_eps(e: sp.Basic, eps: sp.Symbol) -> bool:
+    """``sqrt(X) + eps`` for any ``X`` (``sqrt(v)``, centered ``sqrt(v - gbar**2)``)."""
+    if not (e.is_Add and len(e.args) == 2 and eps in e.args):
+        return False
+    other = e.args[0] if e.args[1] == eps else e.args[1]
+    return other.is_Pow and other.exp == sp.S.Half
 
 
 def eps_inside(equations: tuple[Assign, ...], root: sp.Symbol, eps: sp.Symbol
                ) -> tuple[Assign, ...]:
-    """The same equations with ``sqrt(root) + eps`` replaced by ``sqrt(root + eps)``."""
-    swap = {sp.sqrt(root) + eps: sp.sqrt(root + eps)}
-    return tuple(Assign(e.target, e.expr.subs(swap), e.note) for e in equations)
+    """The same equations with every ``sqrt(X) + eps`` replaced by ``sqrt(X + eps)``.
+
+    ``X`` is ``root`` or any expression (RMSprop's centered ``v - gbar**2``).  Raises
+    :class:`SpecError` when no such denominator is found (the two forms would be the same
+    equations and the comparison would "prove" them equal).
+    """
+    def swap(e: sp.Basic) -> sp.Basic:
+        other = e.args[0] if e.args[1] == eps else e.args[1]
+        return sp.sqrt(other.base + eps)
+
+    out = tuple(Assign(e.target, e.expr.replace(lambda x: _is_root_plus_eps(x, eps), swap),
+                       e.note) for e in equations)
+    if out == tuple(equations):
+        raise SpecError(f"no sqrt(...) + {eps} denominator to move eps inside "
+                        f"(the root is {root})")
+    return out
 
 
 def rmsprop_inside(cfg: Config) -> tuple[Assign, ...]:

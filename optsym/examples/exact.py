@@ -48,7 +48,7 @@ def exact(value: Any) -> sp.Expr:
         return sp.Integer(value)
     if isinstance(value, Decimal):
         return exact_decimal(str(value))
-    number = sp.sympify(value)
+    number = sp.sympify(value, strict=True)  # never a string: strings are parsed above
     if isinstance(number, sp.Float):
         return exact(float(number))
     if not number.is_number:
