@@ -230,7 +230,7 @@ def as_latex(ex) -> str:
         grad = r",\ ".join(rf"\frac{{\partial f}}{{\partial {latex(v)}}} = {latex(d)}"
                            for v, d in zip(ex.objective.variables, ex.objective.gradient()))
         out.append(rf"Gradient: ${grad}$.")
-    out.append(r"\textbf{Method.} " + _tex_text(f"The textbook equations of {ex.rule.name}, "
+    out.append("\n" + r"\textbf{Method.} " + _tex_text(f"The textbook equations of {ex.rule.name}, "
                                                 "in order, at each step t ")
                + r"($\theta$ is the point $x$, $g$ the gradient there):")
     out.append(r"\begin{align*}")

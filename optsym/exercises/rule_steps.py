@@ -68,7 +68,9 @@ def working(example, names: Mapping[str, str] | None = None) -> list[str]:
             name = names.get(str(u.target), latex(u.target))
             label = rf"x_{{{rec.t}}}" if str(u.target) == "param" else rf"{name}_{{{rec.t}}}"
             if len(u.results) == 1:
-                rows.append(rf"{label} &= {u.shown[0][1]} = {latex(u.results[0])}")
+                shown, result = u.shown[0][1], latex(u.results[0])
+                rows.append(rf"{label} &= {shown} = {result}" if shown != result
+                            else rf"{label} &= {result}")
             else:
                 rows.append(rf"{label} &= {_vec(u.results)}")
         lines.append(rf"Step $t = {rec.t}$:" + "\n" + r"\begin{align*}" + " \\\\\n".join(rows)

@@ -55,6 +55,6 @@ def rel_error(a: np.ndarray, ref: np.ndarray) -> np.ndarray:
     err = abs_error(a, ref)
     scale = np.abs(ref.astype(np.float64))
     scale = np.where(np.isfinite(scale), np.maximum(scale, tiny), np.inf)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):  # a diverged run: inf, reported
         rel = np.where(err == 0, 0.0, err / scale)
     return np.where(np.isnan(rel), np.inf, rel)
