@@ -116,7 +116,13 @@ def _verify(steps: int, seed: int, dtypes: Sequence[str], cfg: dict[str, Any]
                     "x0": ", ".join(str(v) for v in x0), "lr": sgd["lr"],
                     "weight_decay": sgd["weight_decay"], "steps": steps})
     for dtype in dtypes:
-        ref = torch_loop(objective, x0, sgd, steps, dtype)
+        try:
+            ref = torch_loop(objective, x0, sgd, steps, dtype)
+        except RuntimeError as exc:  # a hyperparameter too large for the dtype
+            if "overflow" not in str(exc):
+                raise
+            raise SpecError(f"the trajectory overflows within {steps} steps in {dtype}; "
+                            "use a smaller lr or fewer steps") from None
         if not np.isfinite(ref).all():
             raise SpecError(f"the trajectory overflows within {steps} steps in {dtype}; "
                             "use a smaller lr or fewer steps")

@@ -155,7 +155,13 @@ def _verify(steps: int, seed: int, dtypes: Sequence[str], cfg: dict[str, Any]
          "per epoch, last incomplete batch dropped", "x0 (w, b)": ", ".join(map(str, x0)),
          "lr": sgd["lr"], "weight_decay": sgd["weight_decay"], "steps": steps})
     for dtype in dtypes:
-        ref = torch_loop(xs, ys, index, x0, sgd, dtype)
+        try:
+            ref = torch_loop(xs, ys, index, x0, sgd, dtype)
+        except RuntimeError as exc:  # a hyperparameter too large for the dtype
+            if "overflow" not in str(exc):
+                raise
+            raise SpecError(f"the trajectory overflows within {steps} steps in {dtype}; "
+                            "use a smaller lr") from None
         if not np.isfinite(ref).all():
             raise SpecError(f"the trajectory overflows within {steps} steps in {dtype}; "
                             "use a smaller lr")

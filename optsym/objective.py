@@ -118,8 +118,12 @@ class Objective:
 
     def _at(self, point: Sequence) -> dict[sp.Symbol, sp.Expr]:
         # strict: a string is refused, never parsed by SymPy (strings go through parse_point)
-        point = tuple(exact_decimal(repr(p)) if isinstance(p, float)
-                      else sp.sympify(p, strict=True) for p in point)
+        try:
+            point = tuple(exact_decimal(repr(p)) if isinstance(p, float)
+                          else sp.sympify(p, strict=True) for p in point)
+        except sp.SympifyError:
+            raise ObjectiveError(f"a point must hold numbers, not {point!r} (text goes "
+                                 "through parse_point)") from None
         if len(point) != self.dim:
             raise ObjectiveError(_dimension_message(len(point), self))
         return dict(zip(self.variables, point))

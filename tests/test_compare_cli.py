@@ -71,6 +71,20 @@ def test_table_formats(run_cli):
      "unknown schedule"),
     (["verify", "momentum", "--convention", "nope"], "unknown convention 'nope'"),
     (["verify", "momentum", "--convention", "ema", "--impl", "fused"], "--impl"),
+    # options that would change what the family compares (review R7)
+    (["compare", "momentum", "--conventions", "torch,goodfellow", "--momentum", "0"],
+     "needs momentum > 0"),
+    (["compare", "momentum", "--conventions", "torch,goodfellow", "--nesterov"],
+     "compares sgd with nesterov = false"),
+    (["compare", "momentum", "--conventions", "torch,goodfellow", "--dampening", "0.5"],
+     "with dampening = 0"),
+    (["compare", "nesterov", "--conventions", "torch,sutskever", "--nesterov", "false"],
+     "with nesterov = true"),
+    (["verify", "momentum", "--convention", "goodfellow", "--nesterov"], "nesterov = false"),
+    # a value float64 cannot hold must not become 0 (and the verdict "equal because eps = 0")
+    (["compare", "rmsprop", "--conventions", "torch,optax", "--eps", "1e-400"], "underflows"),
+    (["compare", "adam", "--conventions", "torch,tensorflow", "--betas", "0.5,1e-999"],
+     "underflows"),
 ])
 def test_usage_errors(run_cli, args, message):
     result = run_cli(*args)

@@ -190,6 +190,47 @@ def test_rmsprop_torch_vs_optax_counterexample():
     assert math.isclose(optax_side[-1] - torch_side[-1], float(r.parting.gap), rel_tol=1e-9)
 
 
+def test_rmsprop_centered_eps_inside_is_not_torch():
+    """Review R7: the centered denominator sqrt(v - gbar^2) + eps must move eps inside too
+    (optax's centered rmsprop: g / sqrt(nu - mu^2 + eps)); it was left alone and the two
+    conventions were "proved equal for every step"."""
+    r = compare(conventions.get("rmsprop"), "torch", "optax", {"centered": True}, steps=6)
+    assert not r.equal and r.consistent and r.parting.step == 1
+    assert [c.text() for c in r.proof.conditions] == ["eps = 0"]
+    p = torch.tensor([1.0], dtype=torch.float64)
+    opt = torch.optim.RMSprop([p], lr=0.1, alpha=0.75, eps=0.1, centered=True)
+    theta, v, gbar, optax_side, torch_side = 1.0, 0.0, 0.0, [], []
+    for k in range(r.steps):
+        g = STREAM_FLOATS[k % len(STREAM_FLOATS)]
+        p.grad = torch.tensor([g], dtype=torch.float64)
+        opt.step()
+        torch_side.append(p.item())
+        v = 0.75 * v + 0.25 * g * g
+        gbar = 0.75 * gbar + 0.25 * g
+        theta -= 0.1 * g / math.sqrt(v - gbar * gbar + 0.1)
+        optax_side.append(theta)
+    assert math.isclose(torch_side[0], float(r.parting.a_value), rel_tol=1e-13)
+    assert math.isclose(optax_side[0], float(r.parting.b_value), rel_tol=1e-13)
+    assert math.isclose(optax_side[-1] - torch_side[-1], float(r.parting.gap), rel_tol=1e-9)
+
+
+def test_eps_inside_refuses_equations_without_a_root_plus_eps():
+    from optsym.conventions.eps import eps_inside
+    from optsym.rules import rmsprop
+    from optsym.spec import Assign, SpecError
+
+    with pytest.raises(SpecError, match="no sqrt"):
+        eps_inside((Assign(rmsprop.v, rmsprop.v + rmsprop.eps),), rmsprop.v, rmsprop.eps)
+
+
+def test_a_gap_below_float64_resolution_is_consistent():
+    """eps = 1e-14 outside vs inside the root: the exact runs part at step 1 by ~1e-14
+    relative, which float64 cannot resolve; that is no failed cross-check (it exited 1)."""
+    r = compare(conventions.get("rmsprop"), "torch", "optax", {"eps": 1e-14}, steps=6)
+    assert not r.equal and r.parting.step == 1 and r.consistent
+    assert r.floats.first_parting is None and "below float64's resolution" in r.floats.what
+
+
 def test_adam_eps_hat_needs_eps_zero():
     fam = conventions.get("adam")
     proof = prove(fam.base_rule(), fam.cfg(), fam.get("torch"), fam.get("tensorflow"),

@@ -273,3 +273,76 @@ def test_run_generated_targets_and_aliases():
     np.testing.assert_array_equal(flat[-1], [0.0, 1.0])
     with pytest.raises(SpecError):
         run_generated("sgd", {"lr": 0.1}, None, [0], 1)
+
+
+# ---- regressions from review R5 -----------------------------------------------------------------
+def test_numbers_put_in_follow_the_formula_without_clutter():
+    """The formula with numbers reads in the formula's own order (mu*b + g, not g*(1 - 0) +
+    mu*b), drops a zero dampening's ``(1 - 0)``, shows a bare value without parentheses, and
+    puts a dot between two numbers in LaTeX (``-(-6) 1/10`` reads like a mixed number)."""
+    f = parse_objective("x**2 + 10*y**2")
+    ex = worked_example("momentum", f, ["1", "1"], {"lr": "0.05", "momentum": "0.9"}, 2)
+    buffer = {str(u.target): u for u in ex.records[1].updates}["momentum_buffer"]
+    assert buffer.shown[0][0] == "(9/10)*2 + (9/5)"  # mu b_1 + g_2, by hand: 9/10*2 + 9/5
+    assert buffer.results[0] == sp.Rational(9, 10) * 2 + sp.Rational(9, 5)
+    text, tex = ex.as_text(), ex.as_latex()
+    assert "(1 - 0)" not in text and r"\left(1 - 0\right)" not in tex
+    # torch's step-1 case reads as branches, not as SymPy's Piecewise((grad, Eq(t, 1)), ...)
+    assert "Piecewise" not in text and "momentum_buffer <- grad if t = 1; " in text
+    rprop = worked_example("rprop", parse_objective("x**2 - y"), ["1", "1"], {}, 2).as_text()
+    assert "Piecewise" not in rprop and "etaplus*step_size if grad*prev > 0; " in rprop
+    gd = worked_example("gd", parse_objective("(x - 3)**2"), ["0"], {"lr": "0.1"}, 1)
+    direction, param = gd.records[0].updates
+    assert direction.shown[0] == ("-6", "-6")
+    assert param.shown[0][1] == r"- \frac{1}{10} \cdot \left(-6\right) + 0"
+    assert "d &= g = -6" in gd.as_latex() and "(-6) = -6" not in gd.as_latex()
+    adam = worked_example("adam", None, None, {}, 1, grad=["0.5"])
+    assert "sqrt(1/4)" in adam.as_text() and "sqrt((1/4))" not in adam.as_text()
+    assert "by up to 0)" not in adam.as_text()  # it lands on the nearest doubles: say so
+    assert float(adam.generated[1][0]) == float(adam.iterates[1][0])
+    assert "lands on the doubles nearest the exact iterates" in adam.as_text()
+
+
+def test_check_is_relative_to_the_distance_moved(monkeypatch):
+    """Adam without eps moves x by 2e-11 less than Adam at lr = 1e-3, g = 1/2: far below
+    1e-9 * max(1, |x|) (the old tolerance let it through), 20 times the allowance relative to
+    the step.  The real rule still passes, and so does a long free run."""
+    adam = rules.get("adam")
+    eps = [h.symbol for h in adam.hypers if h.name == "eps"][0]
+
+    def no_eps(cfg):
+        return tuple(dataclasses.replace(eq, expr=eq.expr.xreplace({eps: 0}))
+                     for eq in adam.textbook(cfg))
+
+    broken = dataclasses.replace(adam, textbook=no_eps)
+    real_get = rules.get
+    monkeypatch.setattr(rules, "get", lambda name: broken if name == "adam" else real_get(name))
+    ex = worked_example("adam", None, None, {}, 1, grad=["0.5"])
+    assert ex.iterates[1][0] == sp.Rational(-1, 1000)  # -lr * sign(g): eps is gone
+    assert not ex.checked
+    monkeypatch.setattr(rules, "get", real_get)
+    assert worked_example("adam", None, None, {}, 1, grad=["0.5"]).checked
+    assert worked_example("adam", parse_objective("rosenbrock"), ["-1.2", "1"],
+                          {"lr": "0.01"}, 30).checked
+
+
+def test_divergence_that_overflows_f_is_reported_not_refused():
+    """x^100 from 1000 with lr 1e-3: x_1 = 1000 - 0.1 * 1000^99 = -1e296, where f = x^100
+    overflows float64.  The run stops there as diverged (it is not the user's input error)."""
+    ex = worked_example("gd", parse_objective("x**100"), ["1000"], {"lr": "0.001"}, 3)
+    assert ex.diverged_at == 1 and ex.steps == 1
+    by_hand = 1000 - sp.Rational(1, 1000) * 100 * sp.Integer(1000) ** 99  # x - lr f'(x)
+    assert abs(ex.iterates[1][0] / by_hand - 1) < 1e-40  # a 50-digit float past 60 digits
+    assert ex.records[0].value is None and len(ex.values) == 1
+    decrease = [c for c in ex.checks if c.kind == "observation"][0]
+    assert not decrease.passed and "overflows" in decrease.detail
+    assert any("overflows float64" in n for n in ex.notes)
+    assert ex.as_text() and ex.as_latex() and ex.as_dict()["steps"][0]["f"] is None
+
+
+def test_a_large_start_is_not_divergence():
+    """x^2 from 10^7 with lr 0.1 contracts (x_t = 0.8^t 10^7); |x| > 10^6 is not divergence
+    when the start is larger still."""
+    ex = worked_example("gd", parse_objective("x**2"), ["1e7"], {"lr": "0.1"}, 3)
+    assert ex.diverged_at is None and ex.steps == 3
+    assert [x[0] for x in ex.iterates] == [sp.Rational(4, 5) ** k * 10**7 for k in range(4)]

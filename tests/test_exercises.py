@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 import shutil
 from fractions import Fraction
 
@@ -340,3 +341,17 @@ def test_missing_pdflatex_is_a_one_line_error(run_cli, tmp_path, monkeypatch):
     result = run_cli("exercises", "schedule-values", "--out", str(tmp_path), "--pdf")
     assert result.exit_code == 2
     assert "texlive-latex-base" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_working_without_clutter(sheets):
+    """The momentum working shows mu b + g with the numbers, not g (1 - 0) + mu b, and no
+    ``b_1 = (-8) = -8`` repeats; a schedule's piecewise closed form is displayed, not inline."""
+    tex = sheets["momentum-steps"].solutions_tex()
+    assert r"\left(1 - 0\right)" not in tex
+    # no "b_1 &= \left(-8\right) = -8": a value alone is not bracketed and not repeated
+    assert not re.search(r"&= (\\left\()?([^=&]+?)(\\right\))? = \2 *(\\\\|\\end|$)", tex,
+                         re.MULTILINE)
+    for e in sheets["momentum-steps"].exercises:
+        assert r"\mu b_{t-1} + g_t" in "\n".join(e.solution.working)
+    schedules = sheets["schedule-values"].solutions_tex()
+    assert r"is \[\eta_k = " in schedules and r"is $\eta_k = " not in schedules

@@ -251,3 +251,13 @@ def test_random_formulas_parse_to_the_direct_sympy_expression(formula):
         return
     parsed = parse_objective(text)
     assert parsed.expr == reference, (text, parsed.expr, reference)
+
+
+def test_text_in_a_point_is_refused_with_a_one_line_error():
+    """Review R5: ``Objective.value`` never parses text (strict sympify) and says so as an
+    ObjectiveError (exit 2 in the CLI), not as SymPy's SympifyError."""
+    f = parse_objective("x**2")
+    with pytest.raises(ObjectiveError, match="parse_point"):
+        f.value(["__import__('os').getcwd()"])
+    assert f.value([sp.Rational(1, 3)]) == sp.Rational(1, 9)
+    assert f.value([0.5]) == sp.Rational(1, 4)  # a float is read through its shortest decimal

@@ -354,12 +354,25 @@ def _float_check(rule, cfg, family, a, b, mapping, values, lrs, problem, lr,
         e = _float(exact)
         vs_exact = max(vs_exact, abs(ours - e) / max(abs(e), 1e-300))
     agrees = vs_exact <= FLOAT_MATCH
+    what = "the generated NumPy code of both conventions, float64"
     if equal:
         agrees &= first is None
-    else:
-        agrees &= first == parting.step or parting.step is None
-    return FloatCheck(first, worst, vs_exact, agrees, "the generated NumPy code of both "
-                      "conventions, float64")
+    elif parting.step is not None and first != parting.step:
+        # a gap below float64's resolution (eps = 1e-14 inside or outside a root) cannot show
+        # in the float run: it may part later or never, as long as the exact gap is that small
+        unseen = 100 * FLOAT_ROUNDING
+        at_parting = _relative(parting.a_value, parting.b_value)
+        at_end = _relative(parting.last_a, parting.last_b)
+        agrees &= (at_parting <= unseen and (first is None or first > parting.step)
+                   and (first is not None or at_end <= unseen))
+        if agrees:
+            what += (f"; the exact runs part by {at_parting:.1g} relative at step "
+                     f"{parting.step}, below float64's resolution")
+    return FloatCheck(first, worst, vs_exact, agrees, what)
+
+
+def _relative(x: sp.Expr, y: sp.Expr) -> float:
+    return abs(_float(x - y)) / max(abs(_float(x)), abs(_float(y)), 1e-300)
 
 
 def lr_values(schedule, steps: int, lr: sp.Rational) -> tuple[list[sp.Expr], str]:
@@ -392,6 +405,7 @@ def compare(family: Family, a_name: str, b_name: str,
         raise SpecError(f"compare needs two different conventions, got {a.name} twice")
     rule = family.base_rule()
     given = dict(overrides or {})
+    family.check_options(given)
     flags = {k: v for k, v in given.items() if isinstance(v, bool)}
     texts = {**family.example_values, **{k: v for k, v in given.items() if k not in flags}}
     values_by_name = {k: exact_number(v) for k, v in texts.items()}

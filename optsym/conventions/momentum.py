@@ -71,4 +71,6 @@ FAMILY = Family(
     },
     example_values={"lr": "1/10", "momentum": "1/2"},
     doc=__doc__,
+    fixed={"nesterov": False, "dampening": 0},
+    positive=("momentum",),
 )

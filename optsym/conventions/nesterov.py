@@ -59,4 +59,6 @@ FAMILY = Family(
     },
     example_values={"lr": "1/10", "momentum": "1/2"},
     doc=__doc__,
+    fixed={"nesterov": True, "dampening": 0},
+    positive=("momentum",),
 )

@@ -106,6 +106,26 @@ class Family:
     #: the default problem: ``stream`` (a fixed gradient per step) or ``quadratic``
     problem: str = "quadratic"
     doc: str = ""
+    #: rule options the family fixes (torch's ``nesterov`` selects the family; its dampening
+    #: would change torch's update): a user value that differs is refused
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+    #: rule options that must be > 0 (momentum: with 0 there is no buffer to map)
+    positive: tuple[str, ...] = ()
+
+    def check_options(self, given: Mapping[str, Any]) -> None:
+        """Refuse options that would change what the family compares (:class:`SpecError`)."""
+        def shown(value: Any) -> str:
+            return str(value).lower() if isinstance(value, bool) else f"{value:g}"
+
+        for name, value in given.items():
+            flag = "--" + name.replace("_", "-")
+            if name in self.fixed and value != self.fixed[name]:
+                raise SpecError(f"{flag} {shown(value)}: the {self.name} family compares "
+                                f"{self.rule} with {name} = {shown(self.fixed[name])}; "
+                                f"`optsym compare --table` lists the families")
+            if name in self.positive and not value > 0:
+                raise SpecError(f"{flag} {shown(value)}: the {self.name} family needs "
+                                f"{name} > 0 (with 0 every convention is plain SGD)")
 
     def names(self) -> list[str]:
         return [c.name for c in self.conventions]

@@ -58,6 +58,7 @@ def verify_convention(family: Family, conv: Convention, overrides: Mapping[str, 
     """The convention's generated code against its exact trajectory."""
     from optsym.codegen.module import generate, load
 
+    family.check_options(overrides)
     rule = family.base_rule()
     flags = {k: v for k, v in overrides.items() if isinstance(v, bool)}
     numbers = {k: exact_number(repr(float(v))) for k, v in overrides.items() if k not in flags}

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import sympy as sp
+from sympy.printing.str import StrPrinter
 
 from optsym.derivation import _tex_text
 from optsym.examples.exact import decimal, float64_text, is_exact, representable
@@ -104,8 +105,8 @@ def as_text(ex) -> str:
     lines.append(f"Method: {ex.rule.name}'s textbook equations, in order, at each step t "
                  "(param is x, grad is the gradient at x):")
     for eq in ex.equations:
-        lines.append(f"  {eq.target} <- {sp.sstr(eq.expr)}" + (f"    [{eq.note}]" if eq.note
-                                                               else ""))
+        lines.append(f"  {eq.target} <- {_formula_text(eq.expr)}"
+                     + (f"    [{eq.note}]" if eq.note else ""))
     labels = _labels(ex)
     for rec in ex.records:
         f_before = (f", f = {_num(ex.values[rec.t - 1])}" if ex.objective is not None else "")
@@ -113,7 +114,7 @@ def as_text(ex) -> str:
         if ex.objective is not None:
             lines.append(f"  gradient at x: {_vec(rec.grad)}")
         for u in rec.updates:
-            head = f"  {u.target} <- {sp.sstr(u.formula)}"
+            head = f"  {u.target} <- {_formula_text(u.formula)}"
             if u.scalar or len(u.results) == 1:
                 lines.append(f"{head} = {_eq_text(u.shown[0][0], u.results[0])}"
                              + (f"  [{'; '.join(u.remarks)}]" if u.remarks else ""))
@@ -144,6 +145,32 @@ def as_text(ex) -> str:
         for name, value in rounding:
             lines.append(f"  - {name} = {sp.sstr(value)} is {float64_text(value)} in float64")
     return "\n".join(lines)
+
+
+class _BranchPrinter(StrPrinter):
+    """SymPy's text, with a piecewise expression as its branches (``grad if t = 1; momentum*b
+    + grad otherwise``), not ``Piecewise((grad, Eq(t, 1)), (..., True))``."""
+
+    def _print_Piecewise(self, expr):
+        branches = []
+        for value, cond in expr.args:
+            if cond == sp.true:
+                branches.append(f"{self._print(value)} otherwise")
+            else:
+                branches.append(f"{self._print(value)} if {self._print(cond)}")
+        return "(" + "; ".join(branches) + ")"
+
+    def _print_Equality(self, expr):
+        return f"{self._print(expr.lhs)} = {self._print(expr.rhs)}"
+
+    def _print_Unequality(self, expr):
+        return f"{self._print(expr.lhs)} != {self._print(expr.rhs)}"
+
+
+def _formula_text(expr: sp.Expr) -> str:
+    """A formula as text, a piecewise one as its branches (no brackets around the whole)."""
+    text = _BranchPrinter().doprint(expr)
+    return text[1:-1] if isinstance(expr, sp.Piecewise) else text
 
 
 def _eq_text(shown: str, value: sp.Expr) -> str:

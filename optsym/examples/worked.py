@@ -466,8 +466,8 @@ def _check(example: WorkedExample) -> None:
                                                starts=np.broadcast_to(ours[:1], ours.shape),
                                                rounds=np.arange(1, len(ours) + 1))
     detail = (f"max |exact - float64| = {float(np.nanmax(diff)):.2g} over {steps} step"
-              f"{'s' if steps != 1 else ''}, {worst:.2g} of the allowed {tolerance:.2g} x "
-              f"|x_t - x_0| + float64 rounding{why}")
+              f"{'s' if steps != 1 else ''} (allowed: {tolerance:.2g} |x_t - x_0| plus float64 "
+              f"rounding{why}; {worst:.2g} of that used)")
     if free_ok:
         example.checks.append(Check(
             "generated torch-parity code (float64) reproduces the exact iterates", True, detail))
@@ -488,15 +488,16 @@ def _check(example: WorkedExample) -> None:
         if step_ok:
             example.checks.append(Check(
                 "generated torch-parity code (float64) reproduces each exact step", True,
-                f"one step at a time from each exact iterate: {step_worst:.2g} of the allowed "
-                f"{tolerance:.2g} x |x_t - x_(t-1)| + float64 rounding{why}. The free float64 "
-                f"run parts from the exact one ({worst:.2g} of its allowance{first_bad}): "
+                f"one step at a time from each exact iterate, within {tolerance:.2g} "
+                f"|x_t - x_(t-1)| plus float64 rounding{why} ({step_worst:.2g} of that used). "
+                f"The free float64 run parts from the exact one ({worst:.2g} times its "
+                f"allowance{first_bad}): "
                 "rounding, amplified along the trajectory or crossing a kink of f or of the "
                 "rule"))
         else:
             example.checks.append(Check(
                 "generated torch-parity code (float64) reproduces the exact iterates", False,
-                f"{detail}{first_bad}; one step at a time: {step_worst:.2g} of the "
+                f"{detail}{first_bad}; one step at a time: {step_worst:.2g} times the "
                 f"allowance{step_bad}"))
     inexact = [name for name, v in example.hypers.items() if not representable(v)]
     inexact += [f"x0[{i + 1}]" for i, v in enumerate(example.x0) if not representable(v)]
@@ -504,9 +505,12 @@ def _check(example: WorkedExample) -> None:
         inexact += [f"g[{i + 1}]" for i, v in enumerate(example.constant_grad)
                     if not representable(v)]
     if inexact:
+        largest = float(np.nanmax(diff))
+        effect = (f"the float64 run differs from the exact one by up to {largest:.2g}"
+                  if largest else "the float64 run still lands on the doubles nearest the "
+                  "exact iterates")
         example.notes.append("inputs taken as exact decimals; not exactly representable in "
-                             f"float64: {', '.join(inexact)} (the float64 run differs from "
-                             f"the exact one by up to {float(np.nanmax(diff)):.2g})")
+                             f"float64: {', '.join(inexact)} ({effect})")
     if example.exact_steps < steps:
         example.notes.append(f"exact arithmetic through step {example.exact_steps}; later "
                              "values grew past 60 digits (or nested surds) and continue with "
@@ -550,6 +554,11 @@ def _tolerance(rule: Rule, cfg: Mapping[str, Any]) -> tuple[float, str]:
 
 
 def _decrease(example: WorkedExample) -> None:
+    if len(example.values) <= example.steps:  # f overflowed at the diverged last iterate
+        example.checks.append(Check(
+            "the objective decreases", False,
+            f"f overflows float64 at x_{example.steps} (the method diverges)", "observation"))
+        return
     values = [sp.N(v, 30) for v in example.values]
     rises = [k for k in range(1, len(values)) if values[k] > values[k - 1]]
     overall = values[-1] < values[0]

@@ -117,7 +117,8 @@ def solve(p: Params) -> Solution:
     spec = _spec(p)
     form = spec.closed_form(_cfg(p))
     s = Solution()
-    s.say(rf"The closed form ({_texttt(spec.title)}) is $\eta_k = {_tex(form)}$; here "
+    # displayed, not inline: a piecewise form in running text stretches the line it sits on
+    s.say(rf"The closed form ({_texttt(spec.title)}) is \[\eta_k = {_tex(form)}\] here "
           + ", ".join(rf"${_tex(sym)} = {tex(v)}$" for sym, v in _exact(p).items()) + ".")
     at = form.subs(_exact(p))
     for step in p["k"]:
