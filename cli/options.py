@@ -42,6 +42,8 @@ def _number(flag: str, text: str) -> float:
         raise UsageFailure(f"option {flag} expects a number, got {text!r}") from None
     if not math.isfinite(value):
         raise UsageFailure(f"option {flag} expects a finite number, got {text!r}")
+    if value == 0.0 and any(c in "123456789" for c in text.lower().partition("e")[0]):
+        raise UsageFailure(f"option {flag}: {text} is below the smallest float64 (it would be 0)")
     return value
 
 

@@ -37,6 +37,7 @@ BAD = [
     (["verify", "adam", "--lr", "inf"], "expects a finite number"),
     (["verify", "adam", "--lr", "1e400"], "expects a finite number"),
     (["verify", "sgd", "--momentum", "0.9", "--dampening", "nan"], "expects a finite number"),
+    (["verify", "adam", "--eps", "1e-400"], "below the smallest float64"),
     (["verify", "adam", "--lr", "1e300", "--steps", "2"], "torch.optim.Adam fails on this"),
     (["verify", "rmsprop", "--impl", "fused"], "no fused path for rmsprop"),
     (["codegen", "adam", "--out", "/nonexistent/dir/x.py"], "cannot write"),
