@@ -46,27 +46,6 @@ def _pair(family, text: str | None) -> tuple[str, str]:
     return found[0], found[1]
 
 
-def _refuse_underflow(rule_options: tuple[str, ...]) -> None:
-    """A value such as ``1e-400`` parses to float 0.0: refuse it rather than compare at 0."""
-    from decimal import Decimal, InvalidOperation
-
-    for i, token in enumerate(rule_options):
-        flag, eq, text = token.partition("=")
-        if not eq:
-            if not token.startswith("--") or i + 1 >= len(rule_options):
-                continue
-            text = rule_options[i + 1]
-        for part in text.split(","):
-            try:
-                nonzero = Decimal(part.strip()) != 0
-            except InvalidOperation:
-                continue
-            if nonzero and float(part) == 0.0:
-                raise UsageFailure(f"option {flag}: {part.strip()} underflows to 0 in float64 "
-                                   "(the generated code's precision); give a larger value "
-                                   "or 0")
-
-
 def _table(fmt: str, as_json: bool) -> None:
     from optsym.conventions import table
 
@@ -125,7 +104,6 @@ def compare(ctx: click.Context, rule: str | None, rule_options: tuple[str, ...],
     a, b = _pair(family, pair)
     base = family.base_rule()
     overrides = parse_rule_options(base, rule_options)
-    _refuse_underflow(rule_options)
     from optsym.conventions.compare import compare as run_compare
     from optsym.conventions.run import PROBLEMS
     from optsym.spec import SpecError

@@ -231,6 +231,27 @@ def test_a_gap_below_float64_resolution_is_consistent():
     assert r.floats.first_parting is None and "below float64's resolution" in r.floats.what
 
 
+def test_float_run_through_a_zero_crossing_is_rounding():
+    """Review R7: momentum on the quadratic crosses 0 at step 196 (|theta| ~ 8e-33 after
+    1.4e-30): 1e-12 relative to that one value was reported as a parting, exit 1."""
+    r = compare(conventions.get("momentum"), "torch", "goodfellow", steps=200)
+    assert r.equal and r.consistent and r.floats.first_parting is None
+
+
+def test_deep_irrational_values_switch_to_60_digits():
+    """Review R7: AdamW under a cosine schedule kept exact nested roots for 20 steps and
+    SymPy's evalf took 2 minutes; deep values now continue in 60-digit arithmetic."""
+    import time
+
+    spec = schedules.get("cosine")
+    start = time.perf_counter()
+    r = compare(conventions.get("adamw"), "torch", "paper",
+                schedule=(spec, spec.config({"T": 10, "eta_max": 0.1})), steps=20)
+    assert time.perf_counter() - start < 30
+    assert not r.equal and r.consistent and r.parting.step == 1
+    assert r.parting.exact_until is not None and r.mapped_parting.step is None
+
+
 def test_adam_eps_hat_needs_eps_zero():
     fam = conventions.get("adam")
     proof = prove(fam.base_rule(), fam.cfg(), fam.get("torch"), fam.get("tensorflow"),

@@ -32,9 +32,10 @@ from optsym.spec import Config, Rule, g, t, theta
 
 #: values with more operations than this continue in DIGITS-digit arithmetic
 EXACT_OPS = 400
-#: the same for values holding a nested root (a cosine schedule's cos(pi k/T)): SymPy's evalf
-#: of such values slows down about twofold per step (adamw, cosine, 20 steps: 2 minutes)
-NESTED_OPS = 120
+#: values nested deeper than this continue in DIGITS-digit arithmetic too: SymPy's evalf of an
+#: irrational value (roots of a schedule's lr: cosine, inverse-sqrt) slows down about twofold
+#: per two levels (adamw with a cosine schedule, 20 steps: 2 minutes; inverse-sqrt, 40: > 3)
+EXACT_DEPTH = 16
 DIGITS = 60
 
 x = sp.Symbol("x", real=True)
@@ -95,17 +96,15 @@ def _hyper_env(hypers: Mapping[sp.Symbol, sp.Expr], mapped: Mapping[sp.Symbol, s
     return out
 
 
-def _root(e: sp.Basic) -> bool:
-    return e.is_Pow and not e.exp.is_Integer
+def _depth(e: sp.Basic) -> int:
+    return 1 + max(map(_depth, e.args)) if e.args else 0
 
 
 def _too_big(value: sp.Expr) -> bool:
-    """Whether ``value`` is too large to carry on exactly (see :data:`NESTED_OPS`)."""
-    ops = sp.count_ops(value)
-    if ops > EXACT_OPS:
-        return True
-    return ops > NESTED_OPS and any(_root(p) and any(_root(q) for q in sp.preorder_traversal(
-        p.base)) for p in sp.preorder_traversal(value))
+    """Whether ``value`` is too large to carry on exactly (:data:`EXACT_OPS`,
+    :data:`EXACT_DEPTH`); a rational number never is."""
+    return (not value.is_Rational
+            and (sp.count_ops(value) > EXACT_OPS or _depth(value) > EXACT_DEPTH))
 
 
 def run_exact(rule: Rule, conv: Convention, cfg: Config, hypers: Mapping[sp.Symbol, sp.Expr],
