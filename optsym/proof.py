@@ -82,6 +82,10 @@ def _is_zero(expr: sp.Expr) -> str | None:
         return "rational identity (roots and powers as opaque terms)"
     if sp.expand(expr) == 0:  # cheap where simplify is slow (Adafactor's nested norms)
         return "expand"
+    if _sign_symbols(expr):
+        # the forced power rules treat every symbol as positive (|g| -> g, sign(g) -> 1): where
+        # a tensor's sign matters they could prove a false identity; the caller splits by cases
+        return "simplify" if sp.simplify(expr) == 0 else None
     forced = sp.powdenest(sp.expand_power_base(sp.powsimp(expr, force=True), force=True),
                           force=True)
     if _rational_identity(forced):  # sqrt(v/c) = sqrt(v)/sqrt(c): NAdam's foreach order
@@ -94,11 +98,12 @@ def _is_zero(expr: sp.Expr) -> str | None:
 
 
 def _sign_symbols(expr: sp.Expr) -> list[sp.Symbol]:
-    """The tensor symbols whose sign picks a branch: inside a ``sign`` or a tensor condition."""
+    """The tensor symbols whose sign picks a branch: inside a ``sign``, an ``Abs`` or a tensor
+    condition."""
     found: set[sp.Symbol] = set()
     for node in sp.preorder_traversal(expr):
-        if isinstance(node, sp.sign) or (isinstance(node, sp.core.relational.Relational)
-                                         and is_tensor_expr(node)):
+        relational = isinstance(node, sp.core.relational.Relational)
+        if isinstance(node, (sp.sign, sp.Abs)) or (relational and is_tensor_expr(node)):
             found |= {s for s in node.free_symbols if isinstance(s, TensorSymbol)}
     return sorted(found, key=str)
 

@@ -30,3 +30,29 @@ def test_numeric_check_detects_a_difference():
 
     assert numeric_check(rule, cfg, beta1 * m, beta1 * m) == 0
     assert numeric_check(rule, cfg, beta1 * m, beta1 * m * (1 + sp.Rational(1, 10**20))) > 0
+
+
+def test_power_rules_never_assume_a_tensor_is_positive():
+    """The forced power rules treat symbols as positive; where a tensor sits in ``Abs`` or
+    ``sign`` they must not be used (|g| - g is not 0), and a mutated Adamax without the
+    absolute value must not be proved (review finding)."""
+    import dataclasses
+
+    import sympy as sp
+
+    import optsym.rules.adamax as am
+    from optsym.proof import _is_zero, _is_zero_by_cases, prove_rule
+    from optsym.spec import Assign, g
+
+    assert _is_zero(sp.Abs(g) - g) is None and _is_zero(sp.sign(g) - 1) is None
+    assert _is_zero_by_cases(sp.Abs(g) - g) is None
+    assert _is_zero_by_cases(sp.Abs(g) ** 2 - g**2) is not None  # true identities still hold
+    rule = rules.get("adamax")
+
+    def no_abs(cfg):
+        return tuple(Assign(e.target, sp.Max(am.beta2 * am.u, g + am.eps))
+                     if e.target == am.u else e for e in rule.textbook(cfg))
+
+    mutated = dataclasses.replace(rule, textbook=no_abs)
+    by_output = {o.output: o for o in prove_rule(mutated, mutated.config())}
+    assert by_output["exp_inf"].method is None and not by_output["exp_inf"].holds
