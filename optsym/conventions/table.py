@@ -12,7 +12,7 @@ import sympy as sp
 from optsym.conventions.compare import condition_text, through_torch
 from optsym.conventions.proof import Proof, prove
 from optsym.conventions.spec import ChangeOfVariables, Convention, Family
-from optsym.spec import latex
+from optsym.spec import latex, theta
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,8 @@ def equations_latex(conv: Convention, family: Family) -> str:
            if h.symbol is not None and h.default == 0 and cfg[h.name] == 0}
     parts = [f"{latex(e.target)} \\leftarrow {latex(e.expr.xreplace(off))}"
              for e in conv.equations(cfg)]
+    if conv.gradient_point != theta:  # the gradient is taken elsewhere (a look-ahead point)
+        parts.insert(0, f"g \\leftarrow \\nabla f({latex(conv.gradient_point.xreplace(off))})")
     return ";\\ ".join(parts)
 
 
