@@ -21,6 +21,7 @@ within the first-order rounding bound (:mod:`optsym.objective_rules`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -36,6 +37,7 @@ from optsym.objective_rules import (
     base_update,
     check_step_map,
     positive,
+    reference_run,
 )
 from optsym.spec import SpecError
 
@@ -116,16 +118,7 @@ def _verify(steps: int, seed: int, dtypes: Sequence[str], cfg: dict[str, Any]
                     "x0": ", ".join(str(v) for v in x0), "lr": sgd["lr"],
                     "weight_decay": sgd["weight_decay"], "steps": steps})
     for dtype in dtypes:
-        try:
-            ref = torch_loop(objective, x0, sgd, steps, dtype)
-        except RuntimeError as exc:  # a hyperparameter too large for the dtype
-            if "overflow" not in str(exc):
-                raise
-            raise SpecError(f"the trajectory overflows within {steps} steps in {dtype}; "
-                            "use a smaller lr or fewer steps") from None
-        if not np.isfinite(ref).all():
-            raise SpecError(f"the trajectory overflows within {steps} steps in {dtype}; "
-                            "use a smaller lr or fewer steps")
+        ref = reference_run(partial(torch_loop, objective, x0, sgd, steps), steps, dtype)
         report.results.append(check_step_map(step, ref, np.zeros((steps, 0)),
                                              [values[h] for h in step.hypers], dtype))
     return report

@@ -26,6 +26,7 @@ Reference (:func:`torch_loop`): torch's training loop on the same batches: ``nn.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,7 @@ from optsym.objective_rules import (
     base_update,
     check_step_map,
     positive,
+    reference_run,
 )
 from optsym.spec import SpecError
 
@@ -155,16 +157,7 @@ def _verify(steps: int, seed: int, dtypes: Sequence[str], cfg: dict[str, Any]
          "per epoch, last incomplete batch dropped", "x0 (w, b)": ", ".join(map(str, x0)),
          "lr": sgd["lr"], "weight_decay": sgd["weight_decay"], "steps": steps})
     for dtype in dtypes:
-        try:
-            ref = torch_loop(xs, ys, index, x0, sgd, dtype)
-        except RuntimeError as exc:  # a hyperparameter too large for the dtype
-            if "overflow" not in str(exc):
-                raise
-            raise SpecError(f"the trajectory overflows within {steps} steps in {dtype}; "
-                            "use a smaller lr") from None
-        if not np.isfinite(ref).all():
-            raise SpecError(f"the trajectory overflows within {steps} steps in {dtype}; "
-                            "use a smaller lr")
+        ref = reference_run(partial(torch_loop, xs, ys, index, x0, sgd), steps, dtype)
         report.results.append(check_step_map(step, ref, inputs,
                                              [values[h] for h in step.hypers], dtype))
     return report

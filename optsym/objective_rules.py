@@ -170,6 +170,23 @@ CRITERION = ("one step at a time from the reference's iterate, each element with
              "the generated code and once for the reference's autograd evaluation)")
 
 
+def reference_run(loop: Callable[[str], np.ndarray], steps: int, dtype: str
+                  ) -> np.ndarray:
+    """The reference trajectory ``loop(dtype)``; an overflow (torch's own error or a
+    non-finite iterate) is one line for the user, not a traceback."""
+    message = (f"the trajectory overflows within {steps} steps in {dtype}; "
+               "use a smaller lr or fewer steps")
+    try:
+        ref = loop(dtype)
+    except RuntimeError as exc:  # a hyperparameter too large for the dtype
+        if "overflow" not in str(exc):
+            raise
+        raise SpecError(message) from None
+    if not np.isfinite(ref).all():
+        raise SpecError(message)
+    return ref
+
+
 def check_step_map(step: StepMap, reference: np.ndarray, inputs: np.ndarray,
                    hyper_values: Sequence[float], dtype: str) -> Check:
     """Compare the generated map against a reference trajectory, one step at a time.
