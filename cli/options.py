@@ -99,7 +99,8 @@ def parse_rule_options(rule, args: tuple[str, ...]) -> dict:
                 if i >= len(args):
                     raise UsageFailure(f"option {flag} needs a value")
                 value = args[i]
-            out[name] = _number(flag, value)
+            none = hyper.default is None and value == "None"  # torch's None default
+            out[name] = None if none else _number(flag, value)
         i += 1
     return out
 

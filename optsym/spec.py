@@ -216,7 +216,10 @@ class Rule:
         cfg = self.defaults()
         for key, value in (overrides or {}).items():
             hyper = self.hyper(key)
-            cfg[key] = bool(value) if hyper.is_flag else float(value)
+            if value is None and hyper.default is None:  # torch's None (Adafactor's eps1)
+                cfg[key] = None
+            else:
+                cfg[key] = bool(value) if hyper.is_flag else float(value)
         self.validate(cfg)
         return cfg
 

@@ -211,3 +211,13 @@ def test_adafactor_factored_branch_mutation_is_located():
     assert not report.passed  # C starts at 0: the mutation shows from step 2
     failure = report.results[0].failure  # the first failing output of the 2-D tensor 0
     assert failure.startswith(("step 2, param[0][", "step 2, col_var[0][")), failure
+
+
+def test_adafactor_eps1_none_is_accepted_as_torch_takes_it(run_json, run_cli):
+    """``optsym list`` says eps1 is ``>= 0, or None``: ``--eps1 None`` is torch's default."""
+    code, out = run_json("verify", "adafactor", "--eps1", "None", "--steps", "10",
+                         "--dtype", "float64")
+    assert code == 0 and out["passed"]
+    assert all(r["config"]["eps1"] is None for r in out["results"])
+    bad = run_cli("verify", "adam", "--eps", "None")
+    assert bad.exit_code == 2 and "expects a number" in bad.stderr
