@@ -355,3 +355,11 @@ def test_working_without_clutter(sheets):
         assert r"\mu b_{t-1} + g_t" in "\n".join(e.solution.working)
     schedules = sheets["schedule-values"].solutions_tex()
     assert r"is \[\eta_k = " in schedules and r"is $\eta_k = " not in schedules
+
+
+def test_gd_quadratic_sheets_vary_the_objective_and_step_not_only_the_start():
+    """Review finding: seed 7 gave two problems that differed only in x0."""
+    for seed in range(10):
+        sheet = exercises.sheet("gd-quadratic", 5, seed)
+        keys = [(e.params["a"], e.params["b"], e.params["lr"]) for e in sheet.exercises]
+        assert len(set(keys)) == len(keys), (seed, keys)

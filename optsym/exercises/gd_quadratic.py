@@ -150,4 +150,4 @@ TOPIC = Topic(
     name="gd-quadratic", title="Gradient descent on a quadratic",
     intro=r"Each problem runs plain gradient descent (torch's \texttt{SGD} without momentum) on "
           r"a one-dimensional quadratic.  Give exact answers (fractions).",
-    draw=draw, problem=problem, solve=solve, check=check)
+    draw=draw, problem=problem, solve=solve, check=check, vary=("a", "b", "lr"))

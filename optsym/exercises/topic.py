@@ -89,6 +89,9 @@ class Topic:
     problem: Callable[[Params], str]
     solve: Callable[[Params], Solution]
     check: Callable[[Params, Mapping[str, sp.Expr]], list[Check]]
+    #: parameters a sheet should vary between problems where it can (a new objective and step
+    #: rather than only a new start)
+    vary: tuple[str, ...] = ()
 
 
 @dataclass
@@ -175,17 +178,28 @@ def check_count(n: int) -> int:
 def draw_distinct(topic: Topic, rng: random.Random, n: int) -> list[dict[str, Any]]:
     """``n`` different parameter sets, in the order drawn."""
     seen: set[str] = set()
+    varied: set[str] = set()
     out: list[dict[str, Any]] = []
+    misses = 0
     for _ in range(200 * n):
         params = topic.draw(rng)
-        key = repr(sorted((k, sp.srepr(v) if isinstance(v, sp.Basic) else repr(v))
-                          for k, v in params.items()))
-        if key not in seen:
-            seen.add(key)
-            out.append(params)
-            if len(out) == n:
-                return out
+        key = _key(params, params.keys())
+        vary = _key(params, topic.vary)
+        if key in seen or (topic.vary and vary in varied and misses < 50):
+            misses += key not in seen
+            continue
+        seen.add(key)
+        varied.add(vary)
+        misses = 0
+        out.append(params)
+        if len(out) == n:
+            return out
     raise AssertionError(f"{topic.name}: could not draw {n} different problems")
+
+
+def _key(params: Mapping[str, Any], names) -> str:
+    return repr(sorted((k, sp.srepr(params[k]) if isinstance(params[k], sp.Basic)
+                        else repr(params[k])) for k in names))
 
 
 def make_sheet(topic: Topic, n: int, seed: int) -> ExerciseSheet:
