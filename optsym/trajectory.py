@@ -45,6 +45,22 @@ def _keyword_only(fn) -> list[str]:
             if p.kind is inspect.Parameter.KEYWORD_ONLY]
 
 
+#: generated step modules by (rule identity, configuration, target): a race or a course runs
+#: the same rule many times.  Keyed by the Rule object itself (held here), so a rule changed in
+#: a test (``dataclasses.replace``) never gets another rule's code.
+_MODULES: dict[tuple[int, tuple, str], tuple[Any, dict]] = {}
+
+
+def _module(rule, config: Mapping, target: str) -> dict:
+    key = (id(rule), tuple(sorted(config.items())), target)
+    cached = _MODULES.get(key)
+    if cached is None or cached[0] is not rule:
+        cached = (rule, load(generate(rule, dict(config), target),
+                             f"optsym_{rule.name}_{target.replace('-', '_')}"))
+        _MODULES[key] = cached
+    return cached[1]
+
+
 def run_generated(rule_name: str, cfg: Mapping, objective: Objective | None, x0: Sequence,
                   steps: int, target: str = "torch-parity", dtype: str = "float64",
                   constant_grad: Sequence | None = None) -> list[np.ndarray]:
@@ -65,7 +81,7 @@ def run_generated(rule_name: str, cfg: Mapping, objective: Objective | None, x0:
     alias, name = resolve(rule_name)
     rule = rules.get(name)
     config = rule_config(rule, apply_alias(alias, cfg))
-    namespace = load(generate(rule, config, target), f"optsym_{rule.name}_trajectory")
+    namespace = _module(rule, config, target)
     states = rule.states(config)
     init_kw = {h.name: config[h.name] for h in rule.hypers if h.symbol is not None
                and any(h.symbol in s.init.free_symbols for s in states)}
@@ -133,7 +149,7 @@ def one_step_generated(rule_name: str, cfg: Mapping, starts: Sequence[tuple],
     alias, name = resolve(rule_name)
     rule = rules.get(name)
     config = rule_config(rule, apply_alias(alias, cfg))
-    namespace = load(generate(rule, config, target), f"optsym_{rule.name}_one_step")
+    namespace = _module(rule, config, target)
     step_kw = {k: config[k] for k in _keyword_only(namespace["step"])}
     if target == "numpy":
         npdtype = np.dtype(dtype)
