@@ -37,6 +37,9 @@ design of optimization algorithms via integral quadratic constraints", SIAM J. O
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import numpy as np
 import sympy as sp
 
@@ -201,25 +204,39 @@ def build() -> Sheet:
 
 # ---- numerics (another way: eigenvalues of torch's state matrix, search, simulation) ----------
 
-def _torch_matrix(eta_v, beta_v, lam_v):
-    """torch's momentum in the state (theta, buf) on f = lam/2 theta^2, as a matrix (built from
-    buf' = beta buf + lam theta, theta' = theta - eta buf', not from the polynomial); broadcast
-    over arrays: shape (..., 2, 2)."""
-    eta_v, beta_v, lam_v = np.broadcast_arrays(*(np.asarray(v, float) for v in
-                                                 (eta_v, beta_v, lam_v)))
-    out = np.empty(eta_v.shape + (2, 2))
-    out[..., 0, 0] = 1 - eta_v * lam_v
-    out[..., 0, 1] = -eta_v * beta_v
-    out[..., 1, 0] = lam_v
-    out[..., 1, 1] = beta_v
-    return out
+@functools.lru_cache(maxsize=2)
+def momentum_matrix(nesterov: bool = False) -> Callable[..., np.ndarray]:
+    r"""torch's SGD-momentum step (t >= 2) on :math:`f = \lambda\theta^2/2` as a 2x2 matrix in the
+    state :math:`(\theta, b)`: the Jacobian of the **SGD rule's own textbook equations**
+    (:mod:`optsym.rules.sgd`, composed with :func:`optsym.proof.compose`, the gradient
+    :math:`\lambda\theta` put in), not of the characteristic polynomial derived above.
+    Returns ``matrix(eta, beta, lam)``, broadcast over arrays: shape (..., 2, 2)."""
+    from optsym.proof import compose
+    from optsym.rules import sgd
+    from optsym.spec import g, t, theta
+
+    lam_s = sp.Symbol("lam")
+    cfg = sgd.RULE.config({"momentum": 0.5, "nesterov": nesterov})
+    out = compose(sgd.RULE.textbook(cfg))
+    state = (theta, sgd.buf)
+    step = [out[s].xreplace({g: lam_s * theta, t: 2, sgd.tau: 0}) for s in state]
+    jac = sp.Matrix(step).jacobian(sp.Matrix(state))
+    entries = sp.lambdify((sgd.lr, sgd.mu, lam_s), list(jac), "numpy")
+
+    def matrix(eta_v, beta_v, lam_v) -> np.ndarray:
+        args = np.broadcast_arrays(*(np.asarray(v, float) for v in (eta_v, beta_v, lam_v)))
+        cells = np.broadcast_arrays(*entries(*args), args[0])[:-1]
+        return np.stack(cells, axis=-1).reshape(args[0].shape + (2, 2))
+
+    return matrix
 
 
-def spectral_radius(eta_v, beta_v, lams) -> np.ndarray:
-    """max over ``lams`` of max |eigenvalue| of torch's momentum matrix (numpy.linalg.eigvals)."""
+def spectral_radius(eta_v, beta_v, lams, nesterov: bool = False) -> np.ndarray:
+    """max over ``lams`` of max |eigenvalue| of torch's momentum (or Nesterov) matrix
+    (numpy.linalg.eigvals)."""
     lams = np.asarray(lams, float)
     eta_v, beta_v = np.broadcast_arrays(np.asarray(eta_v, float), np.asarray(beta_v, float))
-    mats = _torch_matrix(eta_v[..., None], beta_v[..., None], lams)
+    mats = momentum_matrix(nesterov)(eta_v[..., None], beta_v[..., None], lams)
     return np.abs(np.linalg.eigvals(mats)).max(axis=(-1, -2))
 
 

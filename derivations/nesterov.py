@@ -42,7 +42,8 @@ import numpy as np
 import sympy as sp
 
 from optsym.derivation import Check, Derivation, Param, Sheet
-from optsym.derivations.heavy_ball import jury_quadratic, simulation_check
+from optsym.derivations.heavy_ball import jury_quadratic, momentum_matrix, simulation_check
+from optsym.derivations.heavy_ball import spectral_radius as heavy_ball_radius
 
 L = sp.Symbol("L", positive=True)
 mu = sp.Symbol("mu", positive=True)
@@ -156,25 +157,13 @@ def build() -> Sheet:
 # ---- numerics (another way: eigenvalues of torch's state matrix, simulation) ------------------
 
 def torch_matrix(eta_v, beta_v, lam_v) -> np.ndarray:
-    """torch's nesterov=True SGD in the state (theta, buf) on f = lam/2 theta^2, built from
-    buf' = beta buf + lam theta, theta' = theta - eta (lam theta + beta buf') (not from the
-    polynomial); broadcast over arrays: shape (..., 2, 2)."""
-    eta_v, beta_v, lam_v = np.broadcast_arrays(*(np.asarray(v, float) for v in
-                                                 (eta_v, beta_v, lam_v)))
-    out = np.empty(eta_v.shape + (2, 2))
-    out[..., 0, 0] = 1 - eta_v * lam_v * (1 + beta_v)
-    out[..., 0, 1] = -eta_v * beta_v**2
-    out[..., 1, 0] = lam_v
-    out[..., 1, 1] = beta_v
-    return out
+    """torch's nesterov=True SGD in the state (theta, buf) on f = lam/2 theta^2: the Jacobian of
+    the SGD rule's textbook equations (:func:`optsym.derivations.heavy_ball.momentum_matrix`)."""
+    return momentum_matrix(nesterov=True)(eta_v, beta_v, lam_v)
 
 
 def spectral_radius(eta_v, beta_v, lams) -> np.ndarray:
-    """max over ``lams`` of max |eigenvalue| of torch's Nesterov matrix (numpy.linalg.eigvals)."""
-    lams = np.asarray(lams, float)
-    eta_v, beta_v = np.broadcast_arrays(np.asarray(eta_v, float), np.asarray(beta_v, float))
-    mats = torch_matrix(eta_v[..., None], beta_v[..., None], lams)
-    return np.abs(np.linalg.eigvals(mats)).max(axis=(-1, -2))
+    return heavy_ball_radius(eta_v, beta_v, lams, nesterov=True)
 
 
 def cross_checks(cfg) -> list[Check]:
