@@ -174,8 +174,8 @@ def reference_run(loop: Callable[[str], np.ndarray], steps: int, dtype: str
                   ) -> np.ndarray:
     """The reference trajectory ``loop(dtype)``; an overflow (torch's own error or a
     non-finite iterate) is one line for the user, not a traceback."""
-    message = (f"the trajectory overflows within {steps} steps in {dtype}; "
-               "use a smaller lr or fewer steps")
+    message = (f"the reference trajectory is not finite within {steps} steps in {dtype} (a lr "
+               "too large, or an objective undefined along the path); change lr, x0 or steps")
     try:
         ref = loop(dtype)
     except RuntimeError as exc:  # a hyperparameter too large for the dtype
