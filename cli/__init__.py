@@ -23,6 +23,7 @@ from optsym.cli.exercises import exercises
 from optsym.cli.export import export
 from optsym.cli.list_rules import list_rules
 from optsym.cli.plot import plot
+from optsym.cli.port import port
 from optsym.cli.schedule import schedule
 from optsym.cli.verify import verify
 from optsym.cli.weight_decay import weight_decay
@@ -73,6 +74,7 @@ cli.add_command(example)
 cli.add_command(exercises)
 cli.add_command(export)
 cli.add_command(plot)
+cli.add_command(port)
 
 
 def main() -> None:

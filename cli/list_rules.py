@@ -7,31 +7,11 @@ import json
 import click
 
 
-def _conventions(rule: str) -> dict[str, list[str]]:
-    """``{family: [convention, ...]}`` for the rule (``optsym compare`` compares them)."""
-    from optsym import conventions
-
-    return {name: conventions.get(name).names() for name in conventions.for_rule(rule)}
-
-
 def rules_table() -> list[dict]:
-    from optsym import rules
+    """The entries ``optsym list`` prints (:func:`optsym.api.list_specs`)."""
+    from optsym import api
 
-    out = []
-    for rule in rules.all_rules():
-        out.append({
-            "rule": rule.name, "title": rule.title, "torch": rule.reference_class,
-            "options": [{"name": h.name, "default": h.default, "domain": h.domain or "true/false",
-                         "doc": h.doc} for h in rule.hypers],
-            "note": rule.torch_note,
-            "impls": {p: ("bit-exact" if p not in rule.inexact else
-                          f"within the rounding bound in {', '.join(rule.inexact[p][0])}")
-                      for p in rule.path_names},
-            "conventions": _conventions(rule.name),
-        })
-    from optsym import objective_rules
-
-    return out + [{**entry, "conventions": {}} for entry in objective_rules.list_entries()]
+    return api.list_specs()
 
 
 @click.command("list")

@@ -105,6 +105,18 @@ def parse_rule_options(rule, args: tuple[str, ...]) -> dict:
     return out
 
 
+def parse_spec_options(spec, args: tuple[str, ...]) -> dict:
+    """``--OPTION VALUE`` arguments against any spec's parameters: a rule's hyperparameters,
+    a schedule's or derivation's parameters, a rule over an objective's options."""
+    if hasattr(spec, "hypers"):
+        return parse_rule_options(spec, args)
+    if hasattr(spec, "params"):
+        return parse_params(spec, args)
+    from optsym import objective_rules
+
+    return objective_rules.parse_options(spec.name, args)
+
+
 def _load(registry, name: str):
     """``registry.get(name)``, an unknown name being a one-line usage error."""
     from optsym.spec import SpecError

@@ -149,6 +149,10 @@ class ObjectiveReport:
                 "setup": self.setup, "passed": self.passed,
                 "results": [r.as_dict() for r in self.results]}
 
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object ``optsym verify NAME --json`` prints."""
+        return self.as_dict()
+
     def lines(self) -> list[str]:
         """The report as text lines."""
         out = [f"{self.rule}: generated step map vs {self.reference}"]

@@ -16,7 +16,8 @@ expression tree (SymPy would otherwise flatten and reorder it) and knows its mat
 
 :func:`to_math` replaces every node by its meaning; the proof that an implementation form equals
 the textbook form is made on that rewritten expression.  The printers in :mod:`optsym.codegen`
-print each node as the framework call it stands for.
+print each node as the framework call it stands for.  Nodes over the whole list of a step's
+tensors (the global norm, ``_foreach_*`` calls) live in :mod:`optsym.listops`.
 """
 
 from __future__ import annotations
@@ -361,6 +362,18 @@ class TClampMin(FrameworkOp):
     @classmethod
     def meaning(cls, a, lo):
         return sp.Max(a, lo)
+
+
+class TClampMax(FrameworkOp):
+    """``torch.clamp(a, max=hi)`` = min(a, hi) (exact: a selection)."""
+
+    nargs = 2
+    torch_name = "torch.clamp"
+    torch_keyword = "max"
+
+    @classmethod
+    def meaning(cls, a, hi):
+        return sp.Min(a, hi)
 
 
 class TRsqrt(FrameworkOp):

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from optsym.listops import TensorList, has_lists
 from optsym.ops import to_math
 from optsym.spec import (
     PER_TENSOR_CODE,
@@ -40,10 +41,21 @@ from optsym.spec import (
 def compose(equations: tuple[Assign, ...], keep: tuple[type, ...] = ()
             ) -> dict[sp.Symbol, sp.Expr]:
     """Each assigned symbol's final value as an expression of the step's inputs (framework
-    operations replaced by their meaning, except those of the types in ``keep``)."""
+    operations replaced by their meaning, except those of the types in ``keep``).
+
+    Over lists of tensors (a transform, :mod:`optsym.listops`) earlier values are substituted
+    *before* the nodes are replaced by their meanings: a list-valued node (``_foreach_norm``)
+    must see the list formula that a later node (``vector_norm``) reduces; and a Float in such a
+    form is the double it prints as (``max=1.0``), read as that exact number.
+    """
     env: dict[sp.Symbol, sp.Expr] = {}
+    lists = any(has_lists(eq.expr) or isinstance(eq.target, TensorList) for eq in equations)
     for eq in equations:
-        env[eq.target] = to_math(eq.expr, keep).xreplace(env)
+        if lists:
+            value = to_math(eq.expr.xreplace(env), keep)
+            env[eq.target] = value.xreplace({f: sp.Rational(f) for f in value.atoms(sp.Float)})
+        else:
+            env[eq.target] = to_math(eq.expr, keep).xreplace(env)
     return env
 
 
@@ -104,7 +116,8 @@ def _sign_symbols(expr: sp.Expr) -> list[sp.Symbol]:
     for node in sp.preorder_traversal(expr):
         relational = isinstance(node, sp.core.relational.Relational)
         if isinstance(node, (sp.sign, sp.Abs)) or (relational and is_tensor_expr(node)):
-            found |= {s for s in node.free_symbols if isinstance(s, TensorSymbol)}
+            found |= {s for s in node.free_symbols if isinstance(s, TensorSymbol)
+                      and not isinstance(s, TensorList)}  # a list's sign means nothing
     return sorted(found, key=str)
 
 
@@ -134,6 +147,33 @@ def _is_zero_by_cases(expr: sp.Expr, facts: tuple = ()) -> str | None:
         methods.add(method)
     return (f"by cases on the signs of {', '.join(map(str, syms))} ({3 ** len(syms)} cases): "
             + ", ".join(sorted(methods)))
+
+
+def zero_by(expr: sp.Expr, facts: tuple = (),
+            regions: tuple[tuple[str, dict], ...] = ()) -> str | None:
+    """How ``expr`` (a difference of two forms) reduces to 0, or None: :func:`_is_zero_by_cases`,
+    else region by region when the spec names ``regions`` that cover its domain (``(name,
+    substitution)``: clamping's g < -c, -c <= g <= c, g > c, each by nonnegative symbols)."""
+    method = _is_zero_by_cases(expr, facts)
+    if method is not None or not regions:
+        return method
+    if all(_is_zero_by_cases(expr.xreplace(sub), facts) is not None for _, sub in regions):
+        return "by cases: " + "; ".join(name for name, _ in regions)
+    return None
+
+
+def max_difference(a: sp.Expr, b: sp.Expr, points) -> float:
+    """max |a - b| over ``points`` (substitutions), each form evaluated on its own in 50-digit
+    arithmetic (a difference that SymPy cancels is still measured); not a number counts as
+    infinite."""
+    worst = 0.0
+    for point in points:
+        try:
+            size = float(abs(sp.N(a.xreplace(point), 50) - sp.N(b.xreplace(point), 50)))
+        except TypeError:
+            size = float("inf")
+        worst = max(worst, size if size == size else float("inf"))
+    return worst
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,11 @@ r"""The shape of a rule specification.
 
 A :class:`Rule` holds, once, everything optsym knows about an optimizer:
 
-* its hyperparameters (:class:`Hyper`): the torch argument name, the SymPy symbol, default, domain
-  and torch's own validation message;
+* its hyperparameters (:class:`~optsym.params.Param`, written :func:`Hyper` in the rule files):
+  the argument name, the SymPy symbol, default, domain and the reference's own validation
+  message;
+* its reference (:class:`~optsym.references.Reference`): what it is checked against, how the
+  configuration maps onto its arguments, and the optional dependency it needs;
 * its per-parameter state (:class:`State`) with initial values;
 * its update, as an ordered list of assignments (:class:`Assign`), in two forms:
   the **textbook** form (the paper's equations) and the **implementation** form (torch's CPU
@@ -18,13 +21,16 @@ Scalars are Python floats in generated code; tensors are arrays.
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import sympy as sp
+
+from optsym.errors import SpecError, unknown_name_message
+from optsym.params import Hyper, Param, find, shown
+from optsym.references import Reference, as_reference
 
 
 class TensorSymbol(sp.Symbol):
@@ -93,31 +99,6 @@ def latex(expr: sp.Basic) -> str:
 Config = Mapping[str, Any]
 
 
-class SpecError(ValueError):
-    """A configuration the rule (and torch) rejects; the message is torch's where it has one."""
-
-
-@dataclass(frozen=True)
-class Hyper:
-    """A hyperparameter: torch's argument name, its symbol, default and domain."""
-
-    name: str
-    symbol: sp.Symbol | None
-    default: float | bool | None  # None: torch's "derived" default (Adafactor's eps1)
-    doc: str
-    domain: str = ""
-    #: returns True when the value is valid
-    valid: Callable[[Any], bool] | None = None
-    #: torch's message for an invalid value, formatted with ``value``
-    error: str = ""
-    #: interval to sample from when a proof is checked numerically
-    sample: tuple[float, float] = (0.0, 1.0)
-
-    @property
-    def is_flag(self) -> bool:
-        return isinstance(self.default, bool)
-
-
 @dataclass(frozen=True)
 class State:
     """Per-parameter state: torch's state-dict key, its symbol and its initial value."""
@@ -158,19 +139,21 @@ class Rule:
     name: str
     title: str
     doc: str
-    hypers: tuple[Hyper, ...]
+    hypers: tuple[Param, ...]
     states: Callable[[Config], tuple[State, ...]]
     textbook: Callable[[Config], tuple[Assign, ...]]
     implementation: Callable[[Config], tuple[Assign, ...]]
-    torch_class: str
-    sweep: tuple[dict[str, Any], ...]
+    #: the older spelling of the reference's class name (with ``reference`` a module name)
+    torch_class: str = ""
+    sweep: tuple[dict[str, Any], ...] = ({},)
     #: cross-option checks: (predicate that is True when the config is bad, message)
     checks: tuple[tuple[Callable[[Config], bool], str], ...] = ()
     #: a note on where torch departs from the paper, shown by ``optsym list``
     torch_note: str = ""
-    #: the module whose ``torch_class`` is the independent reference (``"torch.optim"``, or
-    #: ``"pytorch_optimizer"`` for optimizers torch does not have: Lion, LAMB)
-    reference: str = "torch.optim"
+    #: the independent reference (:class:`~optsym.references.Reference`).  The older spelling,
+    #: a module name (``"torch.optim"``, ``"pytorch_optimizer"``) with ``torch_class``, is
+    #: turned into one.
+    reference: Reference | str = "torch.optim"
     #: facts the equivalence proof may assume, in words (shown with the proof)
     proof_assumptions: tuple[str, ...] = field(default_factory=tuple)
     #: the same facts as SymPy predicates where the proof needs them (``Q.lt(etaminus, 1)``),
@@ -183,10 +166,22 @@ class Rule:
     #: path -> (dtypes in which its parity form cannot be bit-exact, why)
     inexact: Mapping[str, tuple[tuple[str, ...], str]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        ref = as_reference(self.reference, self.torch_class)
+        if not ref.name:
+            raise SpecError(f"rule {self.name}: its reference names no class")
+        object.__setattr__(self, "reference", ref)
+        object.__setattr__(self, "torch_class", ref.name)
+
+    @property
+    def params(self) -> tuple[Param, ...]:
+        """The hyperparameters (the same :class:`~optsym.params.Param` every spec has)."""
+        return self.hypers
+
     @property
     def reference_class(self) -> str:
-        """The reference optimizer class by its full name (``torch.optim.Adam``)."""
-        return f"{self.reference}.{self.torch_class}"
+        """The reference by its full name (``torch.optim.Adam``, ``pytorch_optimizer.Lion``)."""
+        return self.reference.qualified
 
     @property
     def path_names(self) -> tuple[str, ...]:
@@ -201,12 +196,8 @@ class Rule:
                             f"{', '.join(self.path_names)}")
         return self.paths[path]
 
-    def hyper(self, name: str) -> Hyper:
-        for h in self.hypers:
-            if h.name == name:
-                return h
-        raise SpecError(unknown_name_message("option", name, [h.name for h in self.hypers],
-                                             f" for {self.name}"))
+    def hyper(self, name: str) -> Param:
+        return find(self.hypers, name, self.name)
 
     def defaults(self) -> dict[str, Any]:
         return {h.name: h.default for h in self.hypers}
@@ -215,22 +206,17 @@ class Rule:
         """Defaults with ``overrides`` applied, validated as torch validates them."""
         cfg = self.defaults()
         for key, value in (overrides or {}).items():
-            hyper = self.hyper(key)
-            if value is None and hyper.default is None:  # torch's None (Adafactor's eps1)
-                cfg[key] = None
-            else:
-                cfg[key] = bool(value) if hyper.is_flag else float(value)
+            cfg[key] = self.hyper(key).coerce(value)  # None stays None where torch has it
         self.validate(cfg)
         return cfg
 
     def validate(self, cfg: Config) -> None:
         """torch's constructor checks, in torch's order, with torch's messages."""
         for h in [self.hyper(n) for n in self.check_order] or self.hypers:
-            if h.valid is not None and not h.valid(cfg[h.name]):
-                raise SpecError(h.error.format(value=_shown(cfg[h.name])))
+            h.check(cfg[h.name])
         for bad, message in self.checks:
             if bad(cfg):  # a message may name the options: ``{etaminus}``
-                raise SpecError(message.format(**{k: _shown(v) for k, v in cfg.items()}))
+                raise SpecError(message.format(**{k: shown(v) for k, v in cfg.items()}))
 
     def scalar_values(self, cfg: Config) -> dict[sp.Symbol, float]:
         """The numeric value of each hyperparameter symbol under ``cfg``."""
@@ -238,21 +224,6 @@ class Rule:
 
     def non_default(self, cfg: Config) -> dict[str, Any]:
         return {k: v for k, v in cfg.items() if self.hyper(k).default != v}
-
-
-def _shown(value: float) -> float | int:
-    """A value as the user most likely typed it (``-1``, not ``-1.0``)."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def unknown_name_message(kind: str, name: str, known: list[str], where: str = "") -> str:
-    """``unknown rule 'adamm'; did you mean 'adam'?`` (closest names by difflib)."""
-    close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
-    hint = (f"; did you mean {', '.join(repr(c) for c in close)}?" if close
-            else f"; known: {', '.join(known)}")
-    return f"unknown {kind} {name!r}{where}{hint}"
 
 
 # Validation helpers shared by the specs (torch's checks, written once).
@@ -298,24 +269,24 @@ CHECK_CODE: dict[Callable[[float], bool], str] = {
 }
 
 
-def hyper_lr(default: float, check: Callable[[float], bool] = nonneg) -> Hyper:
+def hyper_lr(default: float, check: Callable[[float], bool] = nonneg) -> Param:
     return Hyper("lr", scalar("lr", r"\eta", nonnegative=True), default, "learning rate",
                  "lr >= 0", check, "Invalid learning rate: {value}", (1e-3, 0.5))
 
 
-def hyper_weight_decay(default: float = 0.0, check: Callable[[float], bool] = nonneg) -> Hyper:
+def hyper_weight_decay(default: float = 0.0, check: Callable[[float], bool] = nonneg) -> Param:
     return Hyper("weight_decay", scalar("weight_decay", r"\lambda", nonnegative=True), default,
                  "weight decay (L2 penalty coefficient)", "weight_decay >= 0", check,
                  "Invalid weight_decay value: {value}", (0.0, 0.5))
 
 
-def hyper_eps(default: float) -> Hyper:
+def hyper_eps(default: float) -> Param:
     return Hyper("eps", scalar("eps", r"\epsilon", nonnegative=True), default,
                  "term added to the denominator for numerical stability", "eps >= 0", nonneg,
                  "Invalid epsilon value: {value}", (1e-8, 1e-2))
 
 
-def hyper_maximize() -> Hyper:
+def hyper_maximize() -> Param:
     return Hyper("maximize", None, False, "maximize the objective (ascend the gradient)")
 
 

@@ -20,6 +20,7 @@ from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.pycode import PythonCodePrinter
 from sympy.printing.pytorch import TorchPrinter
 
+from optsym.listops import print_element, print_sum
 from optsym.ops import Copy, FrameworkOp, Item
 from optsym.pyops import PyOp, print_pyop
 from optsym.spec import TensorSymbol, is_tensor_expr
@@ -106,6 +107,12 @@ class _ArrayPrinterMixin:
     def _print_Norm(self, expr):
         return f"{self._module_format(self._norm_call)}({self._print(expr.args[0])})"
 
+    def _print_Element(self, expr):  # tensor i of a list (optsym.listops): the array g[i]
+        return print_element(self, expr)
+
+    def _print_Sum(self, expr):  # over a tensor's elements, or over the list's tensors
+        return print_sum(self, expr, self._sum_call)
+
     def _print_Max(self, expr):
         call = self._module_format(self._maximum_call)
         out = self._print(expr.args[0])
@@ -121,6 +128,7 @@ class NumpyTextbookPrinter(_ArrayPrinterMixin, NumPyPrinter):
     _maximum_call = "numpy.maximum"
     _mean_call = ("numpy.mean", "axis", "keepdims")
     _norm_call = "numpy.linalg.norm"
+    _sum_call = "numpy.sum"
 
     def _print_FrameworkOp(self, expr):
         raise TypeError(f"{type(expr).__name__} is a torch operation; numpy prints textbook forms")
@@ -133,6 +141,7 @@ class TorchTextbookPrinter(_ArrayPrinterMixin, TorchPrinter):
     _maximum_call = "torch.maximum"
     _mean_call = ("torch.mean", "dim", "keepdim")
     _norm_call = "torch.linalg.norm"
+    _sum_call = "torch.sum"
 
     def _print_Min(self, expr):
         """``torch.minimum`` of the tensor arguments, clamped above by the scalar ones."""
@@ -157,6 +166,12 @@ class TorchTextbookPrinter(_ArrayPrinterMixin, TorchPrinter):
             low = self._print(sp.Max(*scalars))
             out = f"{self._module_format('torch.clamp')}({out}, min={low})"
         return out
+
+    def _print_Relational(self, expr):
+        """The tensor first (``torch.lt(x, c)``: torch's comparisons take a tensor first)."""
+        if not is_tensor_expr(expr.lhs) and is_tensor_expr(expr.rhs):
+            expr = expr.reversed
+        return super()._print_Relational(expr)
 
     def _print_Pow(self, expr, rational=False):
         if expr.exp == 2:

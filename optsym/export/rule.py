@@ -1,5 +1,5 @@
 r"""A rule's chapter: the textbook update as a numbered algorithm (from the rule's ``textbook``
-assignments, printed by :func:`optsym.spec.latex`), torch's operation order, the
+assignments, printed by :func:`optsym.spec.latex`), the reference's operation order, the
 hyperparameters, the conventions other sources use (:mod:`optsym.conventions`), a worked example
 in exact arithmetic (:mod:`optsym.examples`) and the rule's trajectories (generated code)."""
 
@@ -71,28 +71,36 @@ def _options(rule: Rule, cfg: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in rule.non_default(cfg).items())
 
 
+def _reference_name(rule: Rule) -> str:
+    """Who the reference is, in a sentence: ``torch'' or ``pytorch_optimizer.Lion''."""
+    ref = rule.reference
+    return "torch" if ref.kind == "torch.optim" else ref.qualified
+
+
 def _hyper_table(rule: Rule, topic: Topic) -> str:
     rows = []
     for h in rule.hypers:
         symbol = f"${latex(h.symbol)}$" if h.symbol is not None else "--"
-        rows.append([tex.texttt(h.name), symbol, tex.number(h.default), tex.text(h.domain),
-                     tex.text(h.doc)])
+        rows.append([tex.texttt(h.reference_argument), symbol, tex.number(h.default),
+                     tex.text(h.domain), tex.text(h.doc)])
+    who = _reference_name(rule)
     return tex.table(r"@{}llll>{\raggedright\arraybackslash}p{0.4\linewidth}@{}",
-                     ["torch argument", "symbol", "default", "domain", "meaning"], rows,
-                     f"{tex.text(rule.title)}: hyperparameters (torch's names and defaults)",
-                     f"tab:{topic.kind}:{topic.name}:hypers")
+                     [f"{tex.text(who)} argument", "symbol", "default", "domain", "meaning"],
+                     rows, f"{tex.text(rule.title)}: hyperparameters ({tex.text(who)}'s names "
+                           "and defaults)", f"tab:{topic.kind}:{topic.name}:hypers")
 
 
 def _implementation(rule: Rule) -> str:
-    """torch's single-tensor operation order, one line per assignment (torch's call where the
-    spec records it)."""
+    """The reference's single-tensor operation order, one line per assignment (its call where
+    the spec records it)."""
     rows = []
     for a in rule.implementation(rule.config()):
         what = tex.texttt(a.note) if a.note else f"${latex(a.expr)}$"
         rows.append(rf"${latex(a.target)}$ & {what} \\")
     return "\n".join([r"\begin{center}\small",
                       r"\begin{tabular}{@{}l>{\raggedright\arraybackslash}p{0.8\linewidth}@{}}",
-                      r"\toprule", r"writes & torch's operation \\", r"\midrule", *rows,
+                      r"\toprule", rf"writes & {tex.text(_reference_name(rule))}'s operation \\",
+                      r"\midrule", *rows,
                       r"\bottomrule", r"\end{tabular}", r"\end{center}"])
 
 
@@ -166,7 +174,7 @@ def rule_chapter(topic: Topic, ctx: Context, figures: bool = True) -> str:
            tex.rst(tex.first_paragraph(rule.doc)),
            r"\section{The update}",
            "The textbook form, as optsym's rule spec writes it (each line reads the values the "
-           r"lines before it wrote; $t = 1$ on the first step), at torch's defaults:",
+           r"lines before it wrote; $t = 1$ on the first step), at the reference's defaults:",
            _block(rule, cfg, f"{tex.text(rule.title)} (textbook form, defaults)",
                   f"alg:{topic.kind}:{topic.name}")]
     rich = _richest(rule)
@@ -176,13 +184,17 @@ def rule_chapter(topic: Topic, ctx: Context, figures: bool = True) -> str:
                                    f"{tex.text(_options(rule, rich))}",
                        f"alg:{topic.kind}:{topic.name}:options")]
     out += [r"\section{Hyperparameters}", _hyper_table(rule, topic)]
-    out += [r"\section{torch's form and conventions}"]
+    ref, who = rule.reference, tex.text(_reference_name(rule))
+    out += [rf"\section{{{who}'s form and conventions}}"]
+    if ref.kind != "torch.optim":
+        out.append(rf"The reference is {tex.texttt(ref.qualified)}"
+                   + (f" ({tex.text(ref.note)})" if ref.note else "")
+                   + f": {tex.text(ref.as_dict()['what'])}.")
     if rule.torch_note:
-        out.append(rf"\textbf{{torch.optim.{tex.text(rule.torch_class)}:}} "
-                   f"{tex.text(rule.torch_note)}")
-    out += ["torch's CPU single-tensor path computes the update in this order; optsym proves "
+        out.append(rf"\textbf{{{tex.text(ref.qualified)}:}} {tex.text(rule.torch_note)}")
+    out += [f"{who}'s CPU single-tensor path computes the update in this order; optsym proves "
             "it equal to the textbook form symbolically and generates code from it that "
-            rf"matches torch bit for bit ({tex.texttt('optsym verify ' + rule.name)}):",
+            rf"matches {who} bit for bit ({tex.texttt('optsym verify ' + rule.name)}):",
             _implementation(rule), _conventions(rule)]
     example = _worked_example(rule)
     if example:

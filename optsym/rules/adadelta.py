@@ -28,6 +28,7 @@ import sympy as sp
 
 from optsym.ops import AddCMul, AddScaled, TAdd, TDiv, TMul, TSqrt
 from optsym.rules._prologue import gradient_prologue
+from optsym.references import Reference
 from optsym.spec import (
     Assign,
     Config,
@@ -94,7 +95,7 @@ RULE = Rule(
     states=states,
     textbook=textbook,
     implementation=implementation,
-    torch_class="Adadelta",
+    reference=Reference.torch("Adadelta", functional="optsym.verify.functional:adadelta"),
     # torch's OptimizerInfo inputs for Adadelta (CPU), plus an eps
     sweep=({}, {"lr": 0.01}, {"weight_decay": 0.1}, {"maximize": True},
            {"weight_decay": 0.1, "maximize": True}, {"rho": 0.95, "weight_decay": 0.9},

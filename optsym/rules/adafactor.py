@@ -68,6 +68,7 @@ from optsym.ops import (
 )
 from optsym.pyops import PyDiv, PyMul, parse
 from optsym.rules._prologue import decoupled_decay
+from optsym.references import Reference
 from optsym.spec import (
     Assign,
     Config,
@@ -105,10 +106,12 @@ beta2_decay_h = Hyper("beta2_decay", scalar("beta2_decay", r"\tau", nonpositive=
 eps1_h = Hyper("eps1", scalar("eps1", r"\epsilon_1", nonnegative=True), None,
                "floor of the variance estimate's square root (eps[0]); None: the parameter "
                "dtype's machine epsilon", "eps1 >= 0, or None", _eps1_valid,
-               "epsilon1 should be >= 0 but is: {value}", (1e-8, 1e-3))
+               "epsilon1 should be >= 0 but is: {value}", (1e-8, 1e-3),
+               argument="eps", position=0)
 eps2_h = Hyper("eps2", scalar("eps2", r"\epsilon_2", nonnegative=True), 1e-3,
                "floor of RMS(theta) in the step size (eps[1])", "eps2 >= 0", nonneg,
-               "epsilon2 should be >= 0 but is: {value}", (1e-4, 1e-2))
+               "epsilon2 should be >= 0 but is: {value}", (1e-4, 1e-2),
+               argument="eps", position=1)
 d_h = Hyper("d", scalar("d", "d", positive=True), 1.0, "update-clipping threshold", "d >= 1",
             at_least_one, "Clipping threshold d should be >= 1 but is: {value}", (1.0, 2.0))
 wd_h = Hyper("weight_decay", scalar("weight_decay", r"\lambda", nonnegative=True), 0.0,
@@ -241,7 +244,7 @@ RULE = Rule(
     states=states,
     textbook=textbook,
     implementation=implementation,
-    torch_class="Adafactor",
+    reference=Reference.torch("Adafactor", functional="optsym.verify.functional:adafactor"),
     # torch's OptimizerInfo inputs for Adafactor, and explicit epsilons
     sweep=({}, {"weight_decay": 0.1, "lr": 0.01}, {"weight_decay": 0.1, "maximize": True},
            {"beta2_decay": -1.0}, {"d": 1.5}, {"eps1": 1e-3, "eps2": 1e-2, "lr": 0.1}),

@@ -22,6 +22,7 @@ import sympy as sp
 from optsym.ops import AddCDiv, AddCMul, TAdd, TDiv, TMul, TNeg, TSqrt
 from optsym.rules._fused import FUSED_INEXACT
 from optsym.rules._prologue import gradient_prologue
+from optsym.references import Reference
 from optsym.spec import (
     Assign,
     Config,
@@ -116,7 +117,7 @@ RULE = Rule(
     states=states,
     textbook=textbook,
     implementation=implementation,
-    torch_class="Adagrad",
+    reference=Reference.torch("Adagrad", functional="optsym.verify.functional:adagrad"),
     sweep=({}, {"lr": 0.1}, {"lr_decay": 0.01}, {"weight_decay": 0.1},
            {"initial_accumulator_value": 0.1}, {"eps": 1e-6}, {"maximize": True},
            {"lr_decay": 0.05, "weight_decay": 0.05, "initial_accumulator_value": 0.5,

@@ -31,6 +31,7 @@ import sympy as sp
 from optsym.ops import AddCDiv, AddCMul, Lerp, LibmSqrt, TAdd, TDiv, TMax, TMul, TNeg, TSqrt
 from optsym.rules._fused import FUSED_INEXACT
 from optsym.rules._prologue import decoupled_decay, gradient_prologue
+from optsym.references import Reference
 from optsym.spec import (
     Assign,
     Config,
@@ -52,10 +53,12 @@ from optsym.spec import (
 lr_h = hyper_lr(1e-3)
 beta1_h = Hyper("beta1", scalar("beta1", r"\beta_1", nonnegative=True), 0.9,
                 "decay of the first-moment average (betas[0])", "0 <= beta1 < 1", unit_interval,
-                "Invalid beta parameter at index 0: {value}", (0.0, 0.99))
+                "Invalid beta parameter at index 0: {value}", (0.0, 0.99),
+                argument="betas", position=0)
 beta2_h = Hyper("beta2", scalar("beta2", r"\beta_2", nonnegative=True), 0.999,
                 "decay of the second-moment average (betas[1])", "0 <= beta2 < 1", unit_interval,
-                "Invalid beta parameter at index 1: {value}", (0.0, 0.999))
+                "Invalid beta parameter at index 1: {value}", (0.0, 0.999),
+                argument="betas", position=1)
 eps_h = hyper_eps(1e-8)
 amsgrad_h = Hyper("amsgrad", None, False, "use the running maximum of v (AMSGrad)")
 
@@ -175,7 +178,7 @@ RULE = Rule(
     states=states,
     textbook=textbook,
     implementation=implementation,
-    torch_class="Adam",
+    reference=Reference.torch("Adam", functional="optsym.verify.functional:adam"),
     sweep=({}, {"lr": 0.1}, {"weight_decay": 0.1}, {"amsgrad": True}, {"maximize": True},
            {"weight_decay": 0.1, "decoupled_weight_decay": True},
            {"beta1": 0.5, "beta2": 0.9, "eps": 1e-3},
@@ -197,7 +200,7 @@ ADAMW = Rule(
     states=states,
     textbook=textbook,
     implementation=implementation,
-    torch_class="AdamW",
+    reference=Reference.torch("AdamW", functional="optsym.verify.functional:adamw"),
     sweep=({}, {"lr": 0.01, "weight_decay": 0.1}, {"amsgrad": True}, {"maximize": True},
            {"weight_decay": 0.0}, {"beta1": 0.5, "beta2": 0.9, "eps": 1e-3}),
     torch_note="torch decays by lr*weight_decay (tied to the schedule), not by weight_decay alone.",

@@ -26,6 +26,7 @@ import sympy as sp
 from optsym.ops import AddCDiv, Lerp, TAbs, TAdd, TMax, TMul
 from optsym.rules._prologue import gradient_prologue
 from optsym.rules.adam import beta1_h, beta2_h
+from optsym.references import Reference
 from optsym.spec import (
     Assign,
     Config,
@@ -89,7 +90,7 @@ RULE = Rule(
     states=states,
     textbook=textbook,
     implementation=implementation,
-    torch_class="Adamax",
+    reference=Reference.torch("Adamax", functional="optsym.verify.functional:adamax"),
     sweep=({}, {"lr": 0.01}, {"weight_decay": 0.1}, {"maximize": True},
            {"beta1": 0.5, "beta2": 0.9, "eps": 1e-3},
            {"lr": 0.01, "weight_decay": 0.05, "eps": 1e-6, "maximize": True}),

@@ -33,6 +33,7 @@ import sympy as sp
 from optsym.ops import AddScaled, Copy, Float32, Float32Pow, TAdd, TMul, TSub
 from optsym.pyops import PyAdd, PyDiv, PyMul, parse
 from optsym.rules._prologue import gradient_prologue
+from optsym.references import Reference
 from optsym.spec import (
     Assign,
     Config,
@@ -146,7 +147,7 @@ RULE = Rule(
     states=states,
     textbook=textbook,
     implementation=implementation,
-    torch_class="ASGD",
+    reference=Reference.torch("ASGD", functional="optsym.verify.functional:asgd"),
     sweep=({}, {"lr": 0.02}, {"t0": 10}, {"t0": 0, "lambd": 0.01, "alpha": 0.5},
            {"t0": -5}, {"weight_decay": 0.1}, {"maximize": True},
            {"lr": 0.005, "t0": 20.5, "lambd": 0.9, "weight_decay": 0.05, "maximize": True}),

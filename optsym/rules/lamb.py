@@ -49,6 +49,7 @@ from __future__ import annotations
 import sympy as sp
 
 from optsym.ops import AddCMul, AddScaled, Norm, TAdd, TClamp, TDiv, TMul, TNeg, TRecip, TSqrt
+from optsym.references import DEV_INSTALL, Reference
 from optsym.spec import (
     Assign,
     Config,
@@ -73,10 +74,12 @@ lr_h = Hyper("lr", scalar("lr", r"\eta", nonnegative=True), 1e-3, "learning rate
              not_negative, "learning rate must be positive. ({value} > 0)", (1e-4, 0.1))
 beta1_h = Hyper("beta1", scalar("beta1", r"\beta_1", nonnegative=True), 0.9,
                 "decay of the first-moment average (betas[0])", "0 <= beta1 < 1",
-                unit_interval, "beta1 must be in the range [0.0, 1.0)", (0.0, 0.99))
+                unit_interval, "beta1 must be in the range [0.0, 1.0)", (0.0, 0.99),
+                argument="betas", position=0)
 beta2_h = Hyper("beta2", scalar("beta2", r"\beta_2", nonnegative=True), 0.999,
                 "decay of the second-moment average (betas[1])", "0 <= beta2 < 1",
-                unit_interval, "beta2 must be in the range [0.0, 1.0)", (0.0, 0.999))
+                unit_interval, "beta2 must be in the range [0.0, 1.0)", (0.0, 0.999),
+                argument="betas", position=1)
 wd_h = Hyper("weight_decay", scalar("weight_decay", r"\lambda", nonnegative=True), 0.0,
              "weight decay coefficient", "weight_decay >= 0", not_negative,
              "weight_decay must be non-negative", (0.0, 0.5))
@@ -210,8 +213,8 @@ RULE = Rule(
     states=states,
     textbook=textbook,
     implementation=implementation,
-    torch_class="Lamb",
-    reference="pytorch_optimizer",
+    reference=Reference.package("pytorch_optimizer", "Lamb", install=DEV_INSTALL,
+                                note="version 4.1"),
     sweep=({}, {"lr": 0.01}, {"weight_decay": 0.1}, {"weight_decay": 0.1, "fixed_decay": True},
            {"weight_decay": 0.1, "weight_decouple": False}, {"grad_averaging": False},
            {"adam": True}, {"maximize": True}, {"beta1": 0.5, "beta2": 0.9, "eps": 1e-3},

@@ -33,6 +33,7 @@ import sympy as sp
 
 from optsym.ops import AddScaled, Lerp, TMul, TSign
 from optsym.rules._prologue import decoupled_decay, gradient_prologue
+from optsym.references import DEV_INSTALL, Reference
 from optsym.spec import (
     Assign,
     Config,
@@ -54,10 +55,12 @@ lr_h = Hyper("lr", scalar("lr", r"\eta", nonnegative=True), 1e-4, "learning rate
              not_negative, "learning rate must be positive. ({value} > 0)", (1e-4, 0.1))
 beta1_h = Hyper("beta1", scalar("beta1", r"\beta_1", nonnegative=True), 0.9,
                 "interpolation weight of the update direction (betas[0])", "0 <= beta1 < 1",
-                unit_interval, "beta1 must be in the range [0.0, 1.0)", (0.0, 0.99))
+                unit_interval, "beta1 must be in the range [0.0, 1.0)", (0.0, 0.99),
+                argument="betas", position=0)
 beta2_h = Hyper("beta2", scalar("beta2", r"\beta_2", nonnegative=True), 0.99,
                 "decay of the momentum (betas[1])", "0 <= beta2 < 1", unit_interval,
-                "beta2 must be in the range [0.0, 1.0)", (0.0, 0.999))
+                "beta2 must be in the range [0.0, 1.0)", (0.0, 0.999),
+                argument="betas", position=1)
 wd_h = Hyper("weight_decay", scalar("weight_decay", r"\lambda", nonnegative=True), 0.0,
              "weight decay coefficient", "weight_decay >= 0", not_negative,
              "weight_decay must be non-negative", (0.0, 0.5))
@@ -118,8 +121,8 @@ RULE = Rule(
     states=states,
     textbook=textbook,
     implementation=implementation,
-    torch_class="Lion",
-    reference="pytorch_optimizer",
+    reference=Reference.package("pytorch_optimizer", "Lion", install=DEV_INSTALL,
+                                note="version 4.1"),
     sweep=({}, {"lr": 0.01}, {"beta1": 0.5, "beta2": 0.9}, {"beta1": 0.0},
            {"weight_decay": 0.1, "lr": 0.01}, {"weight_decay": 0.1, "fixed_decay": True},
            {"weight_decay": 0.1, "weight_decouple": False}, {"maximize": True},

@@ -40,6 +40,7 @@ from optsym.ops import AddCDiv, AddCMul, Float32, Lerp, TAdd, TDiv, TMul, TSqrt
 from optsym.pyops import PyMul, parse
 from optsym.rules._prologue import decoupled_decay, gradient_prologue
 from optsym.rules.adam import beta1_h, beta2_h
+from optsym.references import Reference
 from optsym.spec import (
     Assign,
     Config,
@@ -186,7 +187,7 @@ RULE = Rule(
     states=states,
     textbook=textbook,
     implementation=implementation,
-    torch_class="NAdam",
+    reference=Reference.torch("NAdam", functional="optsym.verify.functional:nadam"),
     sweep=({}, {"lr": 0.01}, {"momentum_decay": 6e-3}, {"weight_decay": 0.1},
            {"weight_decay": 0.1, "decoupled_weight_decay": True}, {"maximize": True},
            {"beta1": 0.5, "beta2": 0.9, "eps": 1e-3},

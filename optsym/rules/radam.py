@@ -41,6 +41,7 @@ from optsym.ops import AddCMul, AddScaled, Lerp, TAdd, TDiv, TMul, TRecip, TSqrt
 from optsym.pyops import parse
 from optsym.rules._prologue import decoupled_decay, gradient_prologue
 from optsym.rules.adam import beta1_h, beta2_h
+from optsym.references import Reference
 from optsym.spec import (
     Assign,
     Config,
@@ -177,7 +178,7 @@ RULE = Rule(
     states=states,
     textbook=textbook,
     implementation=implementation,
-    torch_class="RAdam",
+    reference=Reference.torch("RAdam", functional="optsym.verify.functional:radam"),
     sweep=({}, {"lr": 0.01}, {"weight_decay": 0.1},
            {"weight_decay": 0.1, "decoupled_weight_decay": True}, {"maximize": True},
            {"beta1": 0.5, "beta2": 0.9, "eps": 1e-3},

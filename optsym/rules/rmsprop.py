@@ -25,6 +25,7 @@ import sympy as sp
 
 from optsym.ops import AddCDiv, AddCMul, AddScaled, Lerp, TAdd, TMul, TSqrt
 from optsym.rules._prologue import gradient_prologue
+from optsym.references import Reference
 from optsym.spec import (
     Assign,
     Config,
@@ -113,7 +114,7 @@ RULE = Rule(
     states=states,
     textbook=textbook,
     implementation=implementation,
-    torch_class="RMSprop",
+    reference=Reference.torch("RMSprop", functional="optsym.verify.functional:rmsprop"),
     sweep=({}, {"lr": 0.1}, {"alpha": 0.9}, {"centered": True}, {"momentum": 0.9},
            {"centered": True, "momentum": 0.9}, {"weight_decay": 0.1}, {"maximize": True},
            {"eps": 1e-4, "centered": True, "momentum": 0.5, "weight_decay": 0.05,

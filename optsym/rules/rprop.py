@@ -35,6 +35,7 @@ from __future__ import annotations
 import sympy as sp
 
 from optsym.ops import AddCMul, TClamp, TMul, TNeg, TSign, TWhere
+from optsym.references import Reference
 from optsym.spec import (
     Assign,
     Config,
@@ -52,16 +53,16 @@ from optsym.spec import (
 lr_h = hyper_lr(1e-2)
 etaminus_h = Hyper("etaminus", scalar("etaminus", r"\eta^{-}", positive=True), 0.5,
                    "multiplicative decrease factor (etas[0])", "0 < etaminus < 1 < etaplus",
-                   sample=(0.1, 0.9))
+                   sample=(0.1, 0.9), argument="etas", position=0)
 etaplus_h = Hyper("etaplus", scalar("etaplus", r"\eta^{+}", positive=True), 1.2,
                   "multiplicative increase factor (etas[1])", "0 < etaminus < 1 < etaplus",
-                  sample=(1.05, 2.0))
+                  sample=(1.05, 2.0), argument="etas", position=1)
 smin_h = Hyper("step_size_min", scalar("step_size_min", r"s_{\min}", nonnegative=True), 1e-6,
                "smallest step size (step_sizes[0])", "any real (torch does not check it)",
-               sample=(1e-7, 1e-5))
+               sample=(1e-7, 1e-5), argument="step_sizes", position=0)
 smax_h = Hyper("step_size_max", scalar("step_size_max", r"s_{\max}", nonnegative=True), 50.0,
                "largest step size (step_sizes[1])", "any real (torch does not check it)",
-               sample=(1.0, 100.0))
+               sample=(1.0, 100.0), argument="step_sizes", position=1)
 
 lr = lr_h.symbol
 etaminus, etaplus = etaminus_h.symbol, etaplus_h.symbol
@@ -114,7 +115,7 @@ RULE = Rule(
     states=states,
     textbook=textbook,
     implementation=implementation,
-    torch_class="Rprop",
+    reference=Reference.torch("Rprop", functional="optsym.verify.functional:rprop"),
     # torch's OptimizerInfo inputs for Rprop (CPU), and one that reaches the upper clip
     sweep=({}, {"lr": 2e-4}, {"etaminus": 0.5, "etaplus": 1.5},
            {"step_size_min": 2e-6, "step_size_max": 100.0}, {"maximize": True},

@@ -26,6 +26,7 @@ import sympy as sp
 from optsym.ops import AddScaled, TMul
 from optsym.rules._fused import FUSED_INEXACT
 from optsym.rules._prologue import gradient_prologue
+from optsym.references import Reference
 from optsym.spec import (
     Assign,
     Config,
@@ -111,7 +112,7 @@ RULE = Rule(
     states=states,
     textbook=textbook,
     implementation=implementation,
-    torch_class="SGD",
+    reference=Reference.torch("SGD", functional="optsym.verify.functional:sgd"),
     sweep=({}, {"lr": 0.1}, {"momentum": 0.9}, {"momentum": 0.9, "dampening": 0.5},
            {"momentum": 0.9, "nesterov": True}, {"weight_decay": 0.01}, {"maximize": True},
            {"lr": 0.01, "momentum": 0.8, "nesterov": True, "weight_decay": 0.1,

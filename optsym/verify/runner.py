@@ -272,6 +272,7 @@ def verify(rule: Rule, configs: list[dict[str, Any]], backends=BACKENDS, dtypes=
     from optsym.verify.reference import run_composed, run_reference
 
     rule.implementation_for(path)  # an unknown path fails before any work
+    rule.reference.load(rule.name)  # so does a reference whose package is missing
     report = Report(rule.name, path, reference=rule.reference_class)
     composed = schedule is not None or clip is not None
     extras = _extras(schedule, clip, steps) if composed else None
@@ -293,12 +294,12 @@ def verify(rule: Rule, configs: list[dict[str, Any]], backends=BACKENDS, dtypes=
                 torch_lrs = None
                 try:
                     if composed:
-                        run = run_composed(rule.name, cfg, params0, grads, path,
+                        run = run_composed(rule, cfg, params0, grads, path,
                                            None if schedule is None else
                                            (schedule[0].name, schedule[1]), clip)
                         snaps, torch_lrs, used_grads = run.snaps, run.lrs, run.grads
                     else:
-                        snaps, used_grads = run_reference(rule.name, cfg, params0, grads,
+                        snaps, used_grads = run_reference(rule, cfg, params0, grads,
                                                           path), grads
                 except (RuntimeError, OverflowError) as exc:  # torch fails at step time
                     first = str(exc).strip().splitlines()[0]

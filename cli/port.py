@@ -1,0 +1,116 @@
+"""``optsym port SOURCE --to LIBRARY``: the same optimizer in another framework, checked.
+
+SOURCE is ``torch.optim.RMSprop``, ``optax.rmsprop`` or ``keras.optimizers.RMSprop`` (SGD,
+RMSprop, Adagrad, Adam, AdamW); its arguments follow in SOURCE's own names (``--alpha 0.9`` for
+torch, ``--decay 0.9`` for optax, ``--rho 0.9`` for Keras).  Exit status: 0 when a mapping exists
+and the real libraries agree, 1 when no mapping exists or they disagree, 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from optsym.cli.errors import UsageFailure
+from optsym.cli.options import RULE_CONTEXT, _boolean, _number, _split_flag
+
+
+def _arguments(dialect, args: tuple[str, ...]) -> dict:
+    out: dict = {}
+    i = 0
+    while i < len(args):
+        key, value = _split_flag(args[i])
+        name = key.replace("-", "_")
+        try:
+            arg = dialect.arg(name)
+        except KeyError as exc:
+            raise UsageFailure(str(exc.args[0])) from None
+        flag = "--" + key
+        if isinstance(arg.default, bool):
+            if value is None and i + 1 < len(args) and not args[i + 1].startswith("--"):
+                i += 1
+                value = args[i]
+            out[name] = True if value is None else _boolean(flag, value)
+        else:
+            if value is None:
+                i += 1
+                if i >= len(args):
+                    raise UsageFailure(f"option {flag} needs a value")
+                value = args[i]
+            out[name] = _number(flag, value)
+        i += 1
+    return out
+
+
+def _gap(check: dict) -> str:
+    if check["agree"]:
+        how = "bitwise" if check["bitwise"] else f"max |diff| {check['max_abs']:.2g}"
+        return f"agree ({how})"
+    a, b = check["values"]
+    return (f"part at step {check['first_step']} (element {check['first_element']}: "
+            f"{a:.10g} vs {b:.10g}); gap after the run {check['final_gap']:.3g}")
+
+
+def _text(report) -> list[str]:
+    s = report.settings
+    lines = [f"{report.source_code}", f"  -> {report.target}  ({s['steps']} steps, float64, "
+             f"gradient scale {s['grad_scale']:g}, lr {s['lr']:g}, {s['schedule']})", ""]
+    verdict = {"equal": "EQUAL", "no mapping": "NO MAPPING", "different": "DIFFERENT"}
+    lines.append(f"{verdict[report.verdict]}: {report.mapping_code if report.verdict == 'equal' else ''}"
+                 .rstrip())
+    if report.verdict != "equal":
+        lines.append(f"closest: {report.mapping_code}")
+    for m in report.mismatches:
+        lines.append(f"  differs: {m.line()}")
+    lines.append(f"  real libraries: {_gap(report.check)}")
+    if report.alias:
+        lines += ["", f"no alias will do: {report.alias['code']}"]
+        lines += [f"  differs: {m}" for m in report.alias["mismatches"]]
+        lines.append(f"  real libraries: {_gap(report.alias['check'])}")
+    if report.defaults:
+        lines += ["", f"defaults that differ (if you write {report.naive_code}):"]
+        for d in report.defaults:
+            here = f"{d['source_argument']}={d['source']!r}" if d["source_argument"] else \
+                f"{d['convention']}: {d['source']!r}"
+            there = (f"{d['target_argument']}={d['target_default']!r}" if d["target_argument"]
+                     else f"{d['target_default']!r} (fixed)")
+            eff = f": {_gap(d['effect'])}" if d.get("effect") else ""
+            lines.append(f"  {here} here, {there} there{eff}")
+        lines.append(f"  all together: {_gap(report.naive_check)}")
+    return lines
+
+
+@click.command("port", context_settings=RULE_CONTEXT)
+@click.argument("source")
+@click.argument("source_options", nargs=-1, type=click.UNPROCESSED, metavar="[--ARG VALUE]...")
+@click.option("--to", "to", type=click.Choice(["torch", "optax", "keras"]), required=True,
+              help="the library to port to")
+@click.option("--grad-scale", default="1", help="typical gradient size of the stream (e.g. 1e-4)")
+@click.option("--steps", type=click.IntRange(1, 2000), default=100, show_default=True)
+@click.option("--constant-lr", is_flag=True, help="hold the learning rate constant "
+              "(default: a cosine from lr to lr/10, which separates more conventions)")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
+def port(source: str, source_options: tuple[str, ...], to: str, grad_scale: str, steps: int,
+         constant_lr: bool, seed: int, as_json: bool) -> int:
+    """The argument mapping that makes SOURCE equal in another library (or why none exists),
+    the defaults that differ and their effect, checked by running both real libraries."""
+    from optsym import port as porting
+    from optsym.spec import SpecError
+
+    try:
+        dialect = porting.resolve(source)
+        args = _arguments(dialect, source_options)
+        scale = _number("--grad-scale", grad_scale)
+        if scale <= 0:
+            raise UsageFailure("--grad-scale must be > 0")
+        report = porting.port(source, to, args, grad_scale=scale, steps=steps,
+                              constant_lr=constant_lr, seed=seed)
+    except SpecError as exc:
+        raise UsageFailure(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2, default=str))
+    else:
+        click.echo("\n".join(_text(report)))
+    return 0 if report.verdict == "equal" else 1
