@@ -48,8 +48,9 @@ def _gap(check: dict) -> str:
         how = "bitwise" if check["bitwise"] else f"max |diff| {check['max_abs']:.2g}"
         return f"agree ({how})"
     a, b = check["values"]
+    digits = next((n for n in (10, 13, 17) if f"{a:.{n}g}" != f"{b:.{n}g}"), 17)
     return (f"part at step {check['first_step']} (element {check['first_element']}: "
-            f"{a:.10g} vs {b:.10g}); gap after the run {check['final_gap']:.3g}")
+            f"{a:.{digits}g} vs {b:.{digits}g}); gap after the run {check['final_gap']:.3g}")
 
 
 def _text(report) -> list[str]:
@@ -57,10 +58,10 @@ def _text(report) -> list[str]:
     lines = [f"{report.source_code}", f"  -> {report.target}  ({s['steps']} steps, float64, "
              f"gradient scale {s['grad_scale']:g}, lr {s['lr']:g}, {s['schedule']})", ""]
     verdict = {"equal": "EQUAL", "no mapping": "NO MAPPING", "different": "DIFFERENT"}
-    lines.append(f"{verdict[report.verdict]}: {report.mapping_code if report.verdict == 'equal' else ''}"
-                 .rstrip())
-    if report.verdict != "equal":
-        lines.append(f"closest: {report.mapping_code}")
+    if report.verdict == "equal":
+        lines.append(f"EQUAL: {report.mapping_code}")
+    else:
+        lines.append(f"{verdict[report.verdict]}; the closest: {report.mapping_code}")
     for m in report.mismatches:
         lines.append(f"  differs: {m.line()}")
     lines.append(f"  real libraries: {_gap(report.check)}")
@@ -75,7 +76,8 @@ def _text(report) -> list[str]:
                 f"{d['convention']}: {d['source']!r}"
             there = (f"{d['target_argument']}={d['target_default']!r}" if d["target_argument"]
                      else f"{d['target_default']!r} (fixed)")
-            eff = f": {_gap(d['effect'])}" if d.get("effect") else ""
+            eff = (f": {_gap(d['effect'])}" if d.get("effect") else
+                   f" ({d['refused']})" if d.get("refused") else "")
             lines.append(f"  {here} here, {there} there{eff}")
         lines.append(f"  all together: {_gap(report.naive_check)}")
     return lines

@@ -211,7 +211,10 @@ def port(source: str, to: str, args: Mapping[str, Any] | None = None, *, grad_sc
                "target_argument": arg.name if arg else None, "target_default": m.target}
         if arg is not None and not target.misses and target.dialect is not None:
             alt = Side(to, target.dialect, {**target.args, arg.name: arg.default})
-            row["effect"] = prun.compare(here, alt.run(x0, grads, lrs, form)).as_dict()
+            try:
+                row["effect"] = prun.compare(here, alt.run(x0, grads, lrs, form)).as_dict()
+            except ValueError as exc:  # the library refuses this default with the others
+                row["refused"] = f"{to} refuses {arg.name}={arg.default!r} here: {exc}"
         defaults.append(row)
     alias = None
     if target.chain is not None:  # why no alias: the closest one, run
