@@ -205,7 +205,7 @@ def _sample(rule: Rule, cfg: Config, symbols: set[sp.Symbol], states: tuple[Stat
     ranges = {h.symbol: h.sample for h in rule.hypers if h.symbol is not None}
     nonneg = {s.symbol for s in states if s.nonnegative}
     point: dict[sp.Symbol, sp.Float] = {}
-    for sym in symbols:
+    for sym in sorted(symbols, key=str):  # a set's order changes per process (hash seed)
         if sym == t:
             point[sym] = sp.Integer(step if step is not None else rng.randint(1, 30))
         elif sym in ranges:

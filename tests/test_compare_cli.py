@@ -97,10 +97,11 @@ def test_usage_errors(run_cli, args, message):
 def test_list_shows_conventions(run_cli, run_json):
     result = run_cli("list")
     assert result.exit_code == 0
-    assert "momentum: torch, goodfellow, ema; nesterov: torch, sutskever" in result.stdout
+    assert ("momentum: torch, goodfellow, ema, optax, keras; "
+            "nesterov: torch, sutskever, optax, keras") in result.stdout
     code, out = run_json("list")
     by_rule = {r["rule"]: r["conventions"] for r in out["rules"]}
-    assert by_rule["adamw"] == {"adamw": ["torch", "paper", "goodfellow", "l2"]}
+    assert by_rule["adamw"] == {"adamw": ["torch", "paper", "goodfellow", "l2", "optax", "keras"]}
 
 
 def test_verify_convention_against_exact_arithmetic(run_json):
@@ -122,3 +123,18 @@ def test_condition_met_by_the_run_gives_equal(run_json):
                          "--steps", "4")
     assert code == 0 and out["verdict"] == "equal" and "eps = 0" in out["reason"]
     assert out["parting"]["step"] is None and out["float64"]["first_parting"] is None
+
+
+def test_compare_json_is_byte_identical_across_processes():
+    """The numeric checks are seeded and do not depend on the hash seed (set order)."""
+    import os
+    import subprocess
+    import sys
+
+    outs = set()
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        outs.add(subprocess.run([sys.executable, "-m", "optsym", "compare", "rmsprop",
+                                 "--conventions", "torch,optax", "--json"], env=env,
+                                capture_output=True, text=True, check=True).stdout)
+    assert len(outs) == 1

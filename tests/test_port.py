@@ -163,3 +163,37 @@ def test_keras_folds_the_lr_into_momentum_which_only_a_changing_lr_shows():
     assert [m.canon for m in scheduled.mismatches] == ["momentum_lr"]
     assert _port("torch.optim.SGD", "keras", {"momentum": 0.9, "nesterov": True},
                  constant_lr=True).verdict == "equal"
+
+
+FAMILY_SOURCES = {"momentum": ("torch.optim.SGD", {"momentum": 0.9}),
+                  "nesterov": ("torch.optim.SGD", {"momentum": 0.9, "nesterov": True}),
+                  "rmsprop": ("torch.optim.RMSprop", {}),
+                  "adagrad": ("torch.optim.Adagrad", {"initial_accumulator_value": 0.1}),
+                  "adam": ("torch.optim.Adam", {}), "adamw": ("torch.optim.AdamW", {})}
+
+
+LIBRARY_ROWS = [(family, lib) for family in FAMILY_SOURCES for lib in ("optax", "keras")]
+
+
+@pytest.mark.parametrize("family,to", LIBRARY_ROWS, ids=[f"{f}-{t}" for f, t in LIBRARY_ROWS])
+def test_the_conventions_table_rows_for_optax_and_keras_are_what_the_real_libraries_do(family,
+                                                                                        to):
+    """The table's symbolic verdict for a library, against that library run by ``port``."""
+    from optsym import conventions
+    from optsym.conventions.table import rows
+
+    row = next(r.as_dict() for r in rows([conventions.get(family)]) if r.convention == to)
+    source, args = FAMILY_SOURCES[family]
+    when = row["equal_to_torch"]
+    report = _port(source, to, args)
+    if when == "always":
+        assert report.verdict == "equal"
+    elif when.startswith("when the lr does not change"):
+        assert report.verdict == "no mapping"
+        assert _port(source, to, args, constant_lr=True).verdict == "equal"
+    else:
+        assert "eps = 0" in when, when
+        eps_conventions = {"eps_in_sqrt", "eps_form"}
+        differs = {m.canon for m in report.mismatches} | {d["convention"] for d in report.defaults}
+        assert differs & eps_conventions, report.as_dict()
+        assert _port(source, to, {**args, "eps": 0.0}).verdict == "equal"

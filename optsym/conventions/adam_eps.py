@@ -51,6 +51,12 @@ FAMILY = Family(
         Convention("adam", "tensorflow", "theta -= lr sqrt(1-beta2^t)/(1-beta1^t) m / "
                    "(sqrt(v) + eps_hat)", "TensorFlow/Keras Adam; Kingma & Ba (2015), Section 2",
                    eps_hat, adam.states),
+        Convention("adam", "optax", "theta -= lr m_hat / (sqrt(v_hat + eps_root) + eps)",
+                   "optax.adam (eps_root=0, the default)", adam.textbook, adam.states,
+                   note="the same equations as torch"),
+        Convention("adam", "keras", "theta -= lr sqrt(1-beta2^t)/(1-beta1^t) m / "
+                   "(sqrt(v) + eps_hat)", "keras.optimizers.Adam (Keras 3)", eps_hat,
+                   adam.states, note="TensorFlow's form; Keras's epsilon defaults to 1e-7"),
     ),
     mappings={},
     example_values={"lr": "1/10", "beta1": "1/2", "beta2": "3/4", "eps": "1/10"},

@@ -54,6 +54,13 @@ def l2(cfg: Config) -> tuple[Assign, ...]:
     return adam.textbook({**cfg, "decoupled_weight_decay": False})
 
 
+def keras(cfg: Config) -> tuple[Assign, ...]:
+    """torch's decoupled decay, then the eps-hat step of TensorFlow's Adam."""
+    from optsym.conventions.adam_eps import eps_hat
+
+    return eps_hat(cfg)
+
+
 FAMILY = Family(
     name="adamw",
     title="AdamW weight decay",
@@ -71,6 +78,12 @@ FAMILY = Family(
                    adam.states),
         Convention("adamw", "l2", "g += wd theta; Adam step",
                    "torch.optim.Adam(weight_decay=...): coupled L2", l2, adam.states),
+        Convention("adamw", "optax", "theta -= lr (Adam direction + wd theta)",
+                   "optax.adamw (add_decayed_weights, then the lr)", adam.textbook,
+                   adam.states, note="the same equations as torch: lr (u + wd theta) = "
+                   "lr wd theta + lr u"),
+        Convention("adamw", "keras", "theta *= 1 - lr wd; TensorFlow's eps-hat Adam step",
+                   "keras.optimizers.AdamW (Keras 3)", keras, adam.states),
     ),
     mappings={
         "paper": ChangeOfVariables(hypers={lam: base_lr * lam},

@@ -59,11 +59,19 @@ FAMILY = Family(
         Convention("momentum", "ema", "v = mu v + (1 - mu) g; theta -= lr v",
                    "EMA of gradients (Adam's first moment without bias correction)",
                    ema, _velocity_state),
+        Convention("momentum", "optax", "t = mu t + g; theta -= lr t",
+                   "optax.sgd (trace, then the learning rate)", sgd.textbook, sgd.states,
+                   note="the same equations as torch: the trace starts at 0, so t_1 = g_1"),
+        Convention("momentum", "keras", "m = mu m - lr g; theta += m",
+                   "keras.optimizers.SGD (Keras 3: the lr inside the buffer)", goodfellow,
+                   _velocity_state, note="Goodfellow's equations"),
     ),
     mappings={
         "goodfellow": ChangeOfVariables(state={velocity: -sgd.lr * sgd.buf},
                                         words="the goodfellow velocity is -lr times torch's "
                                               "buffer"),
+        "keras": ChangeOfVariables(state={velocity: -sgd.lr * sgd.buf},
+                                   words="Keras's buffer is -lr times torch's"),
         "ema": ChangeOfVariables(state={velocity: (1 - sgd.mu) * sgd.buf},
                                  hypers={sgd.lr: sgd.lr / (1 - sgd.mu)},
                                  words="the ema velocity is (1 - mu) times torch's buffer, with "

@@ -38,6 +38,13 @@ def sutskever(cfg: Config) -> tuple[Assign, ...]:
                          Assign(theta, theta + velocity, "update"))
 
 
+def keras(cfg: Config) -> tuple[Assign, ...]:
+    """Keras 3's SGD with ``nesterov=True``: the lr folded into the buffer, no look-ahead."""
+    eqs = gradient_prologue(cfg, sgd.lam, parity=False)
+    return tuple(eqs) + (Assign(velocity, sgd.mu * velocity - sgd.lr * g, "velocity"),
+                         Assign(theta, theta + sgd.mu * velocity - sgd.lr * g, "update"))
+
+
 FAMILY = Family(
     name="nesterov",
     title="Nesterov momentum",
@@ -50,12 +57,20 @@ FAMILY = Family(
                    "Sutskever et al. (2013); Goodfellow et al. (2016), Algorithm 8.3",
                    sutskever, _velocity_state, gradient_point=theta + sgd.mu * velocity,
                    note="gradient at the look-ahead point theta + mu v"),
+        Convention("nesterov", "optax", "t = mu t + g; theta -= lr (g + mu t)",
+                   "optax.sgd(nesterov=True)", sgd.textbook, sgd.states,
+                   note="the same equations as torch"),
+        Convention("nesterov", "keras", "m = mu m - lr g; theta += mu m - lr g",
+                   "keras.optimizers.SGD(nesterov=True) (Keras 3)", keras, _velocity_state,
+                   note="gradient at the parameter; the lr inside the buffer"),
     ),
     mappings={
         "sutskever": ChangeOfVariables(param=theta + sgd.mu * sgd.lr * sgd.buf,
                                        state={velocity: -sgd.lr * sgd.buf},
                                        words="torch's parameter is Sutskever's look-ahead point "
                                              "theta + mu v; v is -lr times torch's buffer"),
+        "keras": ChangeOfVariables(state={velocity: -sgd.lr * sgd.buf},
+                                   words="Keras's buffer is -lr times torch's"),
     },
     example_values={"lr": "1/10", "momentum": "1/2"},
     doc=__doc__,
