@@ -74,6 +74,12 @@ def _table(fmt: str, as_json: bool) -> None:
               help="Steps of the exact and float64 runs.")
 @click.option("--problem", type=click.Choice(["quadratic", "stream"]), default=None,
               help="quadratic f = theta^2/2 or a fixed gradient stream [the family's].")
+@click.option("--defaults", "library_defaults", is_flag=True,
+              help="Each side takes its library's default hyperparameters (torch, optax, "
+                   "keras) where none are given, instead of the same values.")
+@click.option("--grad-scale", default=None, metavar="S",
+              help="Multiply every gradient of the problem by S (e.g. 1e-4: eps placement "
+                   "matters more for small gradients).")
 @click.option("--table", "show_table", is_flag=True,
               help="Print the conventions table of every family instead.")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text",
@@ -82,7 +88,8 @@ def _table(fmt: str, as_json: bool) -> None:
 @click.pass_context
 def compare(ctx: click.Context, rule: str | None, rule_options: tuple[str, ...],
             pair: str | None, schedule: str | None, schedule_opts: tuple[str, ...], steps: int,
-            problem: str | None, show_table: bool, fmt: str, as_json: bool) -> None:
+            problem: str | None, library_defaults: bool, grad_scale: str | None,
+            show_table: bool, fmt: str, as_json: bool) -> None:
     """Compare two conventions of RULE's family (momentum, nesterov, rmsprop, adagrad, adam,
     adamw): equal, with the proof and the change of variables, or not, with a counterexample.
 
@@ -91,8 +98,10 @@ def compare(ctx: click.Context, rule: str | None, rule_options: tuple[str, ...],
     --schedule-opt step_size=3 --schedule-opt gamma=0.5
     """
     if show_table:
-        if rule or pair or rule_options or schedule or schedule_opts:
-            raise UsageFailure("--table takes no RULE, --conventions or schedule")
+        if rule or pair or rule_options or schedule or schedule_opts or library_defaults \
+                or grad_scale:
+            raise UsageFailure("--table takes no RULE, --conventions, schedule, --defaults "
+                               "or --grad-scale")
         _table(fmt, as_json)
         return
     if fmt != "text":
@@ -126,8 +135,19 @@ def compare(ctx: click.Context, rule: str | None, rule_options: tuple[str, ...],
             if tail.kind == "undefined" and steps > spec.horizon(composed[1]):
                 raise UsageFailure(f"--steps {steps} with --schedule {spec.name}: {tail.note} "
                                    f"({spec.horizon(composed[1])}); use fewer --steps")
+        scale = None
+        if grad_scale is not None:
+            from optsym.conventions.compare import exact_number
+
+            try:
+                scale = exact_number(grad_scale)
+            except SpecError as exc:
+                raise UsageFailure(f"--grad-scale: {exc}") from None
+            if not scale > 0:
+                raise UsageFailure(f"--grad-scale {grad_scale}: must be > 0")
         result = run_compare(family, a, b, overrides, composed, steps,
-                             PROBLEMS[problem] if problem else None)
+                             PROBLEMS[problem] if problem else None,
+                             defaults=library_defaults, grad_scale=scale)
     except SpecError as exc:
         raise UsageFailure(str(exc)) from None
     if as_json:

@@ -138,3 +138,43 @@ def test_compare_json_is_byte_identical_across_processes():
                                  "--conventions", "torch,optax", "--json"], env=env,
                                 capture_output=True, text=True, check=True).stdout)
     assert len(outs) == 1
+
+
+def test_defaults_gives_each_side_its_library_defaults(run_json):
+    """torch RMSprop alpha=0.99 vs optax decay=0.9 (their documented defaults): they part."""
+    code, out = run_json("compare", "rmsprop", "--conventions", "torch,optax", "--defaults",
+                         "--lr", "0.01", "--steps", "50")
+    assert code == 0 and out["consistent"] and out["library_defaults"]
+    assert out["values"]["alpha"] == "99/100" and out["values_b"]["alpha"] == "9/10"
+    assert out["verdict"] == "not equal" and out["parting"]["step"] == 1
+    # Adam's defaults are the same in torch and optax, and so are the equations
+    code, out = run_json("compare", "adam", "--conventions", "torch,optax", "--defaults")
+    assert out["verdict"] == "equal" and out["values"] == out["values_b"]
+    # optax's Adagrad starts its sum at 0.1: even with eps = 0 the defaults part them
+    code, out = run_json("compare", "adagrad", "--conventions", "torch,optax", "--defaults",
+                         "--eps", "0")
+    assert out["values_b"]["initial_accumulator_value"] == "1/10"
+    assert out["verdict"] == "not equal" and out["parting"]["step"] == 1
+
+
+def test_grad_scale_scales_the_gradients_and_eps_placement_grows(run_json):
+    gaps = {}
+    for scale in ("1", "1e-4"):
+        code, out = run_json("compare", "rmsprop", "--conventions", "torch,optax", "--eps",
+                             "1e-8", "--grad-scale", scale)
+        assert code == 0 and out["consistent"]
+        a, b = float(out["parting"]["a_float"]), float(out["parting"]["b_float"])
+        gaps[scale] = abs(a - b) / abs(1 - a)  # the gap at step 1 relative to the step
+    assert gaps["1e-4"] > 1000 * gaps["1"]
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (("adagrad", "--conventions", "torch,goodfellow", "--defaults"), "goodfellow"),
+    (("adagrad", "--conventions", "torch,optax", "--grad-scale", "abc"), "--grad-scale"),
+    (("adagrad", "--conventions", "torch,optax", "--grad-scale", "0"), "--grad-scale"),
+    (("--table", "--defaults"), "--defaults"),
+])
+def test_defaults_and_grad_scale_usage_errors(run_cli, argv, needle):
+    result = run_cli("compare", *argv)
+    assert result.exit_code == 2 and needle in result.output
+    assert "Traceback" not in result.output

@@ -163,6 +163,8 @@ class Comparison:
     mapped_parting: Parting | None
     floats: FloatCheck
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: ``--defaults``: b's values (each side its library's defaults); None: b takes ``values``
+    values_b: Mapping[str, sp.Rational] | None = None
 
     @property
     def same_values_proof(self) -> Proof:
@@ -189,6 +191,9 @@ class Comparison:
                 "verdict": self.verdict, "equal": self.equal, "reason": self.reason,
                 "lr": self.lr_text, "problem": self.problem.as_dict(),
                 "values": {k: str(v) for k, v in self.values.items()}, "steps": self.steps,
+                "library_defaults": self.values_b is not None,
+                "values_b": None if self.values_b is None
+                else {k: str(v) for k, v in self.values_b.items()},
                 "a": _conv_dict(self.a), "b": _conv_dict(self.b),
                 "mapping": mapping_dict(self.mapping), "proof": self.proof.as_dict(),
                 "proof_same_values": None if self.proof_same is None
@@ -211,6 +216,9 @@ class Comparison:
             out += _proof_lines("with the same hyperparameter values", self.proof_same)
         out += ["", f"verdict: {self.verdict.upper()}: {self.reason}"]
         values = ", ".join(f"{k} = {v}" for k, v in self.values.items())
+        if self.values_b is not None:
+            values_b = ", ".join(f"{k} = {v}" for k, v in self.values_b.items())
+            values = f"{a}'s defaults {values}; {b}'s defaults {values_b}"
         out += ["", f"exact run: {self.problem.describe()}; {values}; {self.steps} steps"]
         p = self.parting
         lhs = a if self.mapping.param == theta else f"Theta({a})"
@@ -336,9 +344,9 @@ def _parting(mapping, ta: Trajectory, tb: Trajectory, lrs, lr, hypers) -> Partin
 
 
 def _float_check(rule, cfg, family, a, b, mapping, values, lrs, problem, lr,
-                 parting: Parting, equal: bool) -> FloatCheck:
+                 parting: Parting, equal: bool, values_b=None) -> FloatCheck:
     fa = run_float(rule, a, cfg, values, lrs, problem)
-    fb = run_float(rule, b, cfg, values, lrs, problem)
+    fb = run_float(rule, b, cfg, values if values_b is None else values_b, lrs, problem)
     worst, first, vs_exact = 0.0, None, 0.0
     fixed = {s: float(v) for s, v in values.items()}
     previous = 0.0
@@ -402,8 +410,14 @@ def lr_values(schedule, steps: int, lr: sp.Rational) -> tuple[list[sp.Expr], str
 
 def compare(family: Family, a_name: str, b_name: str,
             overrides: Mapping[str, Any] | None = None, schedule=None,
-            steps: int = DEFAULT_STEPS, problem: Problem | None = None) -> Comparison:
-    """Compare conventions ``a_name`` and ``b_name`` of ``family`` (see the module doc)."""
+            steps: int = DEFAULT_STEPS, problem: Problem | None = None, *,
+            defaults: bool = False, grad_scale: sp.Rational | None = None) -> Comparison:
+    """Compare conventions ``a_name`` and ``b_name`` of ``family`` (see the module doc).
+
+    ``defaults``: each side takes its library's default hyperparameters where the user gives
+    none (:mod:`optsym.conventions.defaults`), and the verdict is what the exact runs do;
+    ``grad_scale`` multiplies every gradient of the problem.
+    """
     a, b = family.get(a_name), family.get(b_name)
     if a.name == b.name:
         raise SpecError(f"compare needs two different conventions, got {a.name} twice")
@@ -411,18 +425,21 @@ def compare(family: Family, a_name: str, b_name: str,
     given = dict(overrides or {})
     family.check_options(given)
     flags = {k: v for k, v in given.items() if isinstance(v, bool)}
-    texts = {**family.example_values, **{k: v for k, v in given.items() if k not in flags}}
-    values_by_name = {k: exact_number(v) for k, v in texts.items()}
-    cfg = family.cfg({**{k: float(v) for k, v in values_by_name.items()}, **flags})
-    for h in rule.hypers:
-        if h.symbol is not None and h.name not in values_by_name:
-            values_by_name[h.name] = exact_number(repr(float(cfg[h.name])))
+    numbers = {k: v for k, v in given.items() if k not in flags}
+    texts = {**family.example_values, **numbers}
+    texts_b = texts
+    if defaults:
+        from optsym.conventions.defaults import side_values
+
+        texts_b = {**texts, **side_values(family, b.name, numbers)}
+        texts = {**texts, **side_values(family, a.name, numbers)}
+    cfg, values_by_name, hypers = _values(family, rule, texts, flags)
+    _, values_b, hypers_b = _values(family, rule, texts_b, flags) if defaults else (
+        cfg, values_by_name, hypers)
     lr = rule.hyper("lr").symbol
-    hypers = {rule.hyper(n).symbol: v for n, v in values_by_name.items()}
     lrs, lr_text = lr_values(schedule, steps, values_by_name["lr"])
     base = values_by_name["lr"]
-    hypers[base_lr] = base
-    problem = problem or PROBLEMS[family.problem]
+    problem = (problem or PROBLEMS[family.problem]).scaled(grad_scale or sp.S.One)
 
     mapping = through_torch(family, a.name, b.name)
     proof = prove(rule, cfg, a, b, mapping)
@@ -442,11 +459,19 @@ def compare(family: Family, a_name: str, b_name: str,
     else:
         reason = "no hyperparameter condition makes the induction hold"
     ta = run_exact(rule, a, cfg, hypers, lrs, problem)
-    tb = run_exact(rule, b, cfg, hypers, lrs, problem)
+    tb = run_exact(rule, b, cfg, hypers_b, lrs, problem)
     parting = _parting(same_map, ta, tb, lrs, lr, hypers)
     mapped_parting = None
     notes = []
-    if mapping.hypers:
+    if defaults:  # the proof is about equal values; the verdict is the runs'
+        equal = parting.step is None
+        reason = ("with each library's defaults the exact runs never part" if equal else
+                  "each side takes its library's defaults")
+        if not literal.holds:
+            notes.append("with the same values: " + (
+                "equal when " + " or ".join(condition_text(c) for c in literal.conditions)
+                if literal.conditions else "not equal"))
+    elif mapping.hypers:
         tm = run_exact(rule, b, cfg, hypers, lrs, problem, mapped=mapping.hypers)
         mapped_parting = _parting(same_map, ta, tm, lrs, lr, hypers) if proof.holds else None
         extra = (" (proved for every step and every learning-rate sequence)" if proof.holds
@@ -459,11 +484,23 @@ def compare(family: Family, a_name: str, b_name: str,
         if k > 1 and lrs[k - 1] != lrs[k - 2]:
             reason += f", where the lr goes from {lrs[k - 2]} to {lrs[k - 1]}"
     floats = _float_check(rule, cfg, family, a, b, same_map, hypers, lrs, problem, lr,
-                          parting, equal)
+                          parting, equal, hypers_b)
     shown_values = {n: values_by_name[n] for n in texts}
     return Comparison(family.name, a, b, mapping, proof, proof_same, equal, reason, lr_text,
                       problem, shown_values, steps, parting, mapped_parting, floats,
-                      tuple(notes))
+                      tuple(notes), {n: values_b[n] for n in texts_b} if defaults else None)
+
+
+def _values(family: Family, rule, texts: Mapping[str, Any], flags: Mapping[str, bool]):
+    """The configuration, exact values by name and by symbol (with ``base_lr``) of one side."""
+    values_by_name = {k: exact_number(v) for k, v in texts.items()}
+    cfg = family.cfg({**{k: float(v) for k, v in values_by_name.items()}, **flags})
+    for h in rule.hypers:
+        if h.symbol is not None and h.name not in values_by_name:
+            values_by_name[h.name] = exact_number(repr(float(cfg[h.name])))
+    hypers = {rule.hyper(n).symbol: v for n, v in values_by_name.items()}
+    hypers[base_lr] = values_by_name["lr"]
+    return cfg, values_by_name, hypers
 
 
 __all__ = ["compare", "Comparison", "through_torch", "lr_values"]

@@ -57,6 +57,14 @@ class Problem:
             return h * (point - c)
         return self.data[(k - 1) % len(self.data)]
 
+    def scaled(self, factor: sp.Rational) -> Problem:
+        """The same problem with every gradient ``factor`` times as large (``--grad-scale``)."""
+        if factor == 1:
+            return self
+        data = ((self.data[0] * factor, self.data[1]) if self.kind == "quadratic"
+                else tuple(v * factor for v in self.data))
+        return Problem(self.kind, self.theta0, data)
+
     def describe(self) -> str:
         if self.kind == "quadratic":
             h, c = self.data
