@@ -29,9 +29,10 @@ def _schedule_source(name: str, options: tuple[str, ...], target: str) -> str:
 
 @click.command(context_settings=RULE_CONTEXT)
 @rule_arguments
-@click.option("--target", type=click.Choice([*TARGETS, "closed"]), default="torch-parity",
-              show_default=True,
+@click.option("--target", type=click.Choice([*TARGETS, "optax", "closed"]),
+              default="torch-parity", show_default=True,
               help="torch-parity: torch's op order (bit-exact); torch/numpy: textbook form; "
+                   "optax: a GradientTransformation (textbook form, jit-safe); "
                    "closed: a schedule's closed form.")
 @impl_option
 @click.option("--out", "out", type=str, default=None,
@@ -52,7 +53,16 @@ def codegen(rule: str, rule_options: tuple[str, ...], target: str, impl: str,
         spec = load_rule(rule)
         cfg = spec.config(parse_rule_options(spec, rule_options))
         spec.implementation_for(impl)
-        source = generate(spec, cfg, target, impl)
+        if target == "optax":
+            from optsym.port.codegen import generate as generate_optax
+            from optsym.spec import SpecError
+
+            try:
+                source = generate_optax(spec, cfg)
+            except SpecError as exc:
+                raise UsageFailure(str(exc)) from None
+        else:
+            source = generate(spec, cfg, target, impl)
     if out is not None:
         if not out.strip():
             raise UsageFailure("--out needs a file name")
