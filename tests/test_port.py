@@ -197,3 +197,11 @@ def test_the_conventions_table_rows_for_optax_and_keras_are_what_the_real_librar
         differs = {m.canon for m in report.mismatches} | {d["convention"] for d in report.defaults}
         assert differs & eps_conventions, report.as_dict()
         assert _port(source, to, {**args, "eps": 0.0}).verdict == "equal"
+
+
+def test_a_zero_first_gradient_with_eps_zero_is_nan_in_torch_and_zero_in_optax():
+    report = _port("torch.optim.Adagrad", "optax", {"eps": 0.0})
+    assert report.verdict == "no mapping"
+    assert [m.canon for m in report.mismatches] == ["zero_where_empty"]
+    assert not report.check["agree"]  # the parameter whose gradient starts at 0
+    assert report.check["first_element"] == report.settings["dim"] - 1

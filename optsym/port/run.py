@@ -4,7 +4,8 @@ The gradients do not depend on the parameters (a fixed, seeded stream), so both 
 same inputs at every step and any difference in the parameters is the optimizers' own.  The
 stream has signs that change and magnitudes spread over two decades around ``grad_scale``
 (where eps placement matters: at a scale of 1e-4, eps = 1e-8 inside or outside the square root
-is no longer negligible).  The learning rate follows a cosine from ``lr`` to ``lr/10`` over the
+is no longer negligible), and the last parameter's gradient is 0 for the first three steps
+(with eps = 0, torch's Adagrad divides 0 by 0 there, where optax's returns 0).  The learning rate follows a cosine from ``lr`` to ``lr/10`` over the
 run, unless it is held constant (conventions that agree at a constant learning rate part under a
 schedule).
 
@@ -26,7 +27,10 @@ TOLERANCE = 1e-12
 def gradient_stream(steps: int, dim: int, scale: float, seed: int) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     spread = 10.0 ** rng.uniform(-1, 1, size=dim)
-    return [scale * spread * rng.standard_normal(dim) for _ in range(steps)]
+    grads = [scale * spread * rng.standard_normal(dim) for _ in range(steps)]
+    for g in grads[:3]:  # one parameter's gradient starts at 0 (an unused embedding row)
+        g[-1] = 0.0
+    return grads
 
 
 def schedule(lr: float, steps: int, constant: bool) -> list[float]:
