@@ -14,10 +14,12 @@ import click
 
 from optsym import __version__
 from optsym.cli.clip import clip
+from optsym.cli.check import check
 from optsym.cli.codegen import codegen
 from optsym.cli.compare import compare
 from optsym.cli.derive import derive
 from optsym.cli.errors import UsageFailure
+from optsym.cli.options import add_spec_option
 from optsym.cli.example import example
 from optsym.cli.exercises import exercises
 from optsym.cli.export import export
@@ -75,6 +77,8 @@ cli.add_command(exercises)
 cli.add_command(export)
 cli.add_command(plot)
 cli.add_command(port)
+cli.add_command(check)
+add_spec_option(cli)  # --spec FILE on every command (optsym.cli.options)
 
 
 def main() -> None:

@@ -34,35 +34,31 @@ def clip(ctx: click.Context, kind: str, threshold: float | None, steps: int, see
     if threshold == 0 or threshold == float("inf"):
         raise UsageFailure(f"--threshold {threshold:g}: the check scales its gradients to the "
                            "threshold, so it needs a finite threshold > 0")
-    spec = clipping.describe(kind)
-    proofs = clipping.prove_clip(kind)
-    derivations = clipping.derivations() if kind == "norm" else []
-    report = clipping.verify_clip(kind, threshold, seed=seed, steps=steps)
-    passed = (report["passed"] and all(p.holds for p in proofs)
-              and all(d.holds for d in derivations))
+    result = clipping.report(kind, threshold, steps=steps, seed=seed)
+    spec, report, passed = result["spec"], result["verification"], result["passed"]
     if as_json:
         click.echo(json.dumps({**spec, "passed": passed,
-                               "proofs": [p.as_dict() for p in proofs],
-                               "derivations": [d.as_dict() for d in derivations],
+                               "proofs": [p.as_dict() for p in result["proofs"]],
+                               "derivations": [d.as_dict() for d in result["derivations"]],
                                "verification": report}, indent=2, default=str))
         ctx.exit(0 if passed else 1)
     click.echo(f"{spec['title']} ({spec['torch']}), threshold {spec['threshold']} = "
                f"{threshold:g}\n    {spec['text']}\n    note: {spec['note']}")
-    for p in proofs:
+    for p in result["proofs"]:
         click.echo(f"proof [{p.output}]: torch's order == textbook: "
                    f"{'holds' if p.holds else 'FAILS'} ({p.method}; 50-digit check at "
                    f"{p.points} points, max |diff| {p.numeric_max_diff:.1e})")
-    for d in derivations:
+    for d in result["derivations"]:
         click.echo(f"derivation: {d.claim}: {'holds' if d.holds else 'FAILS'}")
         for c in d.numeric:
             click.echo(f"    check vs torch: {c.description}: measured {c.measured:.3g} "
-                       f"(tolerance {c.tolerance:.3g}) [{'ok' if c.passed else 'FAIL'}]")
+                       f"(tolerance {c.expected:.3g}) [{'ok' if c.passed else 'FAIL'}]")
     click.echo(f"verification against {report['reference']}, {steps} steps:")
     for target, by_dtype in report["results"].items():
         for dtype, rec in by_dtype.items():
             click.echo(f"    {target:<13} {dtype}  {'PASS' if rec['passed'] else 'FAIL'}  max "
-                       f"{rec['max_ulp']} ULP, no-op steps {rec['noop_steps']}, clipped "
-                       f"{rec['clipped_steps']}  ({rec['criterion']})")
+                       f"{rec['max_ulp']} ULP, no-op steps {rec['unchanged_steps']}, clipped "
+                       f"{rec['changed_steps']}  ({rec['criterion']})")
             if rec["failure"]:
                 click.echo(f"        first failure: {rec['failure']}")
     ctx.exit(0 if passed else 1)

@@ -15,6 +15,34 @@ import click
 from optsym.cli.errors import UsageFailure
 
 RULE_CONTEXT = {"ignore_unknown_options": True, "allow_extra_args": True}
+
+SPEC_HELP = ("Load rules, schedules and transforms from this Python file for this command "
+             "(the file is run: only use your own); repeatable.")
+
+
+def _load_spec_files(ctx: click.Context, _param: click.Parameter, paths: tuple[str, ...]):
+    """Register the files' specs until the command ends (:func:`optsym.loader.spec_files`)."""
+    if paths:
+        from optsym.loader import spec_files
+
+        ctx.with_resource(spec_files(paths))
+    return paths
+
+
+def spec_option() -> click.Option:
+    """``--spec FILE``: specs from the user's own file, registered for this command only."""
+    return click.Option(["--spec", "spec_files"], multiple=True, metavar="FILE",
+                        expose_value=False, is_eager=True, callback=_load_spec_files,
+                        help=SPEC_HELP)
+
+
+def add_spec_option(group: click.Group) -> None:
+    """Give every command of ``group`` the ``--spec FILE`` option, defined once here."""
+    for command in group.commands.values():
+        if not any(p.name == "spec_files" for p in command.params):
+            command.params.append(spec_option())
+        if isinstance(command, click.Group):  # ``optsym plot schedules --spec FILE``
+            add_spec_option(command)
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 

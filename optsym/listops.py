@@ -52,6 +52,12 @@ grads = tensor_list("grads", "g")
 params = tensor_list("params", r"\theta")
 
 
+def short_name(x: sp.Basic) -> str:
+    """The list's name in plain-text formulas: ``g`` for the gradients, ``theta`` for the
+    parameters."""
+    return {"grads": "g", "params": "theta"}.get(str(x), str(x))
+
+
 class Element(sp.Function):
     """``Element(x, i, j)``: element j of tensor i of the list ``x`` (``Element(x, i)``: entry i
     of a list of 0-d values).  Applied to a :class:`sympy.Lambda` it evaluates the formula."""
@@ -70,8 +76,7 @@ class Element(sp.Function):
         return out if exp is None else f"{out}^{{{exp}}}"
 
     def _sympystr(self, printer):
-        name = {"grads": "g", "params": "theta"}.get(str(self.args[0]), str(self.args[0]))
-        return name + "".join(f"[{printer._print(a)}]" for a in self.args[1:])
+        return short_name(self.args[0]) + "".join(f"[{printer._print(a)}]" for a in self.args[1:])
 
 
 class Numel(sp.Function):
@@ -85,7 +90,7 @@ class Numel(sp.Function):
         return out if exp is None else f"{out}^{{{exp}}}"
 
     def _sympystr(self, printer):
-        return f"numel({printer._print(self.args[0])}[{printer._print(self.args[1])}])"
+        return f"numel({short_name(self.args[0])}[{printer._print(self.args[1])}])"
 
 
 def entries(x: sp.Expr) -> sp.Lambda:

@@ -47,106 +47,30 @@ torch.optim in float64.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import sympy as sp
 
-from optsym.proof import compose, numeric_check, outputs
-from optsym.rules._prologue import decoupled_decay
-from optsym.spec import Assign, Config, Rule, SpecError, State, g, latex, t, theta
+from optsym.derivation import Step
+from optsym.proof import compose, numeric_check
+from optsym.spec import Config, Rule, SpecError, latex, theta
+from optsym.weight_decay_examples import Example, adam_example, sgd_example
+from optsym.weight_decay_forms import (
+    Forms,
+    Number,
+    exact_number,
+    show,
+    adam_forms,
+    one_step_differences,
+    sgd_forms,
+    theta0,
+    trajectory,
+)
 
 #: the rules :func:`compare` knows
 SUPPORTED = ("sgd", "adam")
-
-#: a weight decay that only switches the piece on: the formulas keep the symbol lambda
-_ON = 0.1
-#: relative difference between torch's two trajectories above which they "differ" (rounding in
-#: float64 is ~1e-16; the differences derived here are of order eta*lambda)
-TORCH_DIFFER = 1e-9
 #: the most steps :func:`compare` unrolls with free symbols
 MAX_STEPS = 4
-
-theta0 = sp.Symbol("theta_0", real=True)
-Number = int | float | str | sp.Rational
-
-
-def _exact(x: Number) -> sp.Rational:
-    """``0.9`` -> 9/10 (the decimal the user typed, not the binary double), ``"1/2"`` -> 1/2."""
-    if isinstance(x, float) and not math.isfinite(x):
-        raise SpecError(f"expected a finite number, got {x}")
-    return sp.Rational(str(x)) if isinstance(x, float) else sp.Rational(x)
-
-
-def _show(x: Any) -> str:
-    if isinstance(x, tuple):
-        return ", ".join(_show(v) for v in x)
-    return sp.sstr(x)
-
-
-@dataclass(frozen=True)
-class Forms:
-    """The coupled and decoupled updates of one rule, as textbook assignment lists."""
-
-    rule: Rule
-    cfg: Config
-    coupled: tuple[Assign, ...]
-    decoupled: tuple[Assign, ...]
-    #: hyperparameters given a value (the others stay symbolic)
-    fixed: Mapping[sp.Symbol, sp.Expr]
-
-    @property
-    def states(self) -> tuple[State, ...]:
-        return self.rule.states(self.cfg)
-
-
-def sgd_forms(momentum: Number = 0, dampening: Number = 0) -> Forms:
-    """SGD with ``weight_decay=lambda`` vs the decoupled piece followed by SGD without decay.
-
-    ``momentum`` decides only whether there is a buffer (mu stays a symbol); ``dampening`` is
-    substituted.
-    """
-    from optsym.rules import sgd
-
-    base = {"momentum": float(momentum), "dampening": float(dampening)}
-    cfg = sgd.RULE.config({**base, "weight_decay": _ON})
-    decoupled = (decoupled_decay(sgd.lr, sgd.lam, parity=False),
-                 *sgd.textbook(sgd.RULE.config(base)))
-    return Forms(sgd.RULE, cfg, sgd.textbook(cfg), decoupled, {sgd.tau: _exact(dampening)})
-
-
-def adam_forms() -> Forms:
-    """Adam with L2 (``weight_decay=lambda``, ``decoupled_weight_decay=False``) vs AdamW."""
-    from optsym.rules import adam
-
-    cfg = adam.RULE.config({"weight_decay": _ON, "decoupled_weight_decay": False})
-    return Forms(adam.RULE, cfg, adam.textbook(cfg),
-                 adam.textbook(adam.ADAMW.config({"weight_decay": _ON})), {})
-
-
-def trajectory(equations: tuple[Assign, ...], states: tuple[State, ...], start: sp.Expr,
-               grads: Sequence[sp.Expr], values: Mapping[sp.Symbol, sp.Expr]
-               ) -> Iterator[sp.Expr]:
-    """theta_1, theta_2, ... from ``start`` over ``grads``, the state starting at its initial
-    value and ``values`` substituted for the hyperparameters (lazily: stop when you like)."""
-    step = compose(equations)
-    state = {s.symbol: s.init for s in states}
-    param = start
-    for k, grad in enumerate(grads, 1):
-        env = {**values, **state, theta: param, g: grad, t: sp.Integer(k)}
-        state = {sym: step.get(sym, sym).xreplace(env) for sym in state}
-        param = step.get(theta, theta).xreplace(env)
-        yield param
-
-
-def one_step_differences(forms: Forms) -> dict[str, sp.Expr]:
-    """coupled - decoupled for each output of one step (parameter, each state), simplified."""
-    c, d = compose(forms.coupled), compose(forms.decoupled)
-    return {name: sp.simplify(sp.piecewise_fold((c.get(sym, sym) - d.get(sym, sym))
-                                                .xreplace(forms.fixed)))
-            for name, sym in outputs(forms.rule, forms.cfg)}
 
 
 def _tidy(expr: sp.Expr) -> sp.Expr:
@@ -168,83 +92,6 @@ def _is_nonzero(rule: Rule, cfg: Config, raw: sp.Expr, simplified: sp.Expr) -> t
     if size > 1e-20:
         return True, size
     raise ArithmeticError(f"cannot decide whether {simplified} is zero")
-
-
-def _first_text(step: int | None) -> str:
-    return "no difference" if step is None else f"first differ at step {step}"
-
-
-@dataclass(frozen=True)
-class Step:
-    """One step of a derivation: what is claimed, the expression, and why it holds."""
-
-    statement: str
-    expr: sp.Expr | None = None
-    justification: str = ""
-
-    def as_dict(self) -> dict:
-        return {"statement": self.statement, "justification": self.justification,
-                "expr": None if self.expr is None else str(self.expr),
-                "latex": None if self.expr is None else latex(self.expr)}
-
-
-@dataclass(frozen=True)
-class Example:
-    """Both forms on exact numbers, and the same numbers through torch.optim in float64."""
-
-    inputs: Mapping[str, Any]
-    coupled: tuple[sp.Expr, ...]
-    decoupled: tuple[sp.Expr, ...]
-    first_differing_step: int | None
-    torch: str
-    torch_coupled: tuple[float, ...]
-    torch_decoupled: tuple[float, ...]
-    torch_first_differing_step: int | None
-    #: max relative error of torch's parameters against the exact values (both forms)
-    max_rel_error: float
-
-    @property
-    def resolvable_first_step(self) -> int | None:
-        """The first step whose exact difference float64 can show (relative > TORCH_DIFFER):
-        the step torch must first differ at (a tiny momentum's difference is not resolvable)."""
-        return _torch_first_difference([float(x) for x in self.coupled],
-                                       [float(x) for x in self.decoupled])
-
-    @property
-    def agrees_with_torch(self) -> bool:
-        return (self.torch_first_differing_step == self.resolvable_first_step
-                and self.max_rel_error <= 1e-12)
-
-    def lines(self) -> list[str]:
-        head = "example: " + ", ".join(f"{k} = {_show(v)}" for k, v in self.inputs.items())
-        out = [head, "  step  coupled (exact ~ torch)  |  decoupled (exact ~ torch)"]
-        for k, (c, d, tc, td) in enumerate(zip(self.coupled, self.decoupled, self.torch_coupled,
-                                               self.torch_decoupled), 1):
-            mark = "  <- first difference" if k == self.first_differing_step else ""
-            out.append(f"  {k}  {_show(c)} ~ {tc:.15g}  |  {_show(d)} ~ {td:.15g}{mark}")
-        if self.resolvable_first_step != self.first_differing_step:
-            out.append(f"  (relative differences below {TORCH_DIFFER:g} are rounding to torch: "
-                       f"the exact values expect {_first_text(self.resolvable_first_step)})")
-        out.append(f"  exact: {_first_text(self.first_differing_step)}; {self.torch}: "
-                   f"{_first_text(self.torch_first_differing_step)}; max rel error exact vs "
-                   f"torch {self.max_rel_error:.1e}: "
-                   f"{'agree' if self.agrees_with_torch else 'DISAGREE'}")
-        return out
-
-    def as_dict(self) -> dict:
-        return {"inputs": {k: _show(v) for k, v in self.inputs.items()},
-                "coupled": [str(x) for x in self.coupled],
-                "decoupled": [str(x) for x in self.decoupled],
-                "coupled_latex": [latex(x) for x in self.coupled],
-                "decoupled_latex": [latex(x) for x in self.decoupled],
-                "first_differing_step": self.first_differing_step,
-                "resolvable_first_step": self.resolvable_first_step,
-                "torch": self.torch,
-                "torch_coupled": list(self.torch_coupled),
-                "torch_decoupled": list(self.torch_decoupled),
-                "torch_first_differing_step": self.torch_first_differing_step,
-                "max_rel_error": self.max_rel_error,
-                "agrees_with_torch": self.agrees_with_torch}
 
 
 @dataclass(frozen=True)
@@ -348,108 +195,6 @@ def _derive(forms: Forms, max_steps: int = MAX_STEPS
                           "differ: unroll further")
 
 
-def _first_difference(a: Sequence[sp.Expr], b: Sequence[sp.Expr]) -> int | None:
-    """First step (1-based) at which two exact sequences differ."""
-    for k, (x, y) in enumerate(zip(a, b), 1):
-        d = x - y
-        if d == 0:
-            continue
-        if abs(sp.N(d, 60)) > 1e-40 or sp.simplify(d) != 0:
-            return k
-    return None
-
-
-def _torch_first_difference(a: Sequence[float], b: Sequence[float]) -> int | None:
-    for k, (x, y) in enumerate(zip(a, b), 1):
-        if abs(x - y) > TORCH_DIFFER * max(abs(x), abs(y)):
-            return k
-    return None
-
-
-TorchRun = Callable[[Mapping[str, float], float, Sequence[float]],
-                    tuple[list[float], list[float], str]]
-
-
-def _example(forms: Forms, values: Mapping[str, Number], start: Number,
-             grads: Sequence[Number], run_torch: TorchRun) -> Example:
-    symbols = {h.name: h.symbol for h in forms.rule.hypers if h.symbol is not None}
-    exact = {name: _exact(v) for name, v in values.items()}
-    subs = {**forms.fixed, **{symbols[name]: v for name, v in exact.items()}}
-    th0, gs = _exact(start), tuple(_exact(x) for x in grads)
-    coupled = tuple(trajectory(forms.coupled, forms.states, th0, gs, subs))
-    decoupled = tuple(trajectory(forms.decoupled, forms.states, th0, gs, subs))
-    tc, td, what = run_torch({k: float(v) for k, v in exact.items()}, float(th0),
-                             [float(x) for x in gs])
-    rel = max(abs(float(e) - x) / max(abs(float(e)), 1e-300)
-              for es, xs in ((coupled, tc), (decoupled, td)) for e, x in zip(es, xs))
-    return Example({"theta_0": th0, "g": gs, **exact}, coupled, decoupled,
-                   _first_difference(coupled, decoupled), what, tuple(tc), tuple(td),
-                   _torch_first_difference(tc, td), rel)
-
-
-def _torch_params(snaps) -> list[float]:
-    return [s["param"][0].item() for s in snaps[1:]]
-
-
-def _run_torch_sgd(hp: Mapping[str, float], start: float, grads: Sequence[float]
-                   ) -> tuple[list[float], list[float], str]:
-    """torch's SGD with ``weight_decay``, and ``param.mul_(1 - lr*wd)`` + torch's SGD without."""
-    import torch
-    from torch.optim.sgd import sgd as sgd_step
-
-    from optsym.rules import sgd
-    from optsym.verify.reference import run_reference
-
-    def tensor(x: float) -> torch.Tensor:
-        return torch.tensor([x], dtype=torch.float64)
-
-    coupled = _torch_params(run_reference("sgd", sgd.RULE.config(hp), [tensor(start)],
-                                          [[tensor(x)] for x in grads]))
-    rest = {k: v for k, v in sgd.RULE.config(hp).items() if k != "weight_decay"}
-    param, buffers, decoupled = tensor(start), [None], []
-    with torch.no_grad():
-        for x in grads:
-            param.mul_(1 - hp["lr"] * hp["weight_decay"])
-            sgd_step([param], [tensor(x)], buffers, foreach=False, fused=False,
-                     weight_decay=0.0, **rest)
-            decoupled.append(param.item())
-    return coupled, decoupled, ("torch SGD(weight_decay) vs param.mul_(1 - lr*wd) + "
-                                "SGD(weight_decay=0), float64")
-
-
-def _run_torch_adam(hp: Mapping[str, float], start: float, grads: Sequence[float]
-                    ) -> tuple[list[float], list[float], str]:
-    """torch's Adam (L2, ``decoupled_weight_decay=False``) vs torch's AdamW."""
-    import torch
-
-    from optsym.rules import adam
-    from optsym.verify.reference import run_reference
-
-    params = [torch.tensor([start], dtype=torch.float64)]
-    stream = [[torch.tensor([x], dtype=torch.float64)] for x in grads]
-    coupled = run_reference("adam", adam.RULE.config({**hp, "decoupled_weight_decay": False}),
-                            params, stream)
-    decoupled = run_reference("adamw", adam.ADAMW.config(hp), params, stream)
-    return (_torch_params(coupled), _torch_params(decoupled),
-            "torch Adam(weight_decay) vs AdamW(weight_decay), float64")
-
-
-def sgd_example(momentum: Number = 0, theta_0: Number = 1, grads: Sequence[Number] = ("1/2",) * 3,
-                lr: Number = "1/10", weight_decay: Number = "1/10") -> Example:
-    """SGD (dampening 0) on exact numbers: coupled vs decoupled, and torch on the same numbers."""
-    values = {"lr": lr, "weight_decay": weight_decay, "momentum": momentum}
-    return _example(sgd_forms(float(_exact(momentum))), values, theta_0, grads, _run_torch_sgd)
-
-
-def adam_example(theta_0: Number = 1, grads: Sequence[Number] = ("1/2",) * 2,
-                 lr: Number = "1/10", weight_decay: Number = "1/10", beta1: Number = "9/10",
-                 beta2: Number = "999/1000", eps: Number = 0) -> Example:
-    """Adam + L2 vs AdamW on exact numbers (``eps = 0``: step 1 moves by exactly lr), and torch's
-    Adam vs AdamW on the same numbers."""
-    values = {"lr": lr, "weight_decay": weight_decay, "beta1": beta1, "beta2": beta2, "eps": eps}
-    return _example(adam_forms(), values, theta_0, grads, _run_torch_adam)
-
-
 def _from_zero(steps: list[Step], diff: sp.Expr, example: Example) -> str:
     """Record the difference at theta_0 = 0; when it vanishes, say where ``example`` (started at
     theta_0 = 0) parts."""
@@ -464,24 +209,24 @@ def _from_zero(steps: list[Step], diff: sp.Expr, example: Example) -> str:
 
 def compare_sgd(momentum: Number = 0) -> Comparison:
     """SGD (dampening 0): coupled == decoupled without momentum; with momentum they part."""
-    mu = _exact(momentum)
+    mu = exact_number(momentum)
     if mu < 0:
-        raise SpecError(f"Invalid momentum value: {_show(mu)}")
+        raise SpecError(f"Invalid momentum value: {show(mu)}")
     forms = sgd_forms(float(mu))
     first, c, d, diff, check, steps = _derive(forms)
-    title = "SGD without momentum" if mu == 0 else f"SGD with momentum {_show(mu)}"
+    title = "SGD without momentum" if mu == 0 else f"SGD with momentum {show(mu)}"
     examples: tuple[Example, ...] = (sgd_example(mu),)
     if first is None:
         statement = (f"{title}: L2 decay on the gradient and the decoupled decay "
-                     f"theta <- (1 - lr*lambda)*theta give the same step, {_show(c)} == "
-                     f"{_show(d)}, for every t (under a schedule too, when the decay uses the "
+                     f"theta <- (1 - lr*lambda)*theta give the same step, {show(c)} == "
+                     f"{show(d)}, for every t (under a schedule too, when the decay uses the "
                      f"same lr).")
     else:
         examples += (sgd_example(mu, theta_0=0),)
         buf = one_step_differences(forms).get("momentum_buffer")
         statement = (f"{title}: the coupled decay enters the momentum buffer (buffer "
-                     f"difference {_show(buf)}), the decoupled decay does not; the parameters "
-                     f"agree up to step {first - 1} and differ at step {first} by {_show(diff)}"
+                     f"difference {show(buf)}), the decoupled decay does not; the parameters "
+                     f"agree up to step {first - 1} and differ at step {first} by {show(diff)}"
                      + _from_zero(steps, diff, examples[1]))
     return Comparison("sgd", title, statement, first is None, first, c, d, diff, check,
                       tuple(steps), examples)
@@ -492,7 +237,7 @@ def compare_adam() -> Comparison:
     first, c, d, diff, check, steps = _derive(adam_forms())
     examples = (adam_example(theta_0=1), adam_example(theta_0=0))
     statement = (f"Adam: L2 on the gradient (Adam, weight_decay=lambda) and decoupled decay "
-                 f"(AdamW) differ at step {first} in general, by {_show(diff)}"
+                 f"(AdamW) differ at step {first} in general, by {show(diff)}"
                  + _from_zero(steps, diff, examples[1]))
     return Comparison("adam", "Adam (Adam + L2 vs AdamW)", statement, first is None, first, c, d,
                       diff, check, tuple(steps), examples)
@@ -506,6 +251,6 @@ def compare(rule: str, momentum: Number = 0) -> Comparison:
                         f"got {rule!r}")
     if name == "sgd":
         return compare_sgd(momentum)
-    if _exact(momentum) != 0:
+    if exact_number(momentum) != 0:
         raise SpecError("momentum applies to sgd only")
     return compare_adam()

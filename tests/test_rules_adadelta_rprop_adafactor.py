@@ -25,17 +25,7 @@ from optsym.verify.stream import make_problem
 NAMES = ["adadelta", "rprop", "adafactor"]
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_verify_passes_with_bitwise_parity_over_the_sweep(run_json, name):
-    code, out = run_json("verify", name, "--steps", "100")
-    assert code == 0 and out["passed"], [r for r in out["results"] if not r["passed"]]
-    parity = [r for r in out["results"] if r["backend"] == "torch-parity"]
-    assert len(parity) == 2 * len(rules.get(name).sweep)
-    assert {r["dtype"] for r in parity} == {"float32", "float64"}
-    assert all(r["max_ulp"] == 0 and r["mode"] == "trajectory" for r in parity)
-    textbook = [r for r in out["results"] if r["backend"] != "torch-parity"]
-    assert textbook and all(r["worst_ratio"] is not None and r["worst_ratio"] <= 1
-                            for r in textbook)
+# bitwise parity over each sweep: the generic test in tests/test_verify_rules.py
 
 
 @pytest.mark.parametrize(("args", "message"), [

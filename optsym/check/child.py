@@ -59,8 +59,13 @@ def execute(request: dict, obj: Any = None,
         return {"load_fault": harness.fault("raises", 0, f"{type(exc).__name__}: {exc}",
                                             harness.user_traceback(exc))}
     if kind == "optax":
-        return {"skip": "optax transformations are run through optax, which is not installed "
-                        "here; skipped"} if not _has_optax() else _optax_unsupported()
+        if not _has_optax():
+            return {"skip": "the target is an optax transformation and optax is not installed "
+                            "here (pip install optax); skipped"}
+        if domain != "rule":
+            return {"usage": f"the target is an optax transformation, but {request['name']!r} "
+                             "is a schedule"}
+        return _run_optax(request, target, progress)
     wanted = RULE_KINDS if domain == "rule" else SCHEDULE_KINDS
     if kind not in wanted:
         what = "an optimizer rule" if domain == "rule" else "a schedule"
@@ -80,9 +85,10 @@ def execute(request: dict, obj: Any = None,
                          f"{', '.join(a.name for a in arguments) or 'none'}); use --map"}
     init = None
     if kind == "step":
-        module = sys.modules.get(getattr(target, "__module__", ""), None)
-        init = next((getattr(module, n) for n in ("init_state", "init", "init_fn")
-                     if module is not None and callable(getattr(module, n, None))), None)
+        names = getattr(target, "__globals__", None) or vars(
+            sys.modules.get(getattr(target, "__module__", ""), sys))
+        init = next((names[n] for n in ("init_state", "init", "init_fn")
+                     if callable(names.get(n))), None)
     for i, run in enumerate(request["runs"]):
         if not _applicable(run["config"], request["defaults"], accepted):
             result["skipped"].append(i)
@@ -116,10 +122,24 @@ def _has_optax() -> bool:
     return True
 
 
-def _optax_unsupported() -> dict[str, Any]:
-    return {"skip": "optax is installed, but running an optax GradientTransformation is not "
-                    "implemented yet: check it with `optsym port` or wrap it as step(params, "
-                    "grads, state)"}
+def _run_optax(request: dict, tx: Any, progress: Callable[[int, int], None]) -> dict[str, Any]:
+    """An optax transformation holds its hyperparameters: only the configuration the user
+    gave (the spec's defaults without options) is run, at a constant learning rate."""
+    result: dict[str, Any] = {"kind": "optax", "mapping": "none (an optax transformation fixes "
+                              "its hyperparameters; the options say which they are)",
+                              "accepted": list(request["spec_names"]), "runs": {},
+                              "skipped": [], "frame": "jax"}
+    first = request["runs"][0]["config"] if request["runs"] else {}
+    for i, run in enumerate(request["runs"]):
+        if run["config"] != first:
+            result["skipped"].append(i)
+            continue
+        rec = harness.run_optax(tx, run, request["name"], request["spec_states"],
+                                lambda k, i=i: progress(i, k))
+        result["runs"][i] = rec
+        if rec["fault"] is not None:
+            break
+    return result
 
 
 def main(argv: list[str]) -> int:

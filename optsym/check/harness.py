@@ -111,6 +111,12 @@ def _check_params(now: Sequence[Any], shapes: Sequence[tuple], dtype: str, step:
         got = str(x.dtype).replace("torch.", "")
         if got != dtype:
             return fault("wrong-dtype", step, f"parameter {i} became {got}, expected {dtype}")
+        values = _to_numpy(x)
+        if np.isnan(values).any():
+            where = np.unravel_index(int(np.flatnonzero(np.isnan(values))[0]), shape) \
+                if shape else ()
+            return fault("nan", step, f"parameter {i}{list(map(int, where)) if shape else ''} "
+                                      "is NaN (the gradients are finite)")
     return None
 
 
@@ -184,6 +190,68 @@ def run_optimizer(obj: Any, kind: str, run: Mapping[str, Any], rule: str,
         out["fault"] = fault("raises", k, f"{type(exc).__name__}: {exc}", user_traceback(exc))
         return out
     out["states"] = {s: seq for s, seq in out["states"].items() if len(seq[0]) == steps}
+    return out
+
+
+def optax_states(state: Any, params: Sequence[Any]) -> dict[str, list[Any]]:
+    """The per-parameter arrays in an optax state (nested named tuples: ``mu``, ``nu``...)."""
+    found: dict[str, list[Any]] = {}
+
+    def walk(node: Any) -> None:
+        if hasattr(node, "_fields"):
+            for name in node._fields:
+                value = getattr(node, name)
+                got = None if hasattr(value, "_fields") else _tensors_of(value, params)
+                if got is not None:
+                    found.setdefault(name, got)
+                else:
+                    walk(value)
+        elif isinstance(node, (list, tuple)):
+            for x in node:
+                walk(x)
+    walk(state)
+    return found
+
+
+def run_optax(tx: Any, run: Mapping[str, Any], rule: str, spec_states: Sequence[str],
+              progress: Callable[[int], None] = lambda k: None) -> dict[str, Any]:
+    """One run of an optax ``GradientTransformation`` (float64 with jax's x64 switched on);
+    its hyperparameters are fixed inside it, so the learning rate stays constant."""
+    import jax
+    import optax
+
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    dtype = run["dtype"]
+    shapes = [tuple(np.shape(p)) for p in run["params"]]
+    out: dict[str, Any] = {"params": [[] for _ in shapes], "states": {}, "fault": None,
+                           "lr_changed": False, "state_names": {}}
+    params = [jnp.asarray(p, dtype=dtype) for p in run["params"]]
+    k = 0
+    try:
+        state = tx.init(params)
+        for k in range(1, len(run["grads"]) + 1):
+            progress(k)
+            grads = [jnp.asarray(g, dtype=dtype) for g in run["grads"][k - 1]]
+            updates, state = tx.update(grads, state, params)
+            params = list(optax.apply_updates(params, updates))
+            bad = _check_params(params, shapes, dtype, k)
+            if bad is not None:
+                out["fault"] = bad
+                return out
+            for i, p in enumerate(params):
+                out["params"][i].append(np.array(p))
+            found = optax_states(state, params)
+            for name, spec in map_states(rule, list(found), spec_states).items():
+                seq = out["states"].setdefault(spec, [[] for _ in shapes])
+                if len(seq[0]) == k - 1:
+                    for i, x in enumerate(found[name]):
+                        seq[i].append(np.array(x).astype(dtype))
+    except Exception as exc:  # the user's transformation failed: a verdict
+        out["fault"] = fault("raises", k, f"{type(exc).__name__}: {exc}", user_traceback(exc))
+        return out
+    out["states"] = {s: q for s, q in out["states"].items() if len(q[0]) == len(run["grads"])}
     return out
 
 

@@ -43,17 +43,18 @@ PAIRS: dict[str, tuple[str, str]] = {"betas": ("beta1", "beta2")}
 
 #: the usual names of each state tensor, by (rule, spec state name)
 STATE_ALIASES: dict[str, tuple[str, ...]] = {
-    "exp_avg": ("exp_avg", "m", "m1", "mt", "m_t", "first_moment", "moment1", "mean", "mom1"),
+    "exp_avg": ("exp_avg", "m", "m1", "mt", "m_t", "first_moment", "moment1", "mean", "mom1",
+                "mu"),
     "exp_avg_sq": ("exp_avg_sq", "v", "m2", "vt", "v_t", "second_moment", "moment2", "var",
-                   "mom2", "u"),
+                   "mom2", "u", "nu"),
     "max_exp_avg_sq": ("max_exp_avg_sq", "vmax", "v_max", "max_v", "vhat_max", "v_hat_max"),
     "square_avg": ("square_avg", "v", "s", "sq", "sq_avg", "cache", "ms", "mean_square",
-                   "square_average", "e_g2", "eg2"),
+                   "square_average", "e_g2", "eg2", "nu"),
     "grad_avg": ("grad_avg", "g_avg", "mg", "mean_grad", "gbar", "g_bar"),
 }
 RULE_STATE_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
     "sgd": {"momentum_buffer": ("momentum_buffer", "buf", "buffer", "velocity", "v", "vel",
-                                "mom", "b", "m", "momentum")},
+                                "mom", "b", "m", "momentum", "trace")},
     "rmsprop": {"momentum_buffer": ("momentum_buffer", "buf", "buffer", "mom", "b",
                                     "velocity")},
 }
@@ -132,6 +133,8 @@ def _typed(value: object, kind: str) -> object:
         return bool(value)
     if kind == "int":
         return int(value)  # type: ignore[arg-type]
+    if kind != "real" or value is None:  # a choice, a list of ints: as the spec holds it
+        return value
     return float(value)  # type: ignore[arg-type]
 
 

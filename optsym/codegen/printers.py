@@ -133,6 +133,14 @@ class NumpyTextbookPrinter(_ArrayPrinterMixin, NumPyPrinter):
     def _print_FrameworkOp(self, expr):
         raise TypeError(f"{type(expr).__name__} is a torch operation; numpy prints textbook forms")
 
+    def _print_Min(self, expr):
+        """Nested ``numpy.minimum`` (SymPy's own prints ``functools.reduce`` over a list)."""
+        call = self._module_format("numpy.minimum")
+        out = self._print(expr.args[0])
+        for arg in expr.args[1:]:
+            out = f"{call}({out}, {self._print(arg)})"
+        return out
+
 
 class TorchTextbookPrinter(_ArrayPrinterMixin, TorchPrinter):
     """torch source for the textbook form (torch functions, plain operators)."""

@@ -18,6 +18,7 @@ from optsym import __version__
 from optsym.codegen.module import _fmt_value
 from optsym.codegen.printers import PRINTERS
 from optsym.listops import ForeachInPlace, TensorList, i, j
+from optsym.pyops import PyFloat
 from optsym.spec import Assign, Config, SpecError, unknown_name_message
 from optsym.transforms.base import Condition, Transform, x
 
@@ -49,13 +50,18 @@ def check_target(target: str) -> str:
     return target
 
 
+def _python_floats(expr: sp.Expr) -> sp.Expr:
+    """Every Float as the Python literal of its double (``1e-06``, ``2.0``; SymPy prints 15
+    digits, which is not always the same double)."""
+    return expr.xreplace({f: PyFloat(f) for f in expr.atoms(sp.Float)})
+
+
 def print_module(transform: Transform, target: str, equations: Sequence[Assign],
                  cfg: Config | None = None, function: str = "apply") -> str:
     """Source of a module whose ``function`` runs ``equations`` (a form of ``transform``)."""
     cfg = transform.config(cfg)
     printer = PRINTERS[check_target(target)]()
     module = "numpy" if target == "numpy" else "torch"
-    names = [p.name for p in transform.params]
     kwargs = ", ".join(f"{p.name}={_fmt_value(cfg[p.name])}" for p in transform.params)
     returns = "" if transform.returns is None else f"{transform.returns} = "
     usage = f"{returns}{function}(grads, params, {kwargs})"
@@ -84,7 +90,7 @@ def print_module(transform: Transform, target: str, equations: Sequence[Assign],
               f"        return {empty}"]
     constants = {s: sp.Float(v) for s, v in transform.constants.items()}
     for eq in equations:
-        expr = eq.expr.xreplace(constants)
+        expr = _python_floats(eq.expr.xreplace(constants))
         comment = f"  # {eq.note}" if eq.note else ""
         if not isinstance(eq.target, TensorList):
             lines.append(f"    {eq.target} = {printer.doprint(expr)}{comment}")
@@ -103,7 +109,6 @@ def print_module(transform: Transform, target: str, equations: Sequence[Assign],
     if extra:
         at = lines.index(f"import {module}")
         lines[at:at] = [f"import {m}" for m in extra]
-    del names
     return "\n".join(lines) + "\n"
 
 

@@ -69,10 +69,14 @@ ADAPTERS: dict[str, Callable[[torch.optim.Optimizer, Config], S.LRScheduler]] = 
 
 
 def make_scheduler(name: str, optimizer: torch.optim.Optimizer, cfg: Config) -> S.LRScheduler:
-    """The torch scheduler for schedule ``name`` under ``cfg`` on ``optimizer``."""
+    """The torch scheduler for schedule ``name`` under ``cfg`` on ``optimizer``: torch's class,
+    or the reference a spec file declares (:func:`optsym.loader.scheduler_reference`)."""
+    from optsym.loader import SCHEDULERS
+
+    adapter = SCHEDULERS.get(name) or ADAPTERS[name]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return ADAPTERS[name](optimizer, cfg)
+        return adapter(optimizer, dict(cfg))
 
 
 def torch_lrs(name: str, cfg: Config, n: int) -> list[float]:
