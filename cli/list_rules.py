@@ -1,4 +1,5 @@
-"""``optsym list``: every rule with its options, defaults, domains and named conventions."""
+"""``optsym list``: every rule with its options, defaults, domains and named conventions, and
+the transforms over the list of gradients."""
 
 from __future__ import annotations
 
@@ -18,9 +19,12 @@ def rules_table() -> list[dict]:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def list_rules(as_json: bool) -> None:
     """List the rules with their options, defaults, domains and conventions."""
+    from optsym import api
+
     table = rules_table()
+    extra = api.list_transforms()
     if as_json:
-        click.echo(json.dumps({"rules": table}, indent=2))
+        click.echo(json.dumps({"rules": table, "transforms": extra}, indent=2))
         return
     for entry in table:
         click.echo(f"{entry['rule']:<9} {entry['title']}  (reference: {entry['torch']})")
@@ -34,3 +38,10 @@ def list_rules(as_json: bool) -> None:
                 f"{fam}: {', '.join(names)}" for fam, names in entry["conventions"].items()))
         if entry["note"]:
             click.echo(f"    note: {entry['note']}")
+    if extra:
+        click.echo("\ntransforms over the list of gradients (optsym verify NAME):")
+    for entry in extra:
+        click.echo(f"{entry['transform']:<9} {entry['title']}  (reference: {entry['reference']})")
+        for opt in entry["options"]:
+            click.echo(f"    --{opt['name'].replace('_', '-'):<28} default {opt['default']!s:<8} "
+                       f"{opt['doc']}")

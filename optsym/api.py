@@ -11,7 +11,8 @@ one-line message.
 (True, True)
 
 ``NAME`` may be a rule (:mod:`optsym.rules`), a learning-rate schedule (:mod:`optsym.schedules`),
-a rule over an objective (:mod:`optsym.objective_rules`) or, with ``convention=``, a named
+a rule over an objective (:mod:`optsym.objective_rules`), a transform over the list of
+gradients (:mod:`optsym.transforms`) or, with ``convention=``, a named
 convention of a rule family (:mod:`optsym.conventions`); :func:`resolve` decides which, once.
 """
 
@@ -31,7 +32,8 @@ DTYPES = ("float32", "float64")
 class Target:
     """What a name given to ``verify`` is: its kind and the spec whose parameters it takes."""
 
-    #: ``rule``, ``schedule``, ``objective`` (a rule over an objective) or ``convention``
+    #: ``rule``, ``schedule``, ``objective`` (a rule over an objective), ``transform`` or
+    #: ``convention``
     kind: str
     name: str
     #: the spec whose parameters are the options (a convention takes its base rule's)
@@ -57,6 +59,10 @@ def resolve(name: str, convention: str | None = None) -> Target:
         return Target("schedule", key, schedules.get(key))
     if key in objective_rules.names():
         return Target("objective", key, objective_rules.get(key))
+    if not is_rule and convention is None:
+        transform = _transform(key)
+        if transform is not None:
+            return Target("transform", key, transform)
     if convention is not None and not (convention.lower() == "torch" and is_rule):
         from optsym import conventions
 
@@ -67,6 +73,15 @@ def resolve(name: str, convention: str | None = None) -> Target:
         return Target("rule", family.rule, rules.get(family.rule), family, conv,
                       dict(family.config))
     return Target("rule", key, rules.get(name))
+
+
+def _transform(key: str):
+    """The transform called ``key``, or None (also when transforms are not importable)."""
+    try:
+        from optsym import transforms
+    except ImportError:  # pragma: no cover - transforms are optional for the other kinds
+        return None
+    return transforms.get(key) if key in transforms.names() else None
 
 
 def _refuse(given: Mapping[str, bool], what: str) -> None:
@@ -124,6 +139,12 @@ def verify(target: str | Target, options: Mapping[str, Any] | None = None, *,
                  "--convention": convention is not None},
                 f"a schedule's check ({t.name} is a schedule; its proofs always run)")
         return verify_schedule(t.spec, options, steps)
+    if t.kind == "transform":
+        _refuse({"--device": device is not None, "--impl": impl is not None,
+                 "--proofs": proofs, **composing, "--convention": convention is not None},
+                f"a transform's check ({t.name} is a transform over the list of gradients)")
+        return verify_transform(t.spec, options, steps=steps or 50, dtypes=dtypes,
+                                backends=backends, seed=seed or 0)
     if t.kind == "objective":
         _refuse({"--device": device is not None, "--backend": backends is not None,
                  "--impl": impl is not None, "--proofs": proofs, **composing,
@@ -210,6 +231,24 @@ def verify_schedule(schedule, options: Mapping[str, Any] | None = None,
                            every_step(spec, cfg, min(n, EXACT_STEPS)), n)
 
 
+def verify_transform(transform, options: Mapping[str, Any] | None = None, *, steps: int = 50,
+                     dtypes: Sequence[str] | None = None, backends: Sequence[str] | None = None,
+                     seed: int = 0):
+    """A transform (spec or name) against its torch reference, every target: a
+    :class:`~optsym.verify.verdicts.TransformVerdict`."""
+    from optsym.transforms.verify import verify as run
+    from optsym.verify.verdicts import TransformVerdict
+
+    spec = _transform(transform.lower()) if isinstance(transform, str) else transform
+    if spec is None:
+        from optsym import transforms
+
+        transforms.get(transform)  # the unknown-name message
+    record = run(spec, dict(options or {}), dtypes=tuple(dtypes or DTYPES), seed=seed,
+                 steps=steps, targets=tuple(backends or BACKENDS))
+    return TransformVerdict(record, dict(options or {}))
+
+
 def verify_convention(target: Target, options: Mapping[str, Any] | None = None, *,
                       steps: int = 20, dtypes: Sequence[str] | None = None,
                       backends: Sequence[str] | None = None, seed: int = 0):
@@ -249,5 +288,19 @@ def list_specs() -> list[dict[str, Any]]:
                   for entry in objective_rules.list_entries()]
 
 
-__all__ = ["Target", "devices_for", "list_specs", "resolve", "verify", "verify_convention",
-           "verify_rule", "verify_schedule"]
+def list_transforms() -> list[dict[str, Any]]:
+    """Every transform over the list of gradients (``optsym verify NAME`` checks it): name,
+    title, reference, options, and where it comes from (optsym, or the file that added it)."""
+    try:
+        from optsym import transforms
+    except ImportError:  # pragma: no cover
+        return []
+    return [{"transform": name, "title": spec.title, "reference": str(spec.reference),
+             "options": [{"name": p.name, "default": p.default, "doc": p.doc}
+                         for p in spec.params],
+             "source": transforms.REGISTRY.source(name)}
+            for name, spec in zip(transforms.names(), transforms.REGISTRY.all())]
+
+
+__all__ = ["Target", "devices_for", "list_specs", "list_transforms", "resolve", "verify", "verify_convention",
+           "verify_rule", "verify_schedule", "verify_transform"]

@@ -98,7 +98,10 @@ class Param:
     def check(self, value: Any) -> None:
         """Raise the reference's message when ``value`` is outside the domain."""
         if self.valid is not None and not self.valid(value):
-            raise SpecError(self.error.format(value=shown(value), name=self.flag))
+            # a check that carries its own message (a transform's ``Condition``) says it
+            message = self.error or getattr(self.valid, "message", "") or \
+                f"{{name}}: invalid value {{value}}"
+            raise SpecError(message.format(value=shown(value), name=self.flag))
 
 
 def Hyper(name: str, symbol: sp.Symbol | None, default: float | bool | None, doc: str,  # noqa: N802

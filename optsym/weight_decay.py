@@ -252,5 +252,5 @@ def compare(rule: str, momentum: Number = 0) -> Comparison:
     if name == "sgd":
         return compare_sgd(momentum)
     if exact_number(momentum) != 0:
-        raise SpecError("momentum applies to sgd only")
+        raise SpecError(f"momentum applies to sgd only, not {name}")
     return compare_adam()

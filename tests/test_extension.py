@@ -1,8 +1,10 @@
 """Specs from the user's own file (``--spec FILE``), as a new user writes them.
 
-The rule files are written into a temporary folder: AdaBelief (``examples/adabelief.py``, the
-walkthrough of CONTRIBUTING.md) against ``pytorch_optimizer.AdaBelief``, and signSGD against a
-reference class written in the same file (``Reference.independent``).  Each is listed, verified
+The files are written into a temporary folder: the rule AdaBelief (``examples/adabelief.py``,
+the walkthrough of CONTRIBUTING.md) against ``pytorch_optimizer.AdaBelief``, signSGD against a
+reference class written in the same file (``Reference.independent``), the schedule
+warmup-stable-decay (``examples/wsd.py``) against its own ``LambdaLR``, and a transform (scale
+the gradients) against ``torch._foreach_mul_``.  Each is listed, verified
 (0 ULP where the reference's order is reproduced), generated, worked and exported with no edit
 to optsym; deliberately wrong versions fail, and bad files are one line with exit status 2.
 """
@@ -196,6 +198,46 @@ def test_a_user_schedule_needs_a_reference(run_cli, tmp_path):
     assert result.exit_code == 2 and "schedule 'wsd' has no reference" in result.stderr
 
 
+SCALE = '''
+import sympy as sp
+import torch
+
+from optsym.listops import ForeachMul, each, grads
+from optsym.params import Param
+from optsym.spec import Assign, scalar
+from optsym.transforms import Condition, Transform
+
+factor = scalar("factor", "k")
+SCALE = Transform(
+    name="scale", title="scale the gradients by a constant", doc="g <- k g",
+    params=(Param("factor", 0.5, "the constant", symbol=factor,
+                  valid=Condition(sp.Symbol("x") > 0, "factor must be > 0, got {value}")),),
+    textbook=lambda cfg: (Assign(grads, each(grads, lambda x: factor * x)),),
+    implementation=lambda cfg: (Assign(grads, ForeachMul(grads, factor)),),
+    reference="torch._foreach_mul_",
+    run_reference=lambda params, grads, cfg: torch._foreach_mul_(grads, cfg["factor"]))
+'''
+
+
+def test_a_user_transform_is_listed_and_verified(run_cli, tmp_path):
+    pytest.importorskip("optsym.transforms.verify")
+    path = _write(tmp_path, "scale.py", SCALE)
+    result = run_cli("list", "--spec", path, "--json")
+    assert "scale" in [t["transform"] for t in json.loads(result.stdout)["transforms"]]
+    result = run_cli("verify", "--spec", path, "scale", "--factor", "0.25", "--steps", "5",
+                     "--json")
+    assert result.exit_code == 0, result.output
+    records = [r for per in json.loads(result.stdout)["results"].values() for r in per.values()]
+    assert records and all(r["passed"] for r in records)
+    # the reference multiplies by the factor; a spec that multiplies by its square must fail
+    wrong = _write(tmp_path, "scale_wrong.py", SCALE.replace("factor * x", "factor**2 * x")
+                   .replace("ForeachMul(grads, factor)", "ForeachMul(grads, factor**2)"))
+    assert run_cli("verify", "--spec", wrong, "scale", "--factor", "0.25", "--steps",
+                   "3").exit_code == 1
+    result = run_cli("verify", "--spec", path, "scale", "--factor", "-1")
+    assert result.exit_code == 2 and "factor must be > 0, got -1" in result.stderr
+
+
 BAD_FILES = {
     "missing": (None, "no such file"),
     "syntax.py": ("def rule(:\n", "invalid Python (line 1)"),
@@ -222,6 +264,26 @@ def test_a_bad_spec_file_is_one_line_and_exit_2(run_cli, tmp_path, name):
     assert result.stderr.startswith(f"optsym: error: --spec {path}")
     assert message in result.stderr and "Traceback" not in result.output
     assert result.stderr.count("\n") == 1
+
+
+def test_an_installed_package_registers_through_an_entry_point(monkeypatch, tmp_path, run_cli):
+    import importlib.metadata
+
+    from optsym import loader
+
+    _write(tmp_path, "my_adabelief.py", ADABELIEF)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    point = importlib.metadata.EntryPoint("adabelief", "my_adabelief", loader.ENTRY_POINT_GROUP)
+    monkeypatch.setattr(importlib.metadata, "entry_points",
+                        lambda group=None: [point] if group == loader.ENTRY_POINT_GROUP else [])
+    monkeypatch.setattr(loader, "_ENTRY_POINTS_LOADED", False)
+    try:
+        assert "adabelief" in rules.names()
+        assert rules.REGISTRY.source("adabelief") == "entry point adabelief (my_adabelief)"
+        result = run_cli("verify", "adabelief", "--steps", "3", "--backend", "torch-parity")
+        assert result.exit_code == 0, result.output
+    finally:
+        rules.REGISTRY.remove("adabelief")
 
 
 def test_every_command_takes_spec(run_cli):

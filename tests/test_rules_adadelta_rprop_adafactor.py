@@ -22,8 +22,6 @@ from optsym.verify.reference import run_reference
 from optsym.verify.runner import verify
 from optsym.verify.stream import make_problem
 
-NAMES = ["adadelta", "rprop", "adafactor"]
-
 
 # bitwise parity over each sweep: the generic test in tests/test_verify_rules.py
 

@@ -15,18 +15,15 @@ from optsym.verify.bounds import evaluate_bound
 from optsym.verify.runner import verify
 
 
+# bitwise parity over each sweep against pytorch_optimizer: tests/test_verify_rules.py
 @pytest.mark.parametrize(("name", "cls"), [("lion", "Lion"), ("lamb", "Lamb")])
-def test_verify_passes_bitwise_against_pytorch_optimizer(run_json, name, cls):
-    code, out = run_json("verify", name, "--steps", "60")
-    assert code == 0 and out["passed"], [r for r in out["results"] if not r["passed"]]
-    assert out["reference"] == f"pytorch_optimizer.{cls}"
-    parity = [r for r in out["results"] if r["backend"] == "torch-parity"]
-    assert len(parity) == 2 * len(rules.get(name).sweep)
-    assert all(r["mode"] == "trajectory" and r["max_ulp"] == 0 for r in parity)
+def test_textbook_forms_really_differ_from_pytorch_optimizer(run_json, name, cls):
+    code, out = run_json("verify", name, "--steps", "20", "--backend", "numpy", "--dtype",
+                         "float32")
+    assert code == 0 and out["reference"] == f"pytorch_optimizer.{cls}"
     # the textbook forms really differ from the reference's order: the bound does the work
-    textbook = [r for r in out["results"] if r["backend"] != "torch-parity"]
-    assert max(r["max_ulp"] for r in textbook) > 0
-    assert all(r["worst_ratio"] <= 1 for r in textbook)
+    assert max(r["max_ulp"] for r in out["results"]) > 0
+    assert all(r["worst_ratio"] <= 1 for r in out["results"])
 
 
 def test_the_reference_is_pytorch_optimizer_not_ours():

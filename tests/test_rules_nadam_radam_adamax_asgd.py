@@ -20,8 +20,6 @@ from optsym.rules import radam as radam_mod
 from optsym.spec import Assign, theta
 from optsym.verify.runner import verify
 
-NAMES = ["nadam", "radam", "adamax", "asgd"]
-
 
 # bitwise parity over each sweep: the generic test in tests/test_verify_rules.py
 

@@ -101,7 +101,7 @@ def test_schedule_list(run_cli):
     assert result.exit_code == 0
     listed = {line.split()[0] for line in result.stdout.splitlines()
               if line and not line.startswith(" ")}
-    assert listed == set(schedules.names()) and len(listed) == 14
+    assert listed == set(schedules.names())
     assert "CosineAnnealingLR(opt, T_max=100, eta_min=0.0)" in result.stdout
     assert "--T-mult" in result.stdout and "--milestones" in result.stdout
 

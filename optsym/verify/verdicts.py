@@ -1,6 +1,6 @@
 r"""What ``optsym verify`` returns to a Python caller: the checks, the proofs and one verdict.
 
-Three kinds of report, each with ``passed``, ``to_json()`` (the JSON object ``--json`` prints)
+Four kinds of report, each with ``passed``, ``to_json()`` (the JSON object ``--json`` prints)
 and ``lines()`` (the text the command prints):
 
 * :class:`RuleVerdict`: a rule's checks against its reference (:mod:`optsym.verify.runner`),
@@ -9,6 +9,8 @@ and ``lines()`` (the text the command prints):
 * :class:`ScheduleVerdict`: a schedule's generated learning rates against torch's scheduler,
   with the induction proofs and the exact every-step check, which always run;
 * :class:`ConventionVerdict`: a named convention's generated code against exact arithmetic.
+* :class:`TransformVerdict`: a transform over the list of gradients (clipping, a user's own)
+  against its torch reference (:mod:`optsym.transforms.verify`).
 
 A rule over an objective reports with :class:`optsym.objective_rules.ObjectiveReport`, which has
 the same three members.
@@ -232,4 +234,38 @@ class ConventionVerdict:
                        f"{'PASS' if c.passed else 'FAIL'}")
             if c.failure:
                 out.append(f"    FAIL: {c.failure}")
+        return out
+
+
+@dataclass
+class TransformVerdict:
+    """A transform's generated code (every target, every dtype) against its reference."""
+
+    #: the record of :func:`optsym.transforms.verify.verify`
+    record: dict[str, Any]
+    #: the configuration as given (``defaults`` when empty)
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.record["passed"])
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.record)
+
+    def lines(self) -> list[str]:
+        r = self.record
+        label = config_label(self.overrides)
+        out = [f"{'config':<{max(6, len(label))}}  backend       dtype    steps  max_abs    "
+               "max_ulp  verdict"]
+        for target, per in r["results"].items():
+            for dtype, rec in per.items():
+                out.append(f"{label:<{max(6, len(label))}}  {target:<13} {dtype:<8} "
+                           f"{r['steps']:<6} {rec.get('max_abs', 0):<10.3g} "
+                           f"{rec.get('max_ulp', 0)!s:<8} {'PASS' if rec['passed'] else 'FAIL'}")
+                if rec.get("failure"):
+                    out.append(f"    FAIL: {rec['failure']}")
+        total = sum(len(per) for per in r["results"].values())
+        good = sum(rec["passed"] for per in r["results"].values() for rec in per.values())
+        out += ["", f"{r['transform']} vs {r['reference']}: {good}/{total} checks passed"]
         return out
