@@ -13,6 +13,7 @@ from optsym.export import latex as tex
 from optsym.export.context import Context
 from optsym.export.related import derivations_of
 from optsym.export.topics import Topic, all_topics
+from optsym.rules.docmath import richest_config
 from optsym.spec import Assign, Rule, latex
 
 #: the start of every trajectory figure (the seeds' race start)
@@ -29,16 +30,10 @@ def _assign_line(a: Assign) -> tuple[str, str]:
 
 
 def _richest(rule: Rule) -> dict | None:
-    """The configuration of the rule's sweep with the most textbook lines, if it has more
-    than the defaults (it shows the options: momentum, weight decay, amsgrad ...)."""
-    base = len(rule.textbook(rule.config()))
-    best, lines = None, base
-    for overrides in rule.sweep:
-        cfg = rule.config(overrides)
-        n = len(rule.textbook(cfg))
-        if n > lines:
-            best, lines = cfg, n
-    return best
+    """The sweep configuration that shows the options (:func:`richest_config`), or None when
+    it adds no line to the defaults."""
+    best = richest_config(rule)
+    return best if len(rule.textbook(best)) > len(rule.textbook(rule.config())) else None
 
 
 def _inputs(rule: Rule, cfg: dict) -> str:

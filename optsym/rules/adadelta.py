@@ -1,14 +1,16 @@
 r"""Adadelta (Zeiler, 2012), with torch's learning rate and weight decay.
 
+.. optsym-equations: adadelta (generated from the spec: python -m optsym.rules.docmath)
+
 .. math::
 
     \begin{align*}
-    g_t &\leftarrow -g_t \quad \text{(maximize)} \\
-    g_t &\leftarrow g_t + \lambda \theta_{t-1} \quad (\lambda \ne 0) \\
-    v_t &= \rho v_{t-1} + (1 - \rho) g_t^2 \\
-    \Delta_t &= \frac{\sqrt{u_{t-1} + \epsilon}}{\sqrt{v_t + \epsilon}}\, g_t \\
-    u_t &= \rho u_{t-1} + (1 - \rho) \Delta_t^2 \\
-    \theta_t &= \theta_{t-1} - \eta \Delta_t
+    g &\gets - g && \text{maximize: ascend} \\
+    g &\gets \lambda \theta + g && \text{L2 penalty added to the gradient} \\
+    v &\gets \rho v + g^{2} \left(1 - \rho\right) && \text{E[g^2]} \\
+    \Delta &\gets \frac{g \sqrt{\epsilon + u}}{\sqrt{\epsilon + v}} && \text{RMS[dx]_{t-1} / RMS[g]_t g} \\
+    u &\gets \rho u + \Delta^{2} \left(1 - \rho\right) && \text{E[dx^2]} \\
+    \theta &\gets - \eta \Delta + \theta && \text{update}
     \end{align*}
 
 Symbols and torch arguments: :math:`\eta` = ``lr`` (the paper has none: torch's default 1.0 is

@@ -1,24 +1,20 @@
 r"""Adafactor (Shazeer & Stern, 2018), as torch 2.13 implements it.
 
+.. optsym-equations: adafactor (generated from the spec: python -m optsym.rules.docmath)
+
 .. math::
 
     \begin{align*}
-    g_t &\leftarrow -g_t \quad \text{(maximize)} \\
-    \rho_t &= \min(\eta, 1/\sqrt{t}), \qquad
-        \alpha_t = \max\bigl(\epsilon_2, \operatorname{RMS}(\theta_{t-1})\bigr)\, \rho_t,
-        \qquad 1 - \hat\beta_{2,t} = t^{\tau} \\
-    \theta_{t-1} &\leftarrow (1 - \eta\lambda)\, \theta_{t-1} \quad (\lambda \ne 0) \\
-    R_t &= \hat\beta_{2,t} R_{t-1}
-        + (1 - \hat\beta_{2,t}) \operatorname{mean}_{\mathrm{row}}(g_t^2) && (\dim \theta \ge 2) \\
-    C_t &= \hat\beta_{2,t} C_{t-1}
-        + (1 - \hat\beta_{2,t}) \operatorname{mean}_{\mathrm{col}}(g_t^2) && (\dim \theta \ge 2) \\
-    \hat V_t &= \frac{R_t C_t}{\max(\operatorname{mean}_{\mathrm{col}}(R_t), \epsilon_1)}
-    && (\dim \theta \ge 2) \\
-    \hat V_t &= V_t = \hat\beta_{2,t} V_{t-1} + (1 - \hat\beta_{2,t})\, g_t^2
-    && (\dim \theta \le 1) \\
-    U_t &= g_t / \sqrt{\max(\hat V_t, \epsilon_1^2)}, \qquad
-    \hat U_t = U_t / \max\bigl(1, \operatorname{RMS}(U_t) / d\bigr) \\
-    \theta_t &= \theta_{t-1} - \alpha_t \hat U_t
+    g &\gets - g && \text{maximize: ascend} \\
+    \rho_t &\gets \min\left(\eta, \frac{1}{\sqrt{t}}\right) && \text{relative step size} \\
+    \alpha_t &\gets \rho_t \max\left(\epsilon_2, \frac{\left\lVert \theta \right\rVert}{\sqrt{N}}\right) && \text{step size: relative to RMS(theta)} \\
+    \theta &\gets \theta \left(- \eta \lambda + 1\right) && \text{decoupled weight decay} \\
+    R &\gets \begin{cases} t^{\tau} \operatorname{mean}_{\mathrm{row}}\left(g^{2}\right) + R \left(1 - t^{\tau}\right) & \text{for}\: \operatorname{dim} > 1 \\R & \text{otherwise} \end{cases} && \text{row factor} \\
+    C &\gets \begin{cases} t^{\tau} \operatorname{mean}_{\mathrm{col}}\left(g^{2}\right) + C \left(1 - t^{\tau}\right) & \text{for}\: \operatorname{dim} > 1 \\C & \text{otherwise} \end{cases} && \text{column factor} \\
+    V &\gets \begin{cases} V & \text{for}\: \operatorname{dim} > 1 \\t^{\tau} g^{2} + V \left(1 - t^{\tau}\right) & \text{otherwise} \end{cases} && \text{unfactored second moment} \\
+    \hat V &\gets \begin{cases} \frac{C R}{\max\left(\epsilon_{\mathrm{mach}}, \operatorname{mean}_{\mathrm{col}}\left(R\right)\right)} & \text{for}\: \operatorname{dim} > 1 \\V & \text{otherwise} \end{cases} && \text{variance estimate} \\
+    U &\gets \frac{g}{\sqrt{\max\left(\epsilon_{\mathrm{mach}}^{2}, \hat V\right)}} && \text{U = g / max(sqrt(V), eps1)} \\
+    \theta &\gets - \frac{\alpha_t U}{\max\left(1, \frac{\left\lVert U \right\rVert}{d \sqrt{N}}\right)} + \theta && \text{clipped update}
     \end{align*}
 
 with :math:`\operatorname{RMS}(x) = \lVert x \rVert_2 / \sqrt{N}` over the tensor's N elements.

@@ -1,13 +1,14 @@
 r"""AdaGrad (Duchi, Hazan & Singer, 2011), with torch's learning-rate decay.
 
+.. optsym-equations: adagrad (generated from the spec: python -m optsym.rules.docmath)
+
 .. math::
 
     \begin{align*}
-    g_t &\leftarrow -g_t \quad \text{(maximize)} \\
-    g_t &\leftarrow g_t + \lambda \theta_{t-1} \quad (\lambda \ne 0) \\
-    \tilde\eta_t &= \eta / (1 + (t - 1)\, \gamma) \\
-    s_t &= s_{t-1} + g_t^2, \qquad s_0 = s_{\text{init}} \\
-    \theta_t &= \theta_{t-1} - \tilde\eta_t\, g_t / (\sqrt{s_t} + \epsilon)
+    g &\gets - g && \text{maximize: ascend} \\
+    g &\gets \lambda \theta + g && \text{L2 penalty added to the gradient} \\
+    s &\gets g^{2} + s && \text{sum of squares} \\
+    \theta &\gets - \frac{\eta g}{\left(\epsilon + \sqrt{s}\right) \left(\gamma \left(t - 1\right) + 1\right)} + \theta && \text{update}
     \end{align*}
 
 Symbols and torch arguments: :math:`\eta` = ``lr``, :math:`\gamma` = ``lr_decay``,

@@ -1,16 +1,32 @@
 r"""Adam (Kingma & Ba, 2015), with torch's options.
 
+.. optsym-equations: adam (generated from the spec: python -m optsym.rules.docmath)
+
 .. math::
 
     \begin{align*}
-    g_t &\leftarrow -g_t \quad \text{(maximize)} \\
-    g_t &\leftarrow g_t + \lambda \theta_{t-1} \quad \text{(weight decay, coupled)} \\
-    \theta_{t-1} &\leftarrow (1 - \eta\lambda)\, \theta_{t-1} \quad \text{(decoupled decay)} \\
-    m_t &= \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
-    v_t &= \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
-    v^{\max}_t &= \max(v^{\max}_{t-1}, v_t) \quad \text{(amsgrad; then } v_t \to v^{\max}_t) \\
-    \hat m_t &= m_t / (1 - \beta_1^t), \qquad \hat v_t = v_t / (1 - \beta_2^t) \\
-    \theta_t &= \theta_{t-1} - \eta\, \hat m_t / (\sqrt{\hat v_t} + \epsilon)
+    g &\gets - g && \text{maximize: ascend} \\
+    g &\gets \lambda \theta + g && \text{L2 penalty added to the gradient} \\
+    m &\gets \beta_1 m + g \left(1 - \beta_1\right) && \text{first moment} \\
+    v &\gets \beta_2 v + g^{2} \left(1 - \beta_2\right) && \text{second moment} \\
+    v^{\max} &\gets \max\left(v, v^{\max}\right) && \text{AMSGrad running maximum} \\
+    \hat m &\gets \frac{m}{1 - \beta_1^{t}} && \text{bias correction} \\
+    \hat v &\gets \frac{v^{\max}}{1 - \beta_2^{t}} && \text{bias correction} \\
+    \theta &\gets - \frac{\eta \hat m}{\epsilon + \sqrt{\hat v}} + \theta && \text{update}
+    \end{align*}
+
+.. optsym-equations: adamw (generated from the spec: python -m optsym.rules.docmath)
+
+.. math::
+
+    \begin{align*}
+    \theta &\gets \theta \left(- \eta \lambda + 1\right) && \text{decoupled weight decay} \\
+    m &\gets \beta_1 m + g \left(1 - \beta_1\right) && \text{first moment} \\
+    v &\gets \beta_2 v + g^{2} \left(1 - \beta_2\right) && \text{second moment} \\
+    v^{\max} &\gets \max\left(v, v^{\max}\right) && \text{AMSGrad running maximum} \\
+    \hat m &\gets \frac{m}{1 - \beta_1^{t}} && \text{bias correction} \\
+    \hat v &\gets \frac{v^{\max}}{1 - \beta_2^{t}} && \text{bias correction} \\
+    \theta &\gets - \frac{\eta \hat m}{\epsilon + \sqrt{\hat v}} + \theta && \text{update}
     \end{align*}
 
 Symbols and torch arguments: :math:`\eta` = ``lr``, :math:`\beta_1, \beta_2` = ``betas``,

@@ -1,13 +1,15 @@
 r"""Adamax (Kingma & Ba, 2015, section 7.1): Adam with the infinity norm, as in torch.
 
+.. optsym-equations: adamax (generated from the spec: python -m optsym.rules.docmath)
+
 .. math::
 
     \begin{align*}
-    g_t &\leftarrow -g_t \quad \text{(maximize)} \\
-    g_t &\leftarrow g_t + \lambda \theta_{t-1} \quad (\lambda \ne 0) \\
-    m_t &= \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
-    u_t &= \max(\beta_2 u_{t-1},\ |g_t| + \epsilon) \\
-    \theta_t &= \theta_{t-1} - \frac{\eta}{1 - \beta_1^t}\, \frac{m_t}{u_t}
+    g &\gets - g && \text{maximize: ascend} \\
+    g &\gets \lambda \theta + g && \text{L2 penalty added to the gradient} \\
+    m &\gets \beta_1 m + g \left(1 - \beta_1\right) && \text{first moment} \\
+    u &\gets \max\left(\beta_2 u, \epsilon + \left|{g}\right|\right) && \text{infinity norm (eps inside the max)} \\
+    \theta &\gets - \frac{\eta m}{u \left(1 - \beta_1^{t}\right)} + \theta && \text{update}
     \end{align*}
 
 Symbols and torch arguments: :math:`\eta` = ``lr``, :math:`\beta_1, \beta_2` = ``betas``,

@@ -1,16 +1,16 @@
 r"""ASGD: averaged stochastic gradient descent (Polyak & Juditsky, 1992; Bottou, 2012), as in torch.
 
+.. optsym-equations: asgd (generated from the spec: python -m optsym.rules.docmath)
+
 .. math::
 
     \begin{align*}
-    g_t &\leftarrow -g_t \quad \text{(maximize)} \\
-    g_t &\leftarrow g_t + \lambda \theta_{t-1} \quad (\lambda \ne 0) \\
-    \theta_t &= (1 - \kappa \eta_t)\, \theta_{t-1} - \eta_t g_t \\
-    \bar\theta_t &= \begin{cases} \theta_t & \mu_t = 1 \\
-        \bar\theta_{t-1} + \mu_t (\theta_t - \bar\theta_{t-1}) & \text{otherwise}
-        \end{cases} \\
-    \eta_{t+1} &= \frac{\eta}{(1 + \kappa \eta t)^{\alpha}}, \qquad
-        \mu_{t+1} = \frac{1}{\max(1,\ t - t_0)}
+    g &\gets - g && \text{maximize: ascend} \\
+    g &\gets \lambda \theta + g && \text{L2 penalty added to the gradient} \\
+    \theta &\gets - \eta_t g + \theta \left(- \eta_t \kappa + 1\right) && \text{decayed SGD step} \\
+    \bar\theta &\gets \begin{cases} \mu_t \left(- \bar\theta + \theta\right) + \bar\theta & \text{for}\: \mu_t \neq 1 \\\theta & \text{otherwise} \end{cases} && \text{Polyak averaging (the iterate itself while mu = 1)} \\
+    \eta_t &\gets \eta \left(\kappa \eta t + 1\right)^{- \alpha_t} && \text{next step size} \\
+    \mu_t &\gets \frac{1}{\max\left(1, t - t_0\right)} && \text{next averaging weight}
     \end{align*}
 
 Symbols and torch arguments: :math:`\eta` = ``lr`` (the initial rate), :math:`\kappa` =

@@ -1,23 +1,17 @@
 r"""LAMB (You et al., 2020, "Large Batch Optimization for Deep Learning", Algorithm 2), in the
 form of its common implementation ``pytorch_optimizer.Lamb``.
 
+.. optsym-equations: lamb (generated from the spec: python -m optsym.rules.docmath)
+
 .. math::
 
     \begin{align*}
-    g_t &\leftarrow -g_t \quad \text{(maximize)} \\
-    m_t &= \beta_1 m_{t-1} + \beta_3 g_t, \qquad
-        \beta_3 = 1 - \beta_1 \ \text{(grad\_averaging)}, \ \beta_3 = 1 \ \text{(otherwise)} \\
-    v_t &= \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
-    \theta' &= (1 - \eta\lambda)\,\theta_{t-1}
-        \quad \text{(decoupled decay; } 1 - \lambda \text{ with fixed\_decay)} \\
-    r_t &= \frac{m_t}{\sqrt{v_t} + \epsilon} \;\bigl(+ \lambda \theta' \ \text{when the decay
-        is coupled: not weight\_decouple}\bigr) \\
-    \phi_t &= \min(\lVert\theta'\rVert, 10) \\
-    q_t &= \begin{cases} 1 & \phi_t = 0 \ \text{or}\ \lVert r_t\rVert = 0
-        \ \text{(or adam)} \\
-        \dfrac{\phi_t}{\lVert r_t \rVert + \epsilon} & \text{otherwise}
-        \end{cases} \\
-    \theta_t &= \theta' - \frac{\eta}{1 - \beta_1^t}\, q_t\, r_t
+    m &\gets \beta_1 m + g \left(1 - \beta_1\right) && \text{first moment} \\
+    v &\gets \beta_2 v + g^{2} \left(1 - \beta_2\right) && \text{second moment} \\
+    \theta &\gets \theta \left(- \eta \lambda + 1\right) && \text{decoupled weight decay} \\
+    U &\gets \frac{m}{\epsilon + \sqrt{v}} && \text{Adam-like direction} \\
+    q &\gets \begin{cases} 1 & \text{for}\: \left\lVert U \right\rVert = 0 \vee \min\left(10, \left\lVert \theta \right\rVert\right) = 0 \\\frac{\min\left(10, \left\lVert \theta \right\rVert\right)}{\epsilon + \left\lVert U \right\rVert} & \text{otherwise} \end{cases} && \text{layer-wise trust ratio} \\
+    \theta &\gets - \frac{\eta q U}{1 - \beta_1^{t}} + \theta && \text{update}
     \end{align*}
 
 Symbols and arguments of ``pytorch_optimizer.Lamb``: :math:`\eta` = ``lr``,

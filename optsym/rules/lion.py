@@ -1,14 +1,14 @@
 r"""Lion (Chen et al., 2023, "Symbolic Discovery of Optimization Algorithms", Algorithm 2).
 
+.. optsym-equations: lion (generated from the spec: python -m optsym.rules.docmath)
+
 .. math::
 
     \begin{align*}
-    g_t &\leftarrow -g_t \quad \text{(maximize)} \\
-    g_t &\leftarrow g_t + \lambda \theta_{t-1} \quad \text{(coupled decay: not weight\_decouple)} \\
-    c_t &= \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
-    \theta_t &= \theta_{t-1} - \eta \bigl(\operatorname{sign}(c_t) + \lambda \theta_{t-1}\bigr)
-        \quad \text{(decoupled decay, the paper's form)} \\
-    m_t &= \beta_2 m_{t-1} + (1 - \beta_2) g_t
+    g &\gets \lambda \theta + g && \text{L2 penalty added to the gradient} \\
+    c &\gets \beta_1 m + g \left(1 - \beta_1\right) && \text{interpolation of momentum and gradient} \\
+    \theta &\gets - \eta \operatorname{sign}{\left(c \right)} + \theta && \text{sign update (and decoupled decay)} \\
+    m &\gets \beta_2 m + g \left(1 - \beta_2\right) && \text{momentum}
     \end{align*}
 
 Symbols and arguments of ``pytorch_optimizer.Lion``: :math:`\eta` = ``lr``,

@@ -1,20 +1,20 @@
 r"""NAdam (Dozat, 2016): Adam with Nesterov momentum and a momentum schedule, as in torch.
 
+.. optsym-equations: nadam (generated from the spec: python -m optsym.rules.docmath)
+
 .. math::
 
     \begin{align*}
-    g_t &\leftarrow -g_t \quad \text{(maximize)} \\
-    g_t &\leftarrow g_t + \lambda \theta_{t-1} \quad \text{(weight decay, coupled)} \\
-    \theta_{t-1} &\leftarrow (1 - \eta\lambda)\, \theta_{t-1} \quad \text{(decoupled decay)} \\
-    \mu_t &= \beta_1 \bigl(1 - \tfrac12\, 0.96^{t \psi}\bigr), \qquad
-        \mu_{t+1} = \beta_1 \bigl(1 - \tfrac12\, 0.96^{(t+1) \psi}\bigr) \\
-    \Pi_t &= \Pi_{t-1}\, \mu_t, \qquad \Pi_0 = 1 \\
-    m_t &= \beta_1 m_{t-1} + (1 - \beta_1) g_t \\
-    v_t &= \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
-    \hat m_t &= \frac{\mu_{t+1}\, m_t}{1 - \Pi_t \mu_{t+1}}
-        + \frac{(1 - \mu_t)\, g_t}{1 - \Pi_t}, \qquad
-    \hat v_t = \frac{v_t}{1 - \beta_2^t} \\
-    \theta_t &= \theta_{t-1} - \eta\, \hat m_t / (\sqrt{\hat v_t} + \epsilon)
+    g &\gets - g && \text{maximize: ascend} \\
+    g &\gets \lambda \theta + g && \text{L2 penalty added to the gradient} \\
+    \mu_t &\gets \beta_1 \left(1 - \frac{\left(\frac{24}{25}\right)^{\psi t}}{2}\right) && \text{momentum schedule} \\
+    \mu_{t+1} &\gets \beta_1 \left(1 - \frac{\left(\frac{24}{25}\right)^{\psi \left(t + 1\right)}}{2}\right) && \text{next step's momentum} \\
+    \Pi &\gets \mu_t \Pi && \text{product of the schedule} \\
+    m &\gets \beta_1 m + g \left(1 - \beta_1\right) && \text{first moment} \\
+    v &\gets \beta_2 v + g^{2} \left(1 - \beta_2\right) && \text{second moment} \\
+    \hat m &\gets \frac{\mu_{t+1} m}{- \mu_{t+1} \Pi + 1} + \frac{g \left(1 - \mu_t\right)}{1 - \Pi} && \text{Nesterov-corrected first moment} \\
+    \hat v &\gets \frac{v}{1 - \beta_2^{t}} && \text{bias correction} \\
+    \theta &\gets - \frac{\eta \hat m}{\epsilon + \sqrt{\hat v}} + \theta && \text{update}
     \end{align*}
 
 Symbols and torch arguments: :math:`\eta` = ``lr``, :math:`\beta_1, \beta_2` = ``betas``,

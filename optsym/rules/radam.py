@@ -1,22 +1,18 @@
 r"""RAdam (Liu et al., 2020): Adam with the variance of the adaptive step rectified, as in torch.
 
+.. optsym-equations: radam (generated from the spec: python -m optsym.rules.docmath)
+
 .. math::
 
     \begin{align*}
-    g_t &\leftarrow -g_t \quad \text{(maximize)} \\
-    g_t &\leftarrow g_t + \lambda \theta_{t-1} \quad \text{(weight decay, coupled)} \\
-    \theta_{t-1} &\leftarrow (1 - \eta\lambda)\, \theta_{t-1} \quad \text{(decoupled decay)} \\
-    m_t &= \beta_1 m_{t-1} + (1 - \beta_1) g_t, \qquad
-        v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\
-    \hat m_t &= m_t / (1 - \beta_1^t) \\
-    \rho_\infty &= \frac{2}{1 - \beta_2} - 1, \qquad
-        \rho_t = \rho_\infty - \frac{2 t \beta_2^t}{1 - \beta_2^t} \\
-    r_t &= \sqrt{\frac{(\rho_t - 4)(\rho_t - 2)\rho_\infty}
-        {(\rho_\infty - 4)(\rho_\infty - 2)\rho_t}}, \qquad
-        l_t = \frac{\sqrt{1 - \beta_2^t}}{\sqrt{v_t} + \epsilon} \\
-    \theta_t &= \begin{cases} \theta_{t-1} - \eta\, \hat m_t\, r_t\, l_t & \rho_t > 5 \\
-        \theta_{t-1} - \eta\, \hat m_t & \text{otherwise (un-rectified: momentum SGD)}
-        \end{cases}
+    g &\gets - g && \text{maximize: ascend} \\
+    g &\gets \lambda \theta + g && \text{L2 penalty added to the gradient} \\
+    m &\gets \beta_1 m + g \left(1 - \beta_1\right) && \text{first moment} \\
+    v &\gets \beta_2 v + g^{2} \left(1 - \beta_2\right) && \text{second moment} \\
+    \hat m &\gets \frac{m}{1 - \beta_1^{t}} && \text{bias correction} \\
+    \rho_\infty &\gets -1 + \frac{2}{1 - \beta_2} && \text{maximum length of the approximated SMA} \\
+    \rho_t &\gets - \frac{2 \beta_2^{t} t}{1 - \beta_2^{t}} + \rho_\infty && \text{its length at step t} \\
+    \theta &\gets \begin{cases} - \frac{\eta \hat m \sqrt{\frac{\rho_\infty \left(\rho_t - 4\right) \left(\rho_t - 2\right)}{\rho_t \left(\rho_\infty - 4\right) \left(\rho_\infty - 2\right)}} \sqrt{1 - \beta_2^{t}}}{\epsilon + \sqrt{v}} + \theta & \text{for}\: \rho_t > 5 \\- \eta \hat m + \theta & \text{otherwise} \end{cases} && \text{rectified update; un-rectified while rho_t <= 5}
     \end{align*}
 
 Symbols and torch arguments: :math:`\eta` = ``lr``, :math:`\beta_1, \beta_2` = ``betas``,

@@ -1,16 +1,17 @@
 r"""RMSprop (Hinton, 2012), with torch's centered and momentum variants.
 
+.. optsym-equations: rmsprop (generated from the spec: python -m optsym.rules.docmath)
+
 .. math::
 
     \begin{align*}
-    g_t &\leftarrow -g_t \quad \text{(maximize)} \\
-    g_t &\leftarrow g_t + \lambda \theta_{t-1} \quad (\lambda \ne 0) \\
-    v_t &= \alpha v_{t-1} + (1 - \alpha) g_t^2 \\
-    \bar g_t &= \alpha \bar g_{t-1} + (1 - \alpha) g_t \quad \text{(centered)} \\
-    a_t &= \sqrt{v_t - \bar g_t^2} + \epsilon \ \text{(centered)}, \qquad
-        a_t = \sqrt{v_t} + \epsilon \ \text{(otherwise)} \\
-    b_t &= \mu b_{t-1} + g_t / a_t, \quad \theta_t = \theta_{t-1} - \eta b_t \quad (\mu > 0) \\
-    \theta_t &= \theta_{t-1} - \eta\, g_t / a_t \quad (\mu = 0)
+    g &\gets - g && \text{maximize: ascend} \\
+    g &\gets \lambda \theta + g && \text{L2 penalty added to the gradient} \\
+    v &\gets \alpha v + g^{2} \left(1 - \alpha\right) && \text{EMA of squares} \\
+    \bar g &\gets \alpha \bar g + g \left(1 - \alpha\right) && \text{EMA of gradients} \\
+    a &\gets \epsilon + \sqrt{- \bar g^{2} + v} && \text{centered: variance estimate} \\
+    b &\gets \mu b + \frac{g}{a} && \text{momentum buffer} \\
+    \theta &\gets - \eta b + \theta && \text{update}
     \end{align*}
 
 Symbols and torch arguments: :math:`\eta` = ``lr``, :math:`\alpha` = ``alpha``,

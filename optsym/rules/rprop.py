@@ -1,16 +1,15 @@
 r"""Rprop (Riedmiller & Braun, 1993), in torch's iRprop- variant (Igel & Hüsken, 2000).
 
+.. optsym-equations: rprop (generated from the spec: python -m optsym.rules.docmath)
+
 .. math::
 
     \begin{align*}
-    g_t &\leftarrow -g_t \quad \text{(maximize)} \\
-    s_t &= \operatorname{clip}_{[s_{\min}, s_{\max}]}\begin{cases}
-        \eta^{+} s_{t-1} & g_t\, g_{t-1} > 0 \\
-        \eta^{-} s_{t-1} & g_t\, g_{t-1} < 0 \\
-        s_{t-1} & \text{otherwise} \end{cases} \\
-    g_t &\leftarrow \begin{cases} 0 & g_t\, g_{t-1} < 0 \\ g_t & \text{otherwise} \end{cases} \\
-    \theta_t &= \theta_{t-1} - \operatorname{sign}(g_t)\, s_t \\
-    g_{t-1} &\leftarrow g_t \quad \text{(stored for the next step)}
+    g &\gets - g && \text{maximize: ascend} \\
+    s &\gets \min\left(s_{\max}, \max\left(s_{\min}, \begin{cases} \eta^{+} s & \text{for}\: g g_{t-1} > 0 \\\eta^{-} s & \text{for}\: g g_{t-1} < 0 \\s & \text{otherwise} \end{cases}\right)\right) && \text{adapt the step size, then clip it} \\
+    g &\gets \begin{cases} 0 & \text{for}\: g g_{t-1} < 0 \\g & \text{otherwise} \end{cases} && \text{a sign change: skip this step} \\
+    \theta &\gets \theta - s \operatorname{sign}{\left(g \right)} && \text{update by the sign only} \\
+    g_{t-1} &\gets g && \text{remember the gradient}
     \end{align*}
 
 Symbols and torch arguments: :math:`\eta^{-}, \eta^{+}` = ``etas`` (``etaminus``,

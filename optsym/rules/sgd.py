@@ -1,15 +1,15 @@
 r"""Stochastic gradient descent with momentum, dampening and Nesterov, as in torch.
 
+.. optsym-equations: sgd (generated from the spec: python -m optsym.rules.docmath)
+
 .. math::
 
     \begin{align*}
-    g_t &\leftarrow -g_t \quad \text{(maximize)} \\
-    g_t &\leftarrow g_t + \lambda \theta_{t-1} \quad (\lambda \ne 0) \\
-    b_t &= \begin{cases} g_t & t = 1 \\ \mu b_{t-1} + (1 - \tau) g_t & t > 1 \end{cases}
-        \quad (\mu \ne 0) \\
-    d_t &= \begin{cases} g_t + \mu b_t & \text{nesterov} \\ b_t & \text{otherwise} \end{cases}
-        \qquad (d_t = g_t \text{ when } \mu = 0) \\
-    \theta_t &= \theta_{t-1} - \eta\, d_t
+    g &\gets - g && \text{maximize: ascend} \\
+    g &\gets \lambda \theta + g && \text{L2 penalty added to the gradient} \\
+    b &\gets \begin{cases} g & \text{for}\: t = 1 \\\mu b + g \left(1 - \tau\right) & \text{otherwise} \end{cases} && \text{momentum buffer; step 1: buffer = gradient} \\
+    d &\gets \mu b + g && \text{Nesterov: g + mu*buf} \\
+    \theta &\gets - \eta d + \theta && \text{update}
     \end{align*}
 
 Symbols and torch arguments: :math:`\eta` = ``lr``, :math:`\mu` = ``momentum``,
