@@ -15,6 +15,7 @@ import click
 from optsym import __version__
 from optsym.cli.clip import clip
 from optsym.cli.check import check
+from optsym.cli.claims import claims
 from optsym.cli.codegen import codegen
 from optsym.cli.compare import compare
 from optsym.cli.derive import derive
@@ -78,6 +79,7 @@ cli.add_command(export)
 cli.add_command(plot)
 cli.add_command(port)
 cli.add_command(check)
+cli.add_command(claims)
 add_spec_option(cli)  # --spec FILE on every command (optsym.cli.options)
 
 

@@ -188,3 +188,128 @@ def convergence(mu: str, L: str, steps: int, output: str, as_json: bool) -> None
              "derived_rate": c.rate, "final_error": float(c.errors[-1])}
             for c in convergence_data(m, big, steps)]}
     _done(path, as_json, data)
+
+
+# ---- training dynamics (optsym.dynamics): curves and the lr sweep ------------------------------
+def _dynamics_options(fn):
+    """The options ``plot curves`` and ``plot sweep`` share."""
+    for option in reversed((
+        click.option("--f", "objective", default="narrow-valley", show_default=True,
+                     metavar="OBJECTIVE", help="A built-in or a formula (any dimension)."),
+        click.option("--x0", "--start", "start", default="-1.5,2", show_default=True,
+                     metavar="X,Y,...", help="The start."),
+        click.option("--rules", "rule_names", default="gd,momentum,adam", show_default=True,
+                     metavar="R1,R2,...", help="Rule names or gd, momentum, nesterov."),
+        click.option("--steps", default=200, show_default=True,
+                     type=click.IntRange(1, 20_000)),
+        click.option("--noise", default="0", show_default=True, metavar="SIGMA",
+                     help="Gaussian noise of this sigma added to every gradient."),
+        click.option("--runs", default=None, type=click.IntRange(1, 200),
+                     help="Runs with noise (median and 10-90 % band).  [default: 1, or 10 "
+                          "with --noise]"),
+        click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2**31)),
+        click.option("--rule-opt", "rule_opts", multiple=True, metavar="RACER:OPTION=VALUE",
+                     help="An option of one racer, e.g. momentum:momentum=0.5 (repeatable)."),
+        click.option("-o", "--output", "output", default=None, metavar="FILE",
+                     help="Also draw the figure: .png, .pdf or .svg."),
+    )):
+        fn = option(fn)
+    return _json_option(fn)
+
+
+def _dynamics_setup(objective: str, start: str, rule_names: str, lr: str | None,
+                    rule_opts: tuple[str, ...], noise: str, runs: int | None):
+    from optsym.figures.race import racer
+    from optsym.objective import parse_objective, parse_point
+
+    obj = parse_objective(objective)
+    x0 = parse_point(start, obj.dim)
+    names = _names(rule_names, "--rules")
+    if len(set(n.lower() for n in names)) != len(names):
+        raise UsageFailure(f"--rules names a rule twice: {rule_names}")
+    rate = None if lr is None else _number("--lr", lr)
+    sigma = _number("--noise", noise)
+    if sigma < 0:
+        raise UsageFailure(f"--noise expects a sigma >= 0, got {noise}")
+    if runs is not None and runs > 1 and sigma == 0:
+        raise UsageFailure("--runs > 1 needs --noise SIGMA > 0 (without noise every run is "
+                           "the same)")
+    opts = _rule_opts(rule_opts, [n.lower() for n in names])
+    racers = [racer(n, rate, opts.get(n.lower())) for n in names]
+    return obj, x0, racers, sigma, runs or (10 if sigma > 0 else 1)
+
+
+@plot.command()
+@_dynamics_options
+@click.option("--lr", default=None, metavar="LR",
+              help="One learning rate for every rule (default: each rule's own).")
+@click.option("--optimum", default=None, metavar="X,Y,...",
+              help="The minimum for the distance curve (default: known for the built-ins "
+                   "and positive-definite quadratics).")
+def curves(objective, start, rule_names, steps, noise, runs, seed, rule_opts, output,
+           as_json, lr, optimum) -> None:
+    """Loss, gradient norm, lr, distance to the optimum and update size against the step."""
+    path = None if output is None else _checked(output)
+    from optsym.dynamics.curves import curves_data, curves_json
+    from optsym.objective import parse_point
+
+    obj, x0, racers, sigma, runs = _dynamics_setup(objective, start, rule_names, lr,
+                                                   rule_opts, noise, runs)
+    best = None if optimum is None else parse_point(optimum, obj.dim)
+    data = curves_data(obj, [float(v) for v in x0], racers, steps, sigma, runs, seed,
+                       optimum=best)
+    if path is not None:
+        from optsym.dynamics.figures import curves_figure
+
+        curves_figure(path, obj, x0, data, sigma)
+    if as_json:
+        click.echo(json.dumps({"file": None if path is None else str(path),
+                               "objective": obj.name, "start": [float(v) for v in x0],
+                               "steps": steps, "noise": sigma, "runs": runs, "seed": seed,
+                               "racers": curves_json(data)}, indent=1))
+        return
+    from optsym.dynamics.report import curves_table
+
+    click.echo(curves_table(data))
+    if path is not None:
+        click.echo(f"wrote {path}")
+
+
+@plot.command()
+@_dynamics_options
+@click.option("--lrs", default="1e-4:1e-1:13", show_default=True, metavar="LO:HI:N|A,B,...",
+              help="The lr grid: N values evenly spaced in log lr, or a list.")
+@click.option("--best", is_flag=True,
+              help="Also race the rules, each at its own best lr of the sweep.")
+def sweep(objective, start, rule_names, steps, noise, runs, seed, rule_opts, output, as_json,
+          lrs, best) -> None:
+    """Final loss against the learning rate per rule; each rule's best lr marked."""
+    path = None if output is None else _checked(output)
+    from optsym.dynamics.sweep import best_racers, lr_grid, sweep_data, sweep_json
+
+    obj, x0, racers, sigma, runs = _dynamics_setup(objective, start, rule_names, None,
+                                                   rule_opts, noise, runs)
+    x0 = [float(v) for v in x0]
+    result = sweep_data(obj, x0, racers, lr_grid(lrs), steps, sigma, runs, seed)
+    raced = None
+    if best:
+        from optsym.dynamics.curves import curves_data
+
+        raced = curves_data(obj, x0, best_racers(result, racers), steps, sigma, runs, seed)
+    if path is not None:
+        from optsym.dynamics.figures import sweep_figure
+
+        sweep_figure(path, result, raced, obj, x0)
+    if as_json:
+        out = {"file": None if path is None else str(path), **sweep_json(result)}
+        if raced is not None:
+            from optsym.dynamics.curves import curves_json
+
+            out["best_race"] = curves_json(raced)
+        click.echo(json.dumps(out, indent=1))
+        return
+    from optsym.dynamics.report import sweep_table
+
+    click.echo(sweep_table(result, raced))
+    if path is not None:
+        click.echo(f"wrote {path}")

@@ -1,0 +1,37 @@
+"""The text ``optsym claims`` prints for a claim: statement, setting, numbers, verdict."""
+
+from __future__ import annotations
+
+from optsym.dynamics.claims import Claim
+
+
+def _g(v: float) -> str:
+    return f"{v:.4g}"
+
+
+def _rows(claim: Claim) -> list[str]:
+    m = claim.measured
+    if claim.name == "momentum-regime":
+        out = [f"  {'objective':<16} {'lr':>6} {'GD':>10} {'momentum':>10} {'rate GD':>8} "
+               f"{'rate HB':>8}"]
+        out += [f"  {r['objective']:<16} {r['lr']:>6g} {_g(r['gd']):>10} "
+                f"{_g(r['momentum']):>10} {r['rate_gd']:>8.4f} {r['rate_hb']:>8.4f}"
+                for r in m["settings"]]
+        return out
+    if claim.name == "weight-decay-retention":
+        out = [f"  {'grad scale':>10} {'Adam+L2 keeps':>14} {'AdamW keeps':>12}"]
+        out += [f"  {r['scale']:>10g} {100 * r['adam_l2']:>13.2f}% {100 * r['adamw']:>11.2f}%"
+                for r in m["scales"]]
+        out.append(f"  (1 - lr*wd)^T = {100 * m['decay_only']:.2f}%")
+        return out
+    if claim.name == "rosenbrock-adam-slowest":
+        return [f"  {rule:<10} f = {_g(v)}" for rule, v in m["final_loss"].items()]
+    return [f"  {k}: {v}" for k, v in m.items()]
+
+
+def claim_text(claim: Claim) -> str:
+    verdict = "HOLDS" if claim.holds else "FAILS"
+    lines = [f"{claim.name}: {verdict}", f"  {claim.statement}", f"  ({claim.setting})"]
+    lines += _rows(claim)
+    lines += [f"  note: {n}" for n in claim.notes]
+    return "\n".join(lines)
