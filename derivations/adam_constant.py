@@ -28,11 +28,14 @@ Reference: Kingma & Ba, *Adam: a method for stochastic optimization*, ICLR 2015,
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import sympy as sp
 
 from optsym.derivation import Check, Derivation, Param, Sheet
 from optsym.derivations._lazy import lazy_sqrt
+from optsym.rules.adam import RULE as ADAM
 from optsym.rules.adam import beta1, beta2, eps, lr, m, m_hat, v, v_hat
 from optsym.spec import g as grad_symbol
 from optsym.spec import t, theta
@@ -41,14 +44,11 @@ g = sp.Symbol("g", real=True, nonzero=True)
 y = sp.Function("y")
 
 PARAMS = (
-    Param("lr", 1e-3, "learning rate eta", symbol=lr, valid=lambda x: x > 0,
-          error="{name} must be > 0, got {value}"),
-    Param("beta1", 0.9, "first-moment decay beta1", symbol=beta1, valid=lambda x: 0 <= x < 1,
-          error="{name} must be in [0, 1), got {value}"),
-    Param("beta2", 0.999, "second-moment decay beta2", symbol=beta2,
-          valid=lambda x: 0 <= x < 1, error="{name} must be in [0, 1), got {value}"),
-    Param("eps", 1e-8, "epsilon added to sqrt(v_hat)", symbol=eps, valid=lambda x: x >= 0,
-          error="{name} must be >= 0, got {value}"),
+    # Adam's own hyperparameters (names, defaults, domains and torch.optim.Adam's messages);
+    # the lr is narrowed to > 0, because the derivation divides by it
+    replace(ADAM.hyper("lr"), valid=lambda x: x > 0, domain="lr > 0",
+            error="{name} must be > 0 (the derivation divides by it), got {value}"),
+    *(ADAM.hyper(name) for name in ("beta1", "beta2", "eps")),
     Param("g", 0.5, "the constant gradient (nonzero)", symbol=g, valid=lambda x: x != 0,
           error="{name} must be nonzero (a zero gradient does not move Adam), got {value}"),
     Param("t", 10, "step at which the moments are shown", "int", t,

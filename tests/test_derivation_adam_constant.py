@@ -65,10 +65,10 @@ def test_a_step_without_the_eps_is_caught(monkeypatch):
 
 
 @pytest.mark.parametrize(("overrides", "message"), [
-    ({"beta1": 1.0}, r"--beta1 must be in \[0, 1\)"),
-    ({"beta2": -0.1}, r"--beta2 must be in \[0, 1\)"),
+    ({"beta1": 1.0}, r"Invalid beta parameter at index 0"),
+    ({"beta2": -0.1}, r"Invalid beta parameter at index 1"),
     ({"g": 0.0}, "--g must be nonzero"),
-    ({"eps": -1e-8}, "--eps must be >= 0"),
+    ({"eps": -1e-8}, "Invalid epsilon value"),
     ({"lr": 0.0}, "--lr must be > 0"),
     ({"t": 0}, r"--t must be an integer in \[1, 10000\]"),
 ])
