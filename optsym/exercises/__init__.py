@@ -23,6 +23,7 @@ TOPIC_MODULES: dict[str, tuple[str, str]] = {
     "adam-first-step": ("optsym.exercises.adam_first_step", "TOPIC"),
     "step-size-bound": ("optsym.exercises.step_size_bound", "TOPIC"),
     "schedule-values": ("optsym.exercises.schedule_values", "TOPIC"),
+    "implement-optimizer": ("optsym.exercises.implement", "TOPIC"),
 }
 
 REGISTRY = Registry("exercise topic", TOPIC_MODULES)

@@ -95,7 +95,8 @@ def fit_displays(body: str) -> str:
 
 
 def texttt(s: str) -> str:
-    return r"\texttt{" + text(s) + "}"
+    """Code as typed: ``--rule`` keeps its two hyphens (no en dash ligature)."""
+    return r"\texttt{" + text(s).replace("--", "-{}-") + "}"
 
 
 def algorithm(caption: str, label: str, head: Sequence[str], lines: Sequence[tuple[str, str]],

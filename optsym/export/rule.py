@@ -162,6 +162,25 @@ def trajectory_figure(rule: Rule, ctx: Context, topic: Topic) -> str:
                            r"quadratic $x^2 + 10 y^2$.", f"fig:{topic.kind}:{topic.name}")
 
 
+def _check_yours(rule: Rule) -> str:
+    """How a reader checks an implementation of ``rule`` of their own (``optsym check``)."""
+    names = ", ".join(tex.texttt(h.name) for h in rule.hypers)
+    return (f"Write {tex.text(rule.title)} as a class built from {tex.texttt('(params, ...)')} "
+            f"with the reference's argument names ({names}) whose {tex.texttt('step()')} reads "
+            f"{tex.texttt('p.grad')} (a {tex.texttt('torch.optim.Optimizer')} subclass, a "
+            "from-scratch class, or a functional step in torch or NumPy), then run "
+            + tex.texttt(f"optsym check my_opt.py:MyOpt --rule {rule.name}") + ". It runs "
+            "your code and the spec's on the same gradients over the sweep above, in float32 "
+            "and float64, for 100 steps with a learning rate that changes between steps, and "
+            "answers \emph{bitwise} (torch's order), \emph{equal within the rounding bound} "
+            "(the textbook form) or \emph{different}: then it names the slip that reproduces "
+            "your code (bias correction missing, eps inside the square root, weight decay "
+            "coupled, ...), the first step and element where it leaves the rule, and the gap "
+            "after the last step. In a test suite, "
+            + tex.texttt(f'optsym.testing.assert_matches(MyOpt, "{rule.name}")') + " does the "
+            "same.")
+
+
 def rule_chapter(topic: Topic, ctx: Context, figures: bool = True) -> str:
     rule: Rule = topic.spec()
     cfg = rule.config()
@@ -194,6 +213,7 @@ def rule_chapter(topic: Topic, ctx: Context, figures: bool = True) -> str:
     example = _worked_example(rule)
     if example:
         out += [r"\section{Worked example}", example]
+    out += [r"\section{Checking your own implementation}", _check_yours(rule)]
     if figures:
         out += [r"\section{Trajectories}", trajectory_figure(rule, ctx, topic)]
     related = derivations_of(rule.name, all_topics())

@@ -50,9 +50,10 @@ def _row(a: Assign) -> str:
     return rf"    {latex(a.target)} &\gets {latex(a.expr)}{note}"
 
 
-def equations(rule: Rule) -> str:
-    r"""The indented ``align*`` block of ``rule``'s textbook form at :func:`richest_config`."""
-    rows = [_row(a) for a in rule.textbook(richest_config(rule))]
+def equations(rule: Rule, cfg: dict | None = None) -> str:
+    r"""The indented ``align*`` block of ``rule``'s textbook form at ``cfg`` (default:
+    :func:`richest_config`)."""
+    rows = [_row(a) for a in rule.textbook(richest_config(rule) if cfg is None else cfg)]
     return "\n".join([r"    \begin{align*}", " \\\\\n".join(rows), r"    \end{align*}"])
 
 
