@@ -54,6 +54,10 @@ def test_correct_implementations_are_equal(file, name, rule, verdict):
     ("adam_slips.py", "sqrt_missing_step", "adam", "sqrt-missing", 1, "param"),
     ("adam_slips.py", "two_slips_step", "adam", "no-bias-correction + eps-in-sqrt", 1, "param"),
     ("adamw_coupled.py", "AdamW", "adamw", "coupled-decay", 1, "param"),
+    ("adam_slips.py", "t_ahead_step", "adam", "t-ahead", 1, "param"),
+    ("adamw_decay_slips.py", "decay_not_scaled_step", "adamw", "decay-not-scaled", 1, "param"),
+    ("adamw_decay_slips.py", "decay_after_update_step", "adamw", "decay-after-update", 1,
+     "param"),
 ])
 def test_planted_slips_are_named(file, name, rule, variant, step, first_tensor):
     report = check(load(file, name), rule, steps=STEPS if rule != "warmup-cosine" else None)
@@ -73,6 +77,19 @@ def test_sgd_slips_in_numpy(name, options, variant):
     report = check(load("sgd_slips.py", name), "sgd", options, steps=STEPS)
     assert report.diagnosis["variant"] == variant, "\n".join(report.lines())
     assert report.first["step"] == 1
+
+
+def test_g_instead_of_g_squared_is_a_nan_fault_at_step_1():
+    """sqrt of a negative average: the target's NaN is the verdict, with the step."""
+    report = check(load("adam_slips.py", "g_not_squared_step"), "adam", steps=STEPS)
+    assert report.verdict == "fault" and "NaN at step 1" in "\n".join(report.lines())
+
+
+def test_warmup_test_k_le_w_is_not_a_slip_for_warmup_cosine():
+    """At k = W the warmup line gives eta_max * W / W and the cosine gives eta_max * (1 +
+    cos 0) / 2: the same value, so `k <= W` is a correct warmup-cosine and must not be flagged."""
+    report = check(load("warmup_cosine_le.py", "lr"), "warmup-cosine")
+    assert report.verdict == "equal", "\n".join(report.lines())
 
 
 def test_a_slip_only_under_a_changing_lr_is_caught():

@@ -42,3 +42,17 @@ def two_slips_step(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e
     _moments(params, grads, state, beta1, beta2)
     for p, m, v in zip(params, state["m"], state["v"]):
         p -= lr * m / (v + eps).sqrt()
+
+
+def t_ahead_step(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The bias correction with t one step ahead (the counter increased twice)."""
+    t = _moments(params, grads, state, beta1, beta2) + 1
+    for p, m, v in zip(params, state["m"], state["v"]):
+        p -= lr * (m / (1 - beta1 ** t)) / ((v / (1 - beta2 ** t)).sqrt() + eps)
+
+
+def g_not_squared_step(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """g instead of g**2 in the second moment: the square root of a negative average is NaN."""
+    t = _moments(params, grads, state, beta1, beta2, square=False)
+    for p, m, v in zip(params, state["m"], state["v"]):
+        p -= lr * (m / (1 - beta1 ** t)) / ((v / (1 - beta2 ** t)).sqrt() + eps)
