@@ -1,0 +1,65 @@
+r"""A schedule's closed form as a sequence of numbers: 50-digit values (float64 for long
+sequences), the agreement a cross-check asks of them, and a time limit for SymPy."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from optsym.schedules.spec import Config, Schedule, k
+
+DIGITS = 50
+#: seconds SymPy may spend on a budget's closed form before the exact numeric sum is reported
+BUDGET_SECONDS = 4.0
+
+
+class Slow(Exception):
+    """SymPy took longer than its allowance."""
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Raise :class:`Slow` in the main thread after ``seconds`` (no limit in other threads)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise Slow
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+#: sequences longer than this are cross-checked in float64 (vectorized), not in 50 digits
+EXACT_STEPS = 20_000
+
+
+def closed_values(schedule: Schedule, cfg: Config, n: int) -> list | np.ndarray:
+    """The closed form at k = 0 .. n-1: a list of 50-digit numbers, or for long sequences a
+    float64 array."""
+    closed = schedule.closed_form(cfg).subs(schedule.values(cfg))
+    if n > EXACT_STEPS:
+        fn = sp.lambdify([k], closed, "numpy")
+        with np.errstate(all="ignore"):
+            return np.broadcast_to(np.asarray(fn(np.arange(n, dtype=np.float64)),
+                                              dtype=np.float64), (n,))
+    fn = sp.lambdify([k], closed, "mpmath")
+    with mpmath.workdps(DIGITS):
+        return [mpmath.mpf(fn(mpmath.mpf(j))) for j in range(n)]
+
+
+def tolerance(n: int) -> float:
+    """Relative agreement required of a cross-check over n values (50 digits or float64)."""
+    return 1e-30 if n <= EXACT_STEPS else 1e-12
