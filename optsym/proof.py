@@ -84,11 +84,12 @@ def _rational_identity(expr: sp.Expr) -> bool:
         return False
 
 
-def _is_zero(expr: sp.Expr) -> str | None:
-    """The method that reduces ``expr`` to 0, or None."""
+def zero_method(expr: sp.Expr) -> str | None:
+    """The method that reduces ``expr`` to 0, or None (the one zero-prover: rules' proofs and
+    the conventions' induction use it)."""
     expr = sp.piecewise_fold(expr)
     if isinstance(expr, sp.Piecewise):
-        methods = [_is_zero(branch) for branch, _ in expr.args]
+        methods = [zero_method(branch) for branch, _ in expr.args]
         return None if None in methods else "by cases: " + ", ".join(sorted(set(methods)))
     if _rational_identity(expr):
         return "rational identity (roots and powers as opaque terms)"
@@ -107,6 +108,9 @@ def _is_zero(expr: sp.Expr) -> str | None:
     if sp.simplify(forced) == 0:
         return "simplify with the power rules of the stated assumptions"
     return None
+
+
+_is_zero = zero_method
 
 
 def _sign_symbols(expr: sp.Expr) -> list[sp.Symbol]:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from optsym.conventions.spec import ChangeOfVariables, Convention, base_lr, eta_prev
-from optsym.proof import compose, numeric_check
+from optsym.proof import compose, numeric_check, zero_method
 from optsym.spec import Config, Rule, TensorSymbol, g, latex, t, theta
 
 #: t >= 2 is written t = n + 1 with n >= 1 so that SymPy drops torch's t = 1 branch
@@ -116,18 +116,14 @@ def mapping_dict(m: ChangeOfVariables) -> dict:
 
 
 def _is_zero(expr: sp.Expr) -> bool:
-    expr = sp.piecewise_fold(expr)
-    if isinstance(expr, sp.Piecewise):
-        return all(_is_zero(branch) for branch, _ in expr.args)
-    if expr == 0 or sp.cancel(sp.expand(expr)) == 0 or sp.simplify(expr) == 0:
+    """0 by :func:`optsym.proof.zero_method`, or once each bias correction is named: with
+    0 <= beta < 1 and t >= 1, 1 - beta**t is a positive number c, and then
+    sqrt(a/b) = sqrt(a)/sqrt(b) for a >= 0, b > 0 (the rules' stated proof assumptions)."""
+    if zero_method(expr) is not None:
         return True
-    # 0 <= beta < 1 and t >= 1: 1 - beta**t is a positive number c; then
-    # sqrt(a/b) = sqrt(a)/sqrt(b) for a >= 0, b > 0 (the rules' stated proof assumptions)
     steps = {p: 1 - sp.Dummy("c", positive=True) for p in expr.atoms(sp.Pow)
              if p.exp.free_symbols & {t, _n}}
-    forced = sp.powdenest(sp.expand_power_base(sp.powsimp(expr.xreplace(steps), force=True),
-                                               force=True), force=True)
-    return forced == 0 or sp.simplify(forced) == 0
+    return bool(steps) and zero_method(expr.xreplace(steps)) is not None
 
 
 def _tensors(expr: sp.Expr) -> bool:
