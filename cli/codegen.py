@@ -1,4 +1,5 @@
-"""``optsym codegen RULE --target numpy|torch|torch-parity``: print a generated step module."""
+"""``optsym codegen RULE --target numpy|torch|torch-parity|torch-optimizer``: print a generated
+step module (torch-optimizer: a ``torch.optim.Optimizer`` subclass around the parity step)."""
 
 from __future__ import annotations
 
@@ -29,9 +30,10 @@ def _schedule_source(name: str, options: tuple[str, ...], target: str) -> str:
 
 @click.command(context_settings=RULE_CONTEXT)
 @rule_arguments
-@click.option("--target", type=click.Choice([*TARGETS, "optax", "closed"]),
+@click.option("--target", type=click.Choice([*TARGETS, "torch-optimizer", "optax", "closed"]),
               default="torch-parity", show_default=True,
               help="torch-parity: torch's op order (bit-exact); torch/numpy: textbook form; "
+                   "torch-optimizer: a drop-in torch.optim.Optimizer class (parity step, in place); "
                    "optax: a GradientTransformation (textbook form, jit-safe); "
                    "closed: a schedule's closed form.")
 @impl_option
@@ -53,12 +55,14 @@ def codegen(rule: str, rule_options: tuple[str, ...], target: str, impl: str,
         spec = load_rule(rule)
         cfg = spec.config(parse_rule_options(spec, rule_options))
         spec.implementation_for(impl)
-        if target == "optax":
+        if target in ("optax", "torch-optimizer"):
+            from optsym.codegen.optimizer_class import generate_class
             from optsym.port.codegen import generate as generate_optax
             from optsym.spec import SpecError
 
             try:
-                source = generate_optax(spec, cfg)
+                source = (generate_optax(spec, cfg) if target == "optax"
+                          else generate_class(spec, cfg, impl))
             except SpecError as exc:
                 raise UsageFailure(str(exc)) from None
         else:

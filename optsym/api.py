@@ -262,6 +262,24 @@ def verify_convention(target: Target, options: Mapping[str, Any] | None = None, 
     return ConventionVerdict(target.family, target.convention, checks)
 
 
+def optimizer_class(rule, options: Mapping[str, Any] | None = None, *, source: bool = False):
+    """A ``torch.optim.Optimizer`` subclass generated from ``rule`` (a name or a
+    :class:`~optsym.spec.Rule`) under ``options``; its module's source with ``source=True``.
+
+    The class runs the rule's parity step in place, with param groups, schedulers and the
+    reference's state names (:mod:`optsym.codegen.optimizer_class`).
+    """
+    from optsym import rules
+    from optsym.codegen.module import load
+    from optsym.codegen.optimizer_class import class_name, generate_class
+
+    spec = rules.get(rule) if isinstance(rule, str) else rule
+    text = generate_class(spec, spec.config(dict(options or {})))
+    if source:
+        return text
+    return load(text, f"optsym_generated_{spec.name}")[class_name(spec)]
+
+
 def list_specs() -> list[dict[str, Any]]:
     """Every rule and rule over an objective, as ``optsym list --json`` prints them: name,
     title, reference, options (name, default, domain, doc), note, torch paths, conventions."""

@@ -1,0 +1,205 @@
+r"""A generated ``torch.optim.Optimizer`` subclass: the rule's parity step inside a drop-in class.
+
+The module holds the ``torch-parity`` step (torch's single-tensor operation order, rewritten to
+update state and parameters in place by :mod:`optsym.codegen.inplace`) and a class around it::
+
+    opt = Adam(model.parameters(), lr=1e-3)      # the reference's argument names and defaults
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=50)
+    loss.backward(); opt.step(); sched.step()
+    torch.optim.Adam(model.parameters()).load_state_dict(opt.state_dict())   # and back
+
+Param groups carry the reference's keys (``betas`` as a tuple; ``lr`` and every numeric
+hyperparameter are read from the group at every step, so schedulers and per-group values work).
+State uses the reference's names (``step`` as a 0-d float32 tensor, ``exp_avg``, ...; torch's
+SGD keeps no ``step``, and neither does its generated class), so a checkpoint of the reference
+loads into the generated class and back.  Parameters whose ``.grad`` is ``None`` are skipped.
+State tensors keep their identity: written in place, or copied into when an operation has no
+in-place form.  The structure (``amsgrad``, ``nesterov``, a zero weight decay, ...) is fixed by
+the configuration the class was generated for; a param group with another value of a structural
+option is refused with a ``ValueError`` instead of silently computing something else.
+"""
+
+from __future__ import annotations
+
+from optsym.codegen.inplace import inplace_loop
+from optsym.codegen.module import _fmt_value, cli_options, generate
+from optsym.spec import Config, Rule, SpecError
+
+#: references whose state holds no ``step`` (torch's SGD): the class derives the one fact the
+#: step reads from it, "first step or not", from whether the state is empty
+NO_STEP_STATE = frozenset({"torch.optim.SGD"})
+
+_LOOP = "    for i in range(len(params)):\n"
+
+_CLASS = '''
+
+def _scalar_dtype():
+    """torch's ``_get_scalar_dtype()``: the dtype of ``step`` and other 0-d state."""
+    return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+
+
+def _check(group):
+    """Refuse a param group whose structural options differ from this module's."""
+    for key, read, fixed in _STRUCTURE:
+        if read(group) != fixed:
+            raise ValueError(f"this {cls} was generated for {{key}}={{fixed!r}}, the param group "
+                             f"has {{read(group)!r}}; regenerate it with that value")
+
+
+class {cls}(torch.optim.Optimizer):
+    """{title} as a ``torch.optim.Optimizer`` (generated; ``_step`` above does the arithmetic)."""
+
+    def __init__(self, params{signature}):
+        super().__init__(params, dict({defaults}))
+
+    def add_param_group(self, param_group):
+        super().add_param_group(param_group)
+        _check(self.param_groups[-1])
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        """One step of every parameter with a gradient; returns ``closure()``'s loss."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            _check(group)
+            batches = {{}}  # steps done -> parameters (one _step call per step count)
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if p.grad.is_sparse:
+                    raise RuntimeError("{cls} does not support sparse gradients")
+                state = self.state[p]
+                done = {steps_done}
+                if len(state) == 0:
+                    fresh = init_state([p]{init_args})
+{fresh_step}                    for ours, theirs in _STATE_KEYS.items():
+                        value = fresh[ours][0]
+                        state[theirs] = value.to(_scalar_dtype()) if value.dim() == 0 else value
+                batches.setdefault(done, []).append(p)
+            for done, ps in batches.items():
+                states = [self.state[p] for p in ps]
+                view = {{"step": done}}
+                for ours, theirs in _STATE_KEYS.items():
+                    view[ours] = [s[theirs] for s in states]
+                _step(ps, [p.grad for p in ps], view{step_args})
+                for j, s in enumerate(states):
+{count_step}                    for ours, theirs in _STATE_KEYS.items():
+                        if view[ours][j] is not s[theirs]:
+                            s[theirs].copy_(view[ours][j])
+        return loss
+'''
+
+
+def _argument(rule: Rule, name: str) -> tuple[str, int | None] | None:
+    """The reference's argument for hyperparameter ``name``: ``(argument, tuple position)``."""
+    h = rule.hyper(name)
+    default = (h.argument or h.name, h.position) if h.position is not None else (h.argument or h.name)
+    arg = rule.reference.arguments.get(name, default)
+    if arg is None:
+        return None
+    return arg if isinstance(arg, tuple) else (arg, None)
+
+
+def _read(arg: tuple[str, int | None], group: str = "group") -> str:
+    """How the class reads an argument from a param group: ``group["betas"][0]``."""
+    return f'{group}["{arg[0]}"]' + (f"[{arg[1]}]" if arg[1] is not None else "")
+
+
+def _literal(value) -> str:
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_fmt_value(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    return _fmt_value(value)
+
+
+def class_name(rule: Rule) -> str:
+    """The class's name: the reference's (``Adam``) or the rule's title made an identifier."""
+    name = rule.reference.name if rule.reference.kind == "torch.optim" else rule.title
+    name = "".join(c for c in name if c.isalnum() or c == "_")
+    return name if name and not name[0].isdigit() else f"Generated{name}"
+
+
+def _signature(rule: Rule, cfg: Config) -> dict[str, object]:
+    """The constructor's arguments with their defaults, in the order of the rule's parameters."""
+    kwargs = rule.reference.kwargs(rule.hypers, cfg)
+    order: list[str] = []
+    for h in rule.hypers:
+        arg = _argument(rule, h.name)
+        if arg is not None and arg[0] not in order:
+            order.append(arg[0])
+    return {a: kwargs[a] for a in order if a in kwargs}
+
+
+def _in_place(source: str, rule: Rule, cfg: Config) -> str:
+    """``source`` with the loop of its ``_step`` rewritten in place."""
+    head, loop = source.split(_LOOP, 1)
+    lines = loop.rstrip("\n").split("\n")
+    states = rule.states(cfg)
+    owned = {"param"} | {str(s.symbol) for s in states if not s.scalar}
+    assigned = {ln.split("=", 1)[0].strip() for ln in lines
+                if "=" in ln and ln.split("=", 1)[0].strip().isidentifier()}
+    tensors = owned | {"grad"} | assigned
+    return head + _LOOP + "\n".join(inplace_loop(lines, owned, tensors)) + "\n"
+
+
+def _header(source: str, rule: Rule, cfg: Config, cls: str) -> str:
+    """The module docstring of the parity module, retold for the class."""
+    usage_old = ("    state = init_state(params)\n    for grads in ...:\n"
+                 "        step(params, grads, state)   # params are updated in place\n")
+    usage_new = (f"    opt = {cls}(model.parameters())   # a torch.optim.Optimizer\n"
+                 "    loss.backward(); opt.step(); opt.zero_grad()\n")
+    source = source.replace(usage_old, usage_new, 1)
+    source = source.replace(f"{rule.title} step (torch-parity)",
+                            f"{rule.title} as a torch.optim.Optimizer (torch-optimizer)", 1)
+    return source.replace(f"--target torch-parity{cli_options(rule, cfg)}``",
+                          f"--target torch-optimizer{cli_options(rule, cfg)}``", 1)
+
+
+def generate_class(rule: Rule, cfg: Config, path: str = "single") -> str:
+    """Python source of a module with the rule's in-place parity step and a
+    ``torch.optim.Optimizer`` subclass around it (torch's single-tensor path)."""
+    if path != "single":
+        raise SpecError(f"--target torch-optimizer follows torch's single-tensor path; "
+                        f"--impl {path} is not available for it")
+    source = generate(rule, cfg, "torch-parity", "single")
+    source = source.replace("\ndef step(", "\ndef _step(", 1)
+    source = _in_place(source, rule, cfg)
+    equations = rule.implementation_for("single")(cfg)
+    used = set().union(*(eq.expr.free_symbols for eq in equations))
+    in_init = set().union(*(s.init.free_symbols for s in rule.states(cfg)))
+    step_args, init_args, structure = [], [], []
+    for h in rule.hypers:
+        arg = _argument(rule, h.name)
+        if arg is None:
+            continue
+        if h.symbol is not None and h.symbol in used:
+            step_args.append(f", {h.name}={_read(arg)}")
+        if h.symbol is not None and h.symbol in in_init:
+            init_args.append(f", {h.name}={_read(arg)}")
+        if h.symbol is None or (h.symbol not in used and h.symbol not in in_init):
+            structure.append(f"    ({arg[0] + (f'[{arg[1]}]' if arg[1] is not None else '')!r}, "
+                             f"lambda group: {_read(arg)}, {_fmt_value(cfg[h.name])}),")
+    signature = _signature(rule, cfg)
+    cls = class_name(rule)
+    keeps_step = rule.reference.qualified not in NO_STEP_STATE
+    body = _CLASS.format(
+        cls=cls, title=rule.title,
+        signature="".join(f", {a}={_literal(v)}" for a, v in signature.items()),
+        defaults=", ".join(f"{a}={a}" for a in signature),
+        steps_done=('int(state["step"].item()) if "step" in state else 0' if keeps_step
+                    else "0 if len(state) == 0 else 1"),
+        fresh_step=('                    state["step"] = torch.tensor(0.0, dtype=_scalar_dtype())\n'
+                    if keeps_step else ""),
+        count_step=('                    s["step"] += 1\n' if keeps_step else ""),
+        init_args="".join(init_args), step_args="".join(step_args))
+    keys = {s.name: rule.reference.state_key(s.name) for s in rule.states(cfg)}
+    tables = (f"\n\n#: the step's state name -> the reference's state key\n_STATE_KEYS = {keys!r}\n"
+              "#: the structural options this module was generated for: (argument, how a param "
+              "group holds it, value)\n_STRUCTURE = (\n" + "\n".join(structure) + "\n)\n")
+    source = _header(source, rule, cfg, cls)
+    return source.rstrip("\n") + "\n" + tables + body
+
+
+__all__ = ["NO_STEP_STATE", "class_name", "generate_class"]
