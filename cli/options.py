@@ -2,13 +2,13 @@
 
 A rule's hyperparameters are not click options (each rule has its own): they arrive as extra
 arguments and :func:`parse_rule_options` reads them against the rule's spec: ``--lr 0.1``,
-``--weight-decay=0.01``, ``--betas 0.9,0.99``, ``--amsgrad`` or ``--amsgrad false``.  Values
-are parsed with ``float`` and a fixed set of boolean words: user text is never evaluated.
+``--weight-decay=0.01``, ``--betas 0.9,0.99``, ``--amsgrad`` or ``--amsgrad false``.  Numbers
+are exact (``--lr 1/10``, ``--L "5+sqrt(2)"``, ``--gamma "exp(-0.05)"``, ``2^-10``), read by
+the objective's allow-list grammar (:func:`optsym.params.parse_real`); flags take a fixed set
+of boolean words: user text is never evaluated.
 """
 
 from __future__ import annotations
-
-import math
 
 import click
 
@@ -63,16 +63,39 @@ def impl_option(fn):
                         help="torch's path: single-tensor, foreach (multi-tensor) or fused.")(fn)
 
 
-def _number(flag: str, text: str) -> float:
+def _exact(flag: str, text: str) -> float:
+    """``--flag TEXT`` as a number typed exactly (:class:`optsym.params.Exact`: a float that
+    keeps ``1/10``, ``5+sqrt(2)``, ``exp(-0.05)``, ``2^-10`` exactly), read by the safe
+    parser; a refused text is a one-line usage error."""
+    from optsym.params import parse_real
+    from optsym.spec import SpecError
+
     try:
-        value = float(text)
-    except ValueError:
-        raise UsageFailure(f"option {flag} expects a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise UsageFailure(f"option {flag} expects a finite number, got {text!r}")
-    if value == 0.0 and any(c in "123456789" for c in text.lower().partition("e")[0]):
-        raise UsageFailure(f"option {flag}: {text} is below the smallest float64 (it would be 0)")
-    return value
+        return parse_real(text, flag)
+    except SpecError as exc:
+        raise UsageFailure(str(exc)) from None
+
+
+def _number(flag: str, text: str) -> float:
+    """``--flag TEXT`` as a plain float, typed as exactly as for :func:`_exact` (numeric code
+    such as NumPy treats a float subclass as float64, a plain float as a weak scalar)."""
+    return float(_exact(flag, text))
+
+
+class ExactNumber(click.ParamType):
+    """A click option's type for numbers typed exactly (``--threshold 1/2``)."""
+
+    name = "number"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float):
+            return value
+        flag = param.opts[0] if param is not None and param.opts else "--value"
+        return _exact(flag, str(value))
+
+
+#: ``type=EXACT`` for a click option that takes a number
+EXACT = ExactNumber()
 
 
 def _boolean(flag: str, text: str) -> bool:
@@ -109,7 +132,7 @@ def parse_rule_options(rule, args: tuple[str, ...]) -> dict:
             parts = (value or "").split(",")
             if len(parts) != 2:
                 raise UsageFailure("option --betas expects two numbers, e.g. --betas 0.9,0.999")
-            out["beta1"], out["beta2"] = (_number(flag, p) for p in parts)
+            out["beta1"], out["beta2"] = (_exact(flag, p) for p in parts)
             i += 1
             continue
         if name not in names:
@@ -128,7 +151,7 @@ def parse_rule_options(rule, args: tuple[str, ...]) -> dict:
                     raise UsageFailure(f"option {flag} needs a value")
                 value = args[i]
             none = hyper.default is None and value == "None"  # torch's None default
-            out[name] = None if none else _number(flag, value)
+            out[name] = None if none else _exact(flag, value)
         i += 1
     return out
 
@@ -165,7 +188,7 @@ def load_rule(name: str):
 def _param_value(param, flag: str, text: str):
     """One schedule parameter's value from text, by the parameter's kind."""
     if param.kind == "real":
-        return _number(flag, text)
+        return _exact(flag, text)
     if param.kind == "int":
         try:
             return int(text)

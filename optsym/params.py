@@ -14,6 +14,7 @@ domain, valid, error, sample)``); it builds a :class:`Param` of kind ``real`` or
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -85,7 +86,7 @@ class Param:
                 raise SpecError(f"option {self.flag} expects an integer, got {value!r}")
             return int(value)
         if self.kind == "real":
-            return float(value)
+            return float(value)  # a plain float (an Exact's exact value is kept by config)
         if self.kind == "choice":
             if value not in self.choices:
                 raise SpecError(f"option {self.flag} expects one of {', '.join(self.choices)}, "
@@ -139,9 +140,11 @@ class ParamSet:
 
     def config(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Defaults with ``overrides`` applied and checked (types first, then domains)."""
-        cfg = self.defaults()
+        cfg = ExactConfig(self.defaults())
         for key, value in (overrides or {}).items():
             cfg[key] = self.param(key).coerce(value)
+            if isinstance(value, Exact) and self.param(key).kind == "real":
+                cfg.exact[key] = value.exact
         for p in self.params:
             p.check(cfg[p.name])
         for bad, message in self.checks:
@@ -150,16 +153,168 @@ class ParamSet:
         return cfg
 
     def values(self, cfg: Config) -> dict[sp.Symbol, sp.Expr]:
-        """Each parameter symbol's value as an exact SymPy number (floats as their doubles)."""
+        """Each parameter symbol's value as an exact SymPy number: as typed (``1/10``,
+        ``5+sqrt(2)``) where the configuration kept it (:class:`ExactConfig`), other floats as
+        their doubles."""
+        typed = getattr(cfg, "exact", {})
         out = {}
         for p in self.params:
             if p.symbol is not None:
                 v = cfg[p.name]
-                out[p.symbol] = sp.Integer(v) if p.kind == "int" else sp.Rational(float(v))
+                out[p.symbol] = typed[p.name] if p.name in typed else \
+                    sp.Integer(v) if p.kind == "int" else sp.Rational(float(v))
+        return out
+
+    def shortest_values(self, cfg: Config) -> dict[sp.Symbol, sp.Expr]:
+        """:meth:`values`, but a float not typed exactly is read through its shortest decimal
+        (the default ``0.01`` is 1/100, not its double): the numbers a reader sees."""
+        from optsym.objective import exact_decimal
+
+        typed = getattr(cfg, "exact", {})
+        out = self.values(cfg)
+        for p in self.params:
+            if p.symbol is not None and p.kind == "real" and p.name not in typed \
+                    and isinstance(cfg[p.name], float):
+                out[p.symbol] = exact_decimal(repr(cfg[p.name]))
         return out
 
     def non_default(self, cfg: Config) -> dict[str, Any]:
         return {n: v for n, v in cfg.items() if self.param(n).default != v}
+
+
+# ---- exact numbers from the command line ---------------------------------------------------
+class Exact(float):
+    r"""A real parameter that remembers the exact number it was typed as.
+
+    It is the double nearest to the value (so torch, NumPy and generated code see a float), and
+    ``exact`` is the SymPy number itself: ``--lr 1/10`` is :math:`1/10`, ``--L "5+sqrt(2)"``
+    is :math:`5 + \sqrt{2}`, ``--gamma "exp(-0.05)"`` is :math:`e^{-1/20}`, ``2^-10`` is
+    :math:`1/1024`.  Exact computations (derivations, worked examples) read ``exact``.
+    """
+
+    exact: sp.Expr
+    text: str
+
+    def __new__(cls, exact: sp.Expr, text: str = "") -> Exact:
+        self = super().__new__(cls, float(exact) if exact.is_Rational else float(sp.N(exact, 30)))
+        self.exact = exact
+        self.text = text or sp.sstr(exact)
+        return self
+
+    def __reduce__(self):
+        return (Exact, (self.exact, self.text))
+
+
+class ExactConfig(dict):
+    """A configuration (name -> plain float, int, flag...) that also keeps, in ``exact``, the
+    exact value of each real parameter typed exactly: numeric code sees floats only."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.exact: dict[str, sp.Expr] = {}
+
+
+def exact_of(value: Any) -> sp.Expr:
+    """``value`` as an exact SymPy number: an :class:`Exact`'s own value, an int as itself, a
+    float as the double it is (``sp.Rational(0.1)`` is 3602879701896397/2^55)."""
+    if isinstance(value, Exact):
+        return value.exact
+    if isinstance(value, int):
+        return sp.Integer(value)
+    return sp.Rational(float(value))
+
+
+def exact_number(text: str) -> sp.Expr:
+    r"""The constant ``text`` as an exact real SymPy number, read by the objective's allow-list
+    grammar (:mod:`optsym.objective`; never evaluated): decimals (``0.1`` is :math:`1/10`),
+    ``p/q``, ``+ - * / ^``, ``sqrt``, ``exp``, ``log``, ``pi``, ``e``.
+
+    Raises :class:`SpecError` (one line) for anything else, a variable, or a value that is not
+    a finite real number.
+    """
+    from optsym.objective import ObjectiveError, exact_decimal
+
+    text = text.strip()
+    if text.lower().lstrip("+-") in ("inf", "infinity", "nan"):
+        raise SpecError(f"{text!r} is not a finite number")
+    try:
+        return exact_decimal(text)
+    except ObjectiveError:
+        pass
+    try:
+        value = _constant(text)
+    except ObjectiveError as exc:
+        reason = str(exc).replace("the objective", "the value").replace("an objective", "a value")
+        raise SpecError(f"{text!r} is not a number ({reason})") from None
+    return value
+
+
+def _constant(text: str) -> sp.Expr:
+    """``text`` built node by node by the objective's grammar, with no variable, real and
+    finite."""
+    import ast
+
+    from optsym import objective
+
+    source = objective._checked_text(text)
+    try:
+        tree = ast.parse(source, mode="eval")
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        raise objective.ObjectiveError("it does not parse") from None
+    objective._check_depth(tree.body)
+    builder = objective._Builder(source)
+    value = builder.build(tree.body)
+    if builder.variables:
+        raise objective.ObjectiveError(f"{', '.join(builder.variables)} is not a known constant "
+                                       "(pi, e)")
+    try:
+        z = complex(sp.N(value, 30))
+    except (TypeError, ValueError, OverflowError):
+        raise objective.ObjectiveError("it is not a finite real number") from None
+    if value.has(sp.zoo, sp.oo, -sp.oo, sp.nan) or z.imag != 0 or not math.isfinite(z.real):
+        raise objective.ObjectiveError("it is not a finite real number")
+    return value
+
+
+def parse_real(text: str, flag: str) -> Exact:
+    """``--flag TEXT`` as an :class:`Exact`: one-line :class:`SpecError` when it is not a
+    finite real number, or is one that float64 cannot hold (it would be 0 or infinite)."""
+    text = text.strip()
+    try:
+        double = float(text)  # a plain decimal (and inf, nan), in float64's range or not
+    except ValueError:
+        double = None
+    if double is not None:
+        if not math.isfinite(double):
+            raise SpecError(f"option {flag} expects a finite number, got {text!r}")
+        if double == 0.0 and any(c in "123456789" for c in text.lower().partition("e")[0]):
+            raise SpecError(f"option {flag}: {text} is below the smallest float64 (it would be 0)")
+        from optsym.objective import ObjectiveError, exact_decimal
+
+        for exact_text in (text, repr(double)):  # over 30 digits: the double's shortest decimal
+            try:
+                return Exact(exact_decimal(exact_text), text)
+            except ObjectiveError:
+                pass
+        return Exact(sp.Rational(double), text)  # beyond 10^60: the double itself
+    try:
+        value = exact_number(text)
+    except SpecError as exc:
+        raise SpecError(f"option {flag} expects a number (0.1, 1/10, 2^-10, 5+sqrt(2), "
+                        f"exp(-0.05)), got {text!r}" + _detail(str(exc))) from None
+    number = Exact(value, text)
+    if not math.isfinite(number):
+        raise SpecError(f"option {flag} expects a finite number, got {text!r}")
+    if number == 0.0 and value != 0:
+        raise SpecError(f"option {flag}: {text} is below the smallest float64 (it would be 0)")
+    return number
+
+
+def _detail(message: str) -> str:
+    """The parser's reason, when it says more than "not a number"."""
+    _, _, reason = message.partition(" is not a number (")
+    reason = reason[:-1] if reason.endswith(")") else reason
+    return f": {reason}" if reason and "is not a number" not in reason else ""
 
 
 def shown(value: Any) -> Any:
@@ -173,4 +328,5 @@ def shown(value: Any) -> Any:
 
 _shown = shown  # the older name
 
-__all__ = ["Hyper", "KINDS", "Param", "ParamSet", "find", "shown"]
+__all__ = ["Exact", "ExactConfig", "Hyper", "KINDS", "Param", "ParamSet", "exact_number", "exact_of", "find",
+           "parse_real", "shown"]

@@ -9,8 +9,9 @@ A value typed as ``0.1`` is the rational :math:`1/10`, not the double nearest to
     \mathrm{fl}_{64}(\tfrac{1}{10}) = 0.1000000000000000055511151231257827\ldots
     \end{align*}
 
-A float from a parsed option is read back through its shortest decimal (``repr``), which is
-the text the user typed unless it had more than 17 significant digits.  Exact arithmetic on a
+A number typed on the command line keeps its exact value (``--lr 1/3`` is :math:`1/3`,
+``--lr "1/(5+sqrt(2))"`` a surd: :class:`optsym.params.Exact`); any other float is read back
+through its shortest decimal (``repr``).  Exact arithmetic on a
 nonlinear objective can grow without bound (Rosenbrock's cubic gradient triples the digits
 each step), so a value past :data:`MAX_DIGITS` digits, or an expression of surds longer than
 :data:`MAX_CHARS` characters, continues as a :data:`PRECISION`-digit float, and the example
@@ -40,6 +41,8 @@ def exact(value: Any) -> sp.Expr:
         raise SpecError("a flag is not a number")
     if isinstance(value, str):
         return exact_decimal(value)
+    if getattr(value, "exact", None) is not None:  # typed exactly: optsym.params.Exact
+        return value.exact
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise ObjectiveError(f"{value} is not a finite number")
