@@ -246,8 +246,13 @@ def _dynamics_setup(objective: str, start: str, rule_names: str, lr: str | None,
 @click.option("--optimum", default=None, metavar="X,Y,...",
               help="The minimum for the distance curve (default: known for the built-ins "
                    "and positive-definite quadratics).")
+@click.option("--schedule", default=None, metavar="NAME",
+              help="A learning-rate schedule, its peak at each rule's lr (optsym schedule "
+                   "--list).")
+@click.option("--schedule-opt", "schedule_opts", multiple=True, metavar="KEY=VALUE",
+              help="A schedule parameter, e.g. T=200 (repeatable).")
 def curves(objective, start, rule_names, steps, noise, runs, seed, rule_opts, output,
-           as_json, lr, optimum) -> None:
+           as_json, lr, optimum, schedule, schedule_opts) -> None:
     """Loss, gradient norm, lr, distance to the optimum and update size against the step."""
     path = None if output is None else _checked(output)
     from optsym.dynamics.curves import curves_data, curves_json
@@ -256,8 +261,17 @@ def curves(objective, start, rule_names, steps, noise, runs, seed, rule_opts, ou
     obj, x0, racers, sigma, runs = _dynamics_setup(objective, start, rule_names, lr,
                                                    rule_opts, noise, runs)
     best = None if optimum is None else parse_point(optimum, obj.dim)
+    lrs = None
+    if schedule_opts and schedule is None:
+        raise UsageFailure("--schedule-opt needs --schedule")
+    if schedule is not None:
+        from optsym.cli.options import load_schedule, parse_schedule_pairs
+        from optsym.dynamics.scheduled import schedule_lrs
+
+        spec = load_schedule(schedule)
+        lrs = schedule_lrs(spec, parse_schedule_pairs(spec, schedule_opts), steps)
     data = curves_data(obj, [float(v) for v in x0], racers, steps, sigma, runs, seed,
-                       optimum=best)
+                       lrs=lrs, optimum=best)
     if path is not None:
         from optsym.dynamics.figures import curves_figure
 

@@ -222,3 +222,24 @@ def test_usage_errors_are_one_line(args, message):
     res = CliRunner().invoke(cli, args)
     assert res.exit_code == 2, res.output
     assert message in res.output and "Traceback" not in res.output
+
+
+def test_schedule_composed_matches_torch_scheduler():
+    from optsym import schedules
+    from optsym.dynamics.scheduled import schedule_lrs
+
+    lrs = schedule_lrs(schedules.get("cosine"), {"T": 30}, 30)
+    c = curves_data(parse_objective(VALLEY), X0, [racer("adam", 0.05)], 30, lrs=lrs)[0]
+    p = torch.tensor(X0, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.Adam([p], lr=0.05)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=30)
+    ref, seen = [p.detach().numpy().copy()], []
+    for _ in range(30):
+        seen.append(opt.param_groups[0]["lr"])
+        opt.zero_grad()
+        _valley(p).backward()
+        opt.step()
+        sched.step()
+        ref.append(p.detach().numpy().copy())
+    np.testing.assert_allclose(c.metrics["lr"][0][1:], seen, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(c.paths[0], np.array(ref), rtol=1e-10, atol=1e-13)

@@ -20,7 +20,7 @@ comes from :func:`optsym.dynamics.stepper.run_stream` (optsym's generated code).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,24 +95,33 @@ class _quiet:
 
 def one_run(objective, x0: Sequence, rule: str, cfg: dict, steps: int, sigma: float = 0.0,
             seed: int = 0, lrs: Sequence[float] | None = None,
-            optimum: Sequence[float] | None = None) -> dict[str, np.ndarray]:
-    """The iterates and the :data:`METRICS` of one run (arrays of length ``steps + 1``)."""
+            points: Sequence[np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """The iterates and the :data:`METRICS` of one run (arrays of length ``steps + 1``);
+    ``points``: the minima for the distance (default: :func:`~optsym.dynamics.optimum.minima`)."""
     path = run_stream(rule, cfg, x0, steps, objective_stream(objective, sigma, seed), lrs)
+    with np.errstate(all="ignore"):
+        return _metrics(objective, path, cfg, steps, lrs,
+                        minima(objective) if points is None else points)
+
+
+def _metrics(objective, path, cfg, steps, lrs, points) -> dict[str, np.ndarray]:
     loss, gnorm = values(objective, path)
     lr = np.full(steps + 1, np.nan)
     lr[1:] = cfg["lr"] if lrs is None else np.asarray(lrs[:steps], dtype=float)
     update = np.full(steps + 1, np.nan)
     update[1:] = np.linalg.norm(np.diff(path, axis=0), axis=1)
-    dist = distances(path, minima(objective, optimum))
+    dist = distances(path, points)
     return {"path": path, "loss": loss, "grad_norm": gnorm, "lr": lr,
             "distance": np.full(steps + 1, np.nan) if dist is None else dist,
             "update": update}
 
 
 def curves_data(objective, x0: Sequence, racers: Sequence, steps: int, sigma: float = 0.0,
-                runs: int = 1, seed: int = 0, lrs: Sequence[float] | None = None,
+                runs: int = 1, seed: int = 0,
+                lrs: Sequence[float] | Callable[[float], Sequence[float]] | None = None,
                 optimum: Sequence[float] | None = None) -> list[Curves]:
-    """Each racer's (:class:`optsym.figures.race.Racer`) curves over ``runs`` runs."""
+    """Each racer's (:class:`optsym.figures.race.Racer`) curves over ``runs`` runs; ``lrs``
+    is the lr of each step, or a function of the rule's lr giving it (a schedule)."""
     from optsym import rules
 
     if not 1 <= steps <= MAX_STEPS:
@@ -126,10 +135,12 @@ def curves_data(objective, x0: Sequence, racers: Sequence, steps: int, sigma: fl
     if len(x0) != objective.dim:
         raise SpecError(f"the start has {len(x0)} coordinates; {objective.name!r} has "
                         f"{objective.dim} variables")
+    points = minima(objective, optimum)
     out = []
     for r in racers:
         cfg = rules.get(r.rule).config(r.options)
-        each = [one_run(objective, x0, r.rule, cfg, steps, sigma, seed + k, lrs, optimum)
+        own = lrs(cfg["lr"]) if callable(lrs) else lrs
+        each = [one_run(objective, x0, r.rule, cfg, steps, sigma, seed + k, own, points)
                 for k in range(runs)]
         metrics = {m: np.stack([e[m] for e in each]) for m in METRICS}
         out.append(Curves(r.label, r.rule, cfg, np.stack([e["path"] for e in each]), metrics))

@@ -29,7 +29,7 @@ def _positive(values: np.ndarray) -> bool:
 def _label(c: Curves, several_lrs: bool) -> str:
     text = c.label
     if several_lrs:
-        text += f", lr {c.config['lr']:g}"
+        text += f", lr {c.config['lr']:.3g}"
     return text + (" (diverged)" if c.diverged else "")
 
 
@@ -112,7 +112,8 @@ def sweep_figure(path: str | Path, sweep, best_curves: Sequence[Curves] | None =
                                 textcoords="offset points", xytext=(4, -11), color=color)
                 bad = ~np.isfinite(row.final)
                 if bad.any():
-                    ax.plot(np.asarray(sweep.lrs)[bad], np.full(bad.sum(), _top(sweep)),
+                    ax.plot(np.asarray(sweep.lrs)[bad],
+                            np.full(bad.sum(), _top(sweep) * 1.6 ** (i + 1)),
                             marker="x", ms=6, color=color, ls="none")
             ax.set_xscale("log")
             if all(_positive(np.asarray(r.final)) for r in sweep.rows):
