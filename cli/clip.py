@@ -13,20 +13,28 @@ import json
 import click
 
 from optsym.cli.errors import UsageFailure
+from optsym.cli.options import EXACT
 
 
 @click.command("clip")
 @click.argument("kind", type=click.Choice(["norm", "value"]))
-@click.option("--threshold", type=float, default=None,
-              help="max_norm (norm) or clip_value (value) [0.7 / 0.3: not powers of two, so a "
-                   "wrong division cannot pass by luck].")
+@click.option("--threshold", type=EXACT, default=None,
+              help="max_norm (norm) or clip_value (value), exact values allowed (1/2) [0.7 / "
+                   "0.3: not powers of two, so a wrong division cannot pass by luck].")
+@click.option("--g", "g_text", default=None, metavar="VALUES",
+              help="Clip this gradient (e.g. 3,4) and print the result exactly, checked "
+                   "against torch.nn.utils, instead of the spec and verification.")
 @click.option("--steps", type=click.IntRange(1, 10000), default=50, show_default=True)
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
-def clip(ctx: click.Context, kind: str, threshold: float | None, steps: int, seed: int,
-         as_json: bool) -> None:
-    """Gradient clipping by global NORM or by VALUE, checked against torch.nn.utils."""
+def clip(ctx: click.Context, kind: str, threshold: float | None, g_text: str | None,
+         steps: int, seed: int, as_json: bool) -> None:
+    """Gradient clipping by global NORM or by VALUE, checked against torch.nn.utils (with
+    --g: one given gradient clipped exactly)."""
+    if g_text is not None:
+        _clip_given(ctx, kind, threshold, g_text, as_json)
+        return
     from optsym import clipping
 
     threshold = clipping.check_threshold(kind, 0.7 if kind == "norm" and threshold is None
@@ -62,3 +70,53 @@ def clip(ctx: click.Context, kind: str, threshold: float | None, steps: int, see
             if rec["failure"]:
                 click.echo(f"        first failure: {rec['failure']}")
     ctx.exit(0 if passed else 1)
+
+
+def _clip_given(ctx: click.Context, kind: str, threshold: float | None, g_text: str,
+                as_json: bool) -> None:
+    """``--g 3,4 --threshold 1``: the clipped gradient, exact, and torch's float64 result."""
+    from optsym.clip_exact import clip_gradient
+    from optsym.objective import parse_point
+    from optsym.params import exact_of
+
+    if threshold is None:
+        raise UsageFailure("--g needs --threshold (max_norm or clip_value), e.g. --threshold 1")
+    result = clip_gradient(kind, parse_point(g_text), exact_of(threshold))
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+        return
+    name = "max_norm" if kind == "norm" else "clip_value"
+    click.echo(f"clip by {kind} ({'torch.nn.utils.clip_grad_' + kind + '_'}), {name} = "
+               f"{_shown(result.threshold)}")
+    click.echo(f"    g = {_vector(result.g)}")
+    if kind == "norm":
+        norm = result.norm
+        click.echo(f"    ||g|| = {_shown(norm)}"
+                   + (f" > {_shown(result.threshold)}: g is scaled by {_shown(result.factor)}"
+                      if result.active else f" <= {_shown(result.threshold)}: no change"))
+    else:
+        click.echo("    each entry clamped to [-c, c]" + ("" if result.active else ": no change"))
+    click.echo(f"clipped g = {_vector(result.clipped)}")
+    if kind == "norm" and result.active:
+        click.echo(f"    torch adds eps = 1e-6 to the norm: g * min(1, c/(||g|| + 1e-6)) = "
+                   f"{_vector(result.torch_exact)}")
+    floats = ", ".join(f"{v:.17g}" for v in result.torch_float)
+    click.echo(f"    torch.nn.utils in float64: ({floats}); max |torch - exact"
+               f"{' with eps' if kind == 'norm' else ''}| = {result.torch_error:.1e}")
+
+
+def _shown(v) -> str:
+    """An exact number, with its decimal when it is not an integer."""
+    import sympy as sp
+
+    text = sp.sstr(v)
+    return text if v.is_Integer else f"{text} (~{float(v):.10g})"
+
+
+def _vector(values) -> str:
+    import sympy as sp
+
+    exact = "(" + ", ".join(sp.sstr(v) for v in values) + ")"
+    if all(v.is_Integer for v in values):
+        return exact
+    return exact + " = (" + ", ".join(f"{float(v):.10g}" for v in values) + ")"

@@ -36,13 +36,24 @@ def _list(as_json: bool) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "latex", "json"]), default="text",
               show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="The same as --format json.")
+@click.option("--f", "f_text", default=None, metavar="TEXT",
+              help="A quadratic objective, e.g. \"3*x^2 + x*y + 2*y^2\": its Hessian (exact) "
+                   "sets the parameters (condition-number: a, b, c; heavy-ball, nesterov, "
+                   "gd-quadratic: L, mu).")
+@click.option("--hessian", "hessian_text", default=None, metavar="MATRIX",
+              help="The Hessian instead of --f, e.g. \"[[6,1],[1,4]]\" (entries exact: 1/2, "
+                   "sqrt(2)).")
 @click.option("--check", is_flag=True, help="Run the numeric cross-checks at the defaults.")
 @click.option("--list", "list_all", is_flag=True, help="List the derivations.")
 @click.pass_context
 def derive(ctx: click.Context, name: str | None, options: tuple[str, ...], fmt: str,
-           as_json: bool, check: bool, list_all: bool) -> None:
+           as_json: bool, f_text: str | None, hessian_text: str | None, check: bool,
+           list_all: bool) -> None:
     """A convergence derivation: steps, results, numeric cross-checks (options: its
-    parameters; `optsym derive --list` shows them)."""
+    parameters, exact values allowed: --L "5+sqrt(2)"; `optsym derive --list` shows them).
+
+    On quadratics, --f TEXT or --hessian MATRIX states the problem instead (condition-number's
+    --a --b --c are the Hessian's entries [[a, b], [b, c]], not the coefficients of f)."""
     if list_all:
         _list(as_json)
         return
@@ -50,15 +61,26 @@ def derive(ctx: click.Context, name: str | None, options: tuple[str, ...], fmt: 
         raise UsageFailure("missing derivation NAME (see optsym derive --list)")
     spec = load_derivation(name)
     given = parse_params(spec, options)
+    problem, stated = spec.problem(f_text, hessian_text)
+    clash = sorted(set(problem) & set(given))
+    if clash:
+        raise UsageFailure(f"--{clash[0].replace('_', '-')} is set by the problem (--f/--hessian);"
+                           " give one or the other")
+    given = {**given, **problem}
     cfg = spec.config(given)
     fmt = "json" if as_json else fmt
     checks = spec.cross_checks(cfg) if (given or check) else None
     passed = checks is None or all(c.passed for c in checks)
     if fmt == "json":
-        click.echo(json.dumps(spec.as_dict(cfg if given or check else None, checks), indent=2,
+        click.echo(json.dumps({**spec.as_dict(cfg if given or check else None, checks),
+                               **({"problem": stated} if stated else {})}, indent=2,
                               default=str))
     elif fmt == "latex":
         click.echo(spec.as_latex())
     else:
-        click.echo(spec.as_text(cfg if given or check else None, checks))
+        click.echo("\n".join(stated + [spec.as_text(cfg if given or check else None, checks)]
+                             + ([spec.answer_text(cfg)] if stated else [])))
+        if {"a", "b", "c"} <= set(given) and not stated and name == "condition-number":
+            click.echo("note: --a --b --c are the Hessian's entries [[a, b], [b, c]] (f = (a x^2 "
+                       "+ 2 b x y + c y^2)/2); for f as written use --f \"...\"", err=True)
     ctx.exit(0 if passed else 1)

@@ -15,6 +15,8 @@ Results.
     L, \mu &= \frac{a + c \pm \sqrt{(a - c)^2 + 4 b^2}}{2}, \qquad
         \kappa = \frac{L}{\mu}, \qquad \eta < \frac{2}{L}
         \quad (b = 0,\ c \ge a:\ \kappa = c/a) \\
+    \eta^\star &= \frac{2}{\mu + L} = \frac{2}{a + c}, \qquad
+        \rho(\eta^\star) = \frac{\kappa - 1}{\kappa + 1} = \frac{\sqrt{(a - c)^2 + 4 b^2}}{a + c} \\
     \nabla^2 \frac{1}{2n} \|X w - y\|^2 &= \frac{X^T X}{n}, \qquad
         L = \lambda_{\max}\!\left(\frac{X^T X}{n}\right), \quad
         \mu = \lambda_{\min}\!\left(\frac{X^T X}{n}\right), \quad
@@ -39,6 +41,7 @@ import numpy as np
 import sympy as sp
 
 from optsym.derivation import Check, Derivation, Param, Sheet
+from optsym.derivations._quadratic import entries_2x2
 from optsym.derivations.gd_quadratic import stability_checks
 
 a = sp.Symbol("a", positive=True)
@@ -57,12 +60,13 @@ FAILURE = sp.Rational(1, 10**6)
 MIN_DET_RATIO = 1e-8
 
 PARAMS = (
-    Param("a", 1.0, "curvature along x: f = (a x^2 + 2 b x y + c y^2)/2", symbol=a,
+    Param("a", 1.0, "Hessian entry H[0,0] (f = (a x^2 + 2 b x y + c y^2)/2, so not the "
+          "coefficient of x^2: use --f or --hessian for that)", symbol=a,
           valid=lambda v: 1e-6 <= v <= 1e6, error="{name} must be in [1e-6, 1e6], got {value}"),
-    Param("b", 0.0, "the cross term b", symbol=b, valid=lambda v: abs(v) <= 1e6,
-          error="{name} must be in [-1e6, 1e6], got {value}"),
-    Param("c", 10.0, "curvature along y", symbol=c, valid=lambda v: 1e-6 <= v <= 1e6,
-          error="{name} must be in [1e-6, 1e6], got {value}"),
+    Param("b", 0.0, "Hessian entry H[0,1] = H[1,0] (the x y coefficient of f is 2 b)", symbol=b,
+          valid=lambda v: abs(v) <= 1e6, error="{name} must be in [-1e6, 1e6], got {value}"),
+    Param("c", 10.0, "Hessian entry H[1,1] (the y^2 coefficient of f is c/2)", symbol=c,
+          valid=lambda v: 1e-6 <= v <= 1e6, error="{name} must be in [1e-6, 1e6], got {value}"),
     Param("seed", 0, "seed of the least-squares data set", "int",
           valid=lambda v: 0 <= v < 2**63, error="{name} must be an integer >= 0, got {value}"),
     Param("n", 1000, "least squares: number of samples", "int", n,
@@ -120,6 +124,16 @@ def build() -> Sheet:
     sh.result("mu", "smallest Hessian eigenvalue mu", small)
     sh.result("kappa", "condition number kappa = L/mu", kappa_ab)
     sh.result("stable_step", "largest stable GD step 2/L (see gd-quadratic)", 2 / big)
+    sh.step("The sum of the eigenvalues is the trace:", sp.Eq(L2 + mu2, a + c),
+            "the roots' sqrt terms cancel")
+    sh.result("optimal_step", "optimal GD step 2/(mu + L)", 2 / (a + c))
+    rate = sp.sqrt(disc) / (a + c)
+    assert sp.simplify(rate - (kappa_ab - 1) / (kappa_ab + 1)) == 0
+    sh.step("At that step GD's error contracts per step by max |1 - eta lambda| over the two "
+            "eigenvalues, the same at both:", sp.Eq((L2 - mu2) / (L2 + mu2), rate),
+            "(kappa - 1)/(kappa + 1) = (L - mu)/(L + mu); SymPy's simplify confirms it equals "
+            "(kappa - 1)/(kappa + 1) in a, b, c")
+    sh.result("rate", "GD's rate at 2/(mu + L): (kappa - 1)/(kappa + 1)", rate)
     sh.step(r"Narrow valley: with b = 0 the root is $|a - c|$,", sp.Eq(L2, big.subs(b, 0)),
             r"so for $c \ge a$: L = c, mu = a, kappa = c/a, and the step 2/c is set by the steep "
             "direction while the flat one contracts only by about 1 - 2a/c per step")
@@ -202,8 +216,12 @@ def cross_checks(cfg) -> list[Check]:
     h = np.array([[cfg["a"], cfg["b"]], [cfg["b"], cfg["c"]]])
     num = _spectrum(h)
     rtol = 1e-13 * max(1.0, num["kappa"])
-    for key in ("L", "mu", "kappa", "stable_step"):
-        out.append(Check(f"(a) {key} equals numpy eigvalsh of the Hessian [[a, b], [b, c]]",
+    num["optimal_step"] = 2 / (num["L"] + num["mu"])
+    num["rate"] = float(np.linalg.norm(np.eye(2) - num["optimal_step"] * h, 2))
+    for key in ("L", "mu", "kappa", "stable_step", "optimal_step", "rate"):
+        how = "||I - eta H||_2 at eta = 2/(L + mu), numpy" if key == "rate" else \
+            "numpy eigvalsh of the Hessian [[a, b], [b, c]]"
+        out.append(Check(f"(a) {key} equals {how}",
                          bool(np.isclose(num[key], res[key], rtol=rtol, atol=0)), num[key],
                          res[key], f"{num[key]:.12g} vs {res[key]:.12g}"))
     cond = float(np.linalg.cond(h))
@@ -254,5 +272,6 @@ def cross_checks(cfg) -> list[Check]:
 DERIVATION = Derivation(
     name="condition-number", title="The condition number from a symbolic Hessian",
     doc=__doc__, params=PARAMS, build=build, cross_checks=cross_checks, checks=CHECKS,
+    quadratic=entries_2x2, answer=("L", "mu", "kappa", "stable_step", "optimal_step", "rate"),
     assumptions=(r"(a) $a > 0$, $a c > b^2$ (positive definite)",
                  "(b) the rows of X are independent N(0, diag(s^2, 1, ..., 1))"))

@@ -37,6 +37,7 @@ import numpy as np
 import sympy as sp
 
 from optsym.derivation import Check, Derivation, Param, Sheet
+from optsym.derivations._quadratic import eigenvalues
 from optsym.spec import scalar
 
 L = sp.Symbol("L", positive=True)
@@ -301,5 +302,7 @@ def cross_checks(cfg) -> list[Check]:
 DERIVATION = Derivation(
     name="gd-quadratic", title="Gradient descent on a quadratic: stable steps and the best step",
     doc=__doc__, params=PARAMS, build=build, cross_checks=cross_checks, checks=CHECKS,
+    quadratic=eigenvalues,
+    answer=("stable_step", "optimal_step", "kappa", "rate", "iterations_needed"),
     assumptions=("f(x) = 1/2 x^T A x - b^T x, A symmetric",
                  r"the eigenvalues of A lie in [mu, L], $0 < \mu \le L$", "a fixed step eta"))

@@ -44,6 +44,7 @@ import numpy as np
 import sympy as sp
 
 from optsym.derivation import Check, Derivation, Param, Sheet
+from optsym.derivations._quadratic import eigenvalues
 
 L = sp.Symbol("L", positive=True)
 mu = sp.Symbol("mu", positive=True)
@@ -390,6 +391,7 @@ DERIVATION = Derivation(
     name="heavy-ball",
     title="Heavy-ball momentum on a quadratic: stability and optimal tuning",
     doc=__doc__, params=PARAMS, build=build, cross_checks=cross_checks,
+    quadratic=eigenvalues, answer=("kappa", "eta_opt", "beta_opt", "rate_opt"),
     checks=((lambda c: c["mu"] >= c["L"],
              "--mu ({mu}) must be less than --L ({L}): kappa = L/mu > 1 (at mu = L one "
              "gradient step with eta = 1/L solves the quadratic)"),),

@@ -42,6 +42,7 @@ import numpy as np
 import sympy as sp
 
 from optsym.derivation import Check, Derivation, Param, Sheet
+from optsym.derivations._quadratic import eigenvalues
 from optsym.derivations.heavy_ball import jury_quadratic, momentum_matrix, simulation_check
 from optsym.derivations.heavy_ball import spectral_radius as heavy_ball_radius
 
@@ -219,6 +220,7 @@ DERIVATION = Derivation(
     name="nesterov",
     title="Nesterov's accelerated gradient on a quadratic: stability and rate",
     doc=__doc__, params=PARAMS, build=build, cross_checks=cross_checks,
+    quadratic=eigenvalues, answer=("kappa", "eta", "beta", "rate", "eta_max"),
     checks=((lambda c: c["mu"] >= c["L"],
              "--mu ({mu}) must be less than --L ({L}): kappa = L/mu > 1 (at mu = L the "
              "momentum (sqrt(kappa) - 1)/(sqrt(kappa) + 1) is 0)"),),

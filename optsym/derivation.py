@@ -105,6 +105,11 @@ class Derivation(ParamSet):
     #: cross-parameter checks: (predicate that is True when the config is bad, message)
     checks: tuple[tuple[Callable[[Config], bool], str], ...] = ()
     assumptions: tuple[str, ...] = ()
+    #: the parameter values a quadratic problem sets (``--f`` / ``--hessian``): a function of
+    #: its :class:`~optsym.derivations._quadratic.Quadratic`, or None when not a quadratic's
+    quadratic: Callable[[Any], dict[str, sp.Expr]] | None = None
+    #: the results that answer a problem given with ``--f`` / ``--hessian``
+    answer: tuple[str, ...] = ()
 
     def sheet(self) -> Sheet:
         """The derivation's steps and results (built once)."""
@@ -139,16 +144,45 @@ class Derivation(ParamSet):
             out[r.key] = _number(v)
         return out
 
+    def exact_results(self, cfg: Config) -> dict[str, sp.Expr | None]:
+        """Each result's exact value under ``cfg`` (parameters as typed: ``--L 5+sqrt(2)``,
+        defaults through their shortest decimal), None where it is not short or not exact."""
+        values = self.shortest_values(cfg)
+        return {r.key: _exact_value(r.expr, values) for r in self.sheet().results}
+
+    def problem(self, f_text: str | None, hessian_text: str | None) -> tuple[dict, list[str]]:
+        """Configuration overrides (exact) and the lines that state the problem, for a
+        quadratic given as ``--f`` (an objective) or ``--hessian`` (a matrix)."""
+        from optsym.derivations import _quadratic
+        from optsym.errors import SpecError
+
+        q = _quadratic.problem(f_text, hessian_text)
+        if q is None:
+            return {}, []
+        if self.quadratic is None:
+            raise SpecError(f"{self.name} does not take --f or --hessian (they are for "
+                            "derivations on quadratics: condition-number, gd-quadratic, "
+                            "heavy-ball, nesterov)")
+        values = self.quadratic(q)
+        lines = [f"problem: {q.source}"]
+        if f_text is not None:
+            lines.append(f"    Hessian H = {q.hessian_text()} (constant: f is a quadratic)")
+        lines.append(f"    eigenvalues: L = {sp.sstr(q.L)}, mu = {sp.sstr(q.mu)}")
+        lines.append(f"    so this derivation runs at {_quadratic.overrides_text(values)}")
+        return _quadratic.as_overrides(values), lines
+
     # ---- rendering -----------------------------------------------------------------------
     def as_dict(self, cfg: Config | None = None, checks: list[Check] | None = None) -> dict:
         values = self.instantiate(cfg) if cfg is not None else {}
+        exact = self.exact_results(cfg) if cfg is not None else {}
         return {
             "derivation": self.name, "title": self.title,
             "assumptions": list(self.assumptions),
             "params": {p.name: (cfg or self.defaults())[p.name] for p in self.params},
             "steps": [s.as_dict() for s in self.sheet().steps],
             "results": [{"key": r.key, "description": r.description, "expr": str(r.expr),
-                         "latex": latex(r.expr), **({"value": values.get(r.key)}
+                         "latex": latex(r.expr), **({"value": values.get(r.key),
+                                                     "exact": _exact_text(exact.get(r.key))}
                                                     if cfg is not None else {})}
                         for r in self.sheet().results],
             **({"cross_checks": [c.as_dict() for c in checks],
@@ -167,11 +201,11 @@ class Derivation(ParamSet):
                 lines.append(f"     [{s.justification}]")
         lines.append("\nresults:")
         values = self.instantiate(cfg) if cfg is not None else {}
+        exact = self.exact_results(cfg) if cfg is not None else {}
         for r in self.sheet().results:
             shown = sp.sstr(r.expr)
-            value = values.get(r.key)
-            at = f"  = {value:.10g}" if isinstance(value, float) else ""
-            lines.append(f"    {r.key}: {r.description}: {shown}{at}")
+            at = _value_text(exact.get(r.key), values.get(r.key))
+            lines.append(f"    {r.key}: {r.description}: {shown}{'  = ' + at if at else ''}")
         if checks is not None:
             lines.append("\nnumeric cross-checks" + (f" at {_config_text(cfg)}" if cfg else "")
                          + ":")
@@ -179,6 +213,15 @@ class Derivation(ParamSet):
                 lines.append(f"    [{'ok' if c.passed else 'FAIL'}] {c.description}"
                              + (f": {c.detail}" if c.detail else ""))
         return "\n".join(lines)
+
+    def answer_text(self, cfg: Config) -> str:
+        """The results that answer a quadratic problem (:attr:`answer`), exact and as
+        decimals, one a line."""
+        values, exact = self.instantiate(cfg), self.exact_results(cfg)
+        rows = [(r.description, _value_text(exact.get(r.key), values.get(r.key)))
+                for r in self.sheet().results if r.key in self.answer]
+        width = max((len(d) for d, _ in rows), default=0)
+        return "\n".join(["answer:"] + [f"    {d:<{width}}  {v}" for d, v in rows])
 
     def as_latex(self) -> str:
         """A LaTeX fragment (amsmath) for course notes."""
@@ -250,6 +293,55 @@ def _evaluate(expr: sp.Basic, values: dict) -> sp.Basic:
     if slow and not expr.has(sp.Max, sp.Min, sp.Abs, sp.ceiling, sp.floor, sp.Piecewise):
         return expr.evalf(30, subs=values)
     return sp.N(expr.subs(values), 30)
+
+
+#: an exact result longer than this (printed) is shown as a decimal only
+MAX_EXACT_CHARS = 60
+
+
+def _exact_value(expr: Any, values: dict) -> sp.Expr | None:
+    """``expr`` at ``values`` exactly, in its shortest form among SymPy's simplifications;
+    None for a long, inexact or slow one (a symbolic exponent: ``alpha**t``)."""
+    if not isinstance(expr, sp.Basic) or any(p.exp.free_symbols for p in expr.atoms(sp.Pow)):
+        return None
+    if any(type(f).__module__.split(".")[0] != "sympy" for f in expr.atoms(sp.Function)):
+        return None  # LazySqrt and the like: numeric on purpose
+    if sp.count_ops(expr) > 300:
+        return None
+    v = expr.subs(values)
+    if v.free_symbols or v.has(sp.Float, sp.zoo, sp.nan, sp.oo, -sp.oo):
+        return None
+    candidates = [v, sp.radsimp(v), sp.radsimp(sp.expand(v))]
+    if v != 0:  # a surd in a denominator: rationalize the reciprocal's expansion
+        candidates.append(sp.radsimp(1 / sp.expand(sp.radsimp(1 / v))))
+    if sp.count_ops(v) <= 40:
+        candidates.append(sp.simplify(v))
+    reference = sp.N(v, 40)
+    # SymPy can be wrong silently: a form that is not numerically the same number is dropped
+    candidates = [e for e in candidates if not e.free_symbols
+                  and abs(sp.N(e, 40) - reference) <= 1e-30 * max(1, abs(reference))]
+    best = min(candidates, key=lambda e: (len(sp.sstr(e)), sp.count_ops(e)))
+    if best.has(sp.Float) or len(sp.sstr(best)) > MAX_EXACT_CHARS:
+        return None
+    return best
+
+
+def _exact_text(v: sp.Expr | None) -> str | None:
+    return None if v is None else sp.sstr(v)
+
+
+def _value_text(exact: sp.Expr | None, value: Any) -> str:
+    """``sqrt(2) + 5 ≈ 6.414213562``, ``1/5 = 0.2``, ``6.414213562`` or ``""``."""
+    number = f"{value:.10g}" if isinstance(value, float) else ""
+    if exact is None:
+        return number
+    shown = sp.sstr(exact)
+    if exact.is_Integer or not number or shown == number:
+        return shown
+    if exact.is_Rational and len(shown) > len(number) + 6:
+        return number
+    return f"{shown} = {number}" if exact.is_Rational and sp.Rational(number) == exact \
+        else f"{shown} ≈ {number}"
 
 
 def _config_text(cfg: Config | None) -> str:
