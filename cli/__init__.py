@@ -19,7 +19,8 @@ from optsym.cli.claims import claims
 from optsym.cli.codegen import codegen
 from optsym.cli.compare import compare
 from optsym.cli.derive import derive
-from optsym.cli.errors import UsageFailure
+from optsym.cli.errors import (UsageFailure, debug_enabled, flush_stdout, internal_failure,
+                               os_failure, set_debug)
 from optsym.cli.options import add_spec_option
 from optsym.cli.example import example
 from optsym.cli.exercises import exercises
@@ -38,6 +39,7 @@ class OptsymGroup(click.Group):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         from optsym.spec import SpecError
 
+        set_debug(False)
         try:
             rv = super().main(args=args, prog_name=prog_name or "optsym",
                               complete_var=complete_var, standalone_mode=False, **extra)
@@ -56,11 +58,22 @@ class OptsymGroup(click.Group):
         except click.ClickException as exc:
             click.echo(f"optsym: error: {exc.format_message()}", err=True)
             sys.exit(exc.exit_code)
+        except OSError as exc:  # a closed pipe, a full disk, an unwritable file
+            sys.exit(os_failure(exc))
+        except Exception as exc:  # noqa: BLE001 -- the error boundary: one line, never a traceback
+            sys.exit(internal_failure(exc, debug_enabled(args)))
+        try:
+            flush_stdout()
+        except OSError as exc:
+            sys.exit(os_failure(exc))
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
 @click.group(cls=OptsymGroup)
 @click.version_option(__version__, prog_name="optsym")
+@click.option("--debug", is_flag=True, expose_value=False, is_eager=True,
+              callback=lambda _ctx, _param, value: set_debug(value),
+              help="Show the traceback of an unexpected error (otherwise one line).")
 def cli() -> None:
     """optsym: deep-learning optimizers written once in SymPy, verified against torch.optim."""
 

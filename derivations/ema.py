@@ -39,13 +39,20 @@ j = sp.Symbol("j", integer=True, nonnegative=True)
 k = sp.Symbol("k", integer=True, nonnegative=True)
 v = sp.Function("v")
 
+#: the largest k and t the numeric cross-checks run (step by step)
+MAX_K = 10**6
+MAX_T = 10**5
+
 PARAMS = (
     Param("mu", 0.9, "momentum mu (torch's SGD momentum) or EMA decay beta", symbol=mu,
           valid=lambda x: 0 < x < 1, error="{name} must be in (0, 1), got {value}"),
-    Param("k", 10, "how many steps ago", "int", k, valid=lambda x: x >= 0,
-          error="{name} must be an integer >= 0, got {value}"),
-    Param("t", 10, "steps taken", "int", t, valid=lambda x: x >= 1,
-          error="{name} must be an integer >= 1, got {value}"),
+    # the cross-checks run the recursions k and t steps: caps keep them under a few seconds
+    Param("k", 10, "how many steps ago", "int", k, valid=lambda x: 0 <= x <= MAX_K,
+          error="{name} must be an integer >= 0 and <= %d "
+                "(the cross-checks run it step by step), got {value}" % MAX_K),
+    Param("t", 10, "steps taken", "int", t, valid=lambda x: 1 <= x <= MAX_T,
+          error="{name} must be an integer >= 1 and <= %d "
+                "(the cross-checks run it step by step), got {value}" % MAX_T),
     Param("lr", 0.1, "learning rate eta", symbol=eta, valid=lambda x: x > 0,
           error="{name} must be > 0, got {value}"),
     Param("g", 1.0, "the constant gradient", symbol=g),
@@ -100,7 +107,7 @@ def cross_checks(cfg) -> list[Check]:
     for step in range(kk + 1):
         buf = m * buf + (1.0 if step == 0 else 0.0)
     out.append(Check("weight of k steps ago by running v = mu v + g on an impulse", bool(
-        np.isclose(buf, res["weight"], rtol=1e-12, atol=0)), buf, res["weight"]))
+        np.isclose(buf, res["weight"], rtol=1e-12, atol=1e-300)), buf, res["weight"]))
     ema = 0.0
     for _ in range(tt):
         ema = m * ema + (1 - m) * 1.0

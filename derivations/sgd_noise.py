@@ -45,6 +45,10 @@ X, Xi = sp.symbols("x_t xi_t", real=True)
 V = sp.Function("V")
 x = sp.Function("x")
 
+#: the largest batch and horizon the Monte Carlo cross-checks simulate
+MAX_B = 1000
+MAX_T = 2000
+
 PARAMS = (
     Param("lr", 0.1, "constant step eta", symbol=eta, valid=lambda v: v > 0,
           error="{name} must be > 0, got {value}"),
@@ -52,10 +56,15 @@ PARAMS = (
           error="{name} must be > 0 (a minimum needs positive curvature), got {value}"),
     Param("sigma", 1.0, "standard deviation of the gradient noise", symbol=sigma,
           valid=lambda v: v > 0, error="{name} must be > 0, got {value}"),
+    # the Monte Carlo cross-checks draw B * chains normals per step for t steps: capped
     Param("B", 1, "batch size (the gradient is the mean of B noisy gradients)", "int", B,
-          valid=lambda v: v >= 1, error="{name} must be an integer >= 1, got {value}"),
-    Param("t", 10, "steps for the transient variance V_t", "int", t, valid=lambda v: v >= 1,
-          error="{name} must be an integer >= 1, got {value}"),
+          valid=lambda v: 1 <= v <= MAX_B,
+          error="{name} must be an integer >= 1 and <= %d "
+                "(the cross-checks run it step by step), got {value}" % MAX_B),
+    Param("t", 10, "steps for the transient variance V_t", "int", t,
+          valid=lambda v: 1 <= v <= MAX_T,
+          error="{name} must be an integer >= 1 and <= %d "
+                "(the cross-checks run it step by step), got {value}" % MAX_T),
     Param("seed", 0, "seed of the Monte Carlo cross-checks", "int", valid=lambda v: v >= 0,
           error="{name} must be an integer >= 0, got {value}"),
 )

@@ -52,6 +52,9 @@ e = sp.Function("e")
 grad_f = sp.Function("g")  # the gradient of f
 x_star = sp.Symbol("x_*")
 
+#: the largest t the numeric cross-checks (generated GD runs, PEPit) take
+MAX_T = 20
+
 PARAMS = (
     Param("L", 1.0, "smoothness constant L (largest curvature)", symbol=L, valid=lambda v: v > 0,
           error="{name} must be > 0, got {value}"),
@@ -60,8 +63,10 @@ PARAMS = (
           error="{name} must be > 0 (strong convexity), got {value}"),
     Param("eta", 1.0, "step size eta of the contraction (1.0 = 1/L at the default L)",
           symbol=eta, valid=lambda v: v > 0, error="{name} must be > 0, got {value}"),
-    Param("t", 10, "number of steps", "int", t, valid=lambda v: v >= 1,
-          error="{name} must be an integer >= 1, got {value}"),
+    # PEPit's worst-case SDP grows with t (t = 50 runs past a minute): capped
+    Param("t", 10, "number of steps", "int", t, valid=lambda v: 1 <= v <= MAX_T,
+          error="{name} must be an integer >= 1 and <= %d "
+                "(the cross-checks run it step by step), got {value}" % MAX_T),
 )
 
 CHECKS = (

@@ -55,6 +55,9 @@ MAX_CONSTANT_DIGITS = 1000
 MAX_CONSTANT_ARGUMENT = 1e4
 #: exp, sinh, cosh nested at most this deep (``exp(exp(x))``; deeper towers overflow anything)
 MAX_EXP_NESTING = 2
+#: exponentials inside bounded functions (``sigmoid(sigmoid(...))``) nest at most this deep: each
+#: level doubles the derivative's size (depth 8 takes 0.5 s more, depth 14 takes 30 s)
+MAX_BOUNDED_EXP_NESTING = 8
 
 
 class ObjectiveError(SpecError):
@@ -381,7 +384,12 @@ class _Builder:
         if not arg.free_symbols and not _small(arg):
             raise ObjectiveError(f"the constant argument of {name}() exceeds "
                                  f"{MAX_CONSTANT_ARGUMENT:g} in absolute value")
-        return FUNCTIONS[name](arg)
+        built = FUNCTIONS[name](arg)
+        if _growth_depth(built) > MAX_BOUNDED_EXP_NESTING:
+            raise ObjectiveError(f"exponentials (sigmoid, softplus, exp) nest more than "
+                                 f"{MAX_BOUNDED_EXP_NESTING} deep; the derivative grows "
+                                 "exponentially with the depth")
+        return built
 
 
 #: the functions that grow exponentially

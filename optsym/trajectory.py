@@ -112,7 +112,11 @@ def _run_torch(namespace, objective, x, fixed, steps, dtype, init_kw, step_kw):
             grad = torch.tensor(fixed, dtype=tdtype)
         else:
             leaf = params[0].detach().clone().requires_grad_(True)
-            (grad,) = torch.autograd.grad(f(leaf), leaf)
+            value = f(leaf)
+            if isinstance(value, torch.Tensor) and value.requires_grad:
+                (grad,) = torch.autograd.grad(value, leaf)
+            else:  # a constant objective (``0*x``, ``x-x+1``): its gradient is zero
+                grad = torch.zeros_like(leaf.detach())
         namespace["step"](params, [grad], state, **step_kw)
         out.append(params[0].detach().numpy().astype(np.float64).copy())
     return out

@@ -156,6 +156,11 @@ RULE = Rule(
                "kept in the state, never written to the parameter; eta and mu are float32 0-d "
                "tensors even for float64 parameters.",
     proof_assumptions=("1 + lambd*lr*t > 0",),
+    # torch does not check lambd; a negative one makes 1 + lambd*lr*t negative within a few
+    # steps, and its fractional power complex (torch: NaN), so optsym asks for lambd >= 0
+    checks=((lambda c: not c["lambd"] >= 0.0,
+             "lambd = {lambd} < 0: the rate lr/(1 + lambd*lr*step)**alpha would take a power "
+             "of a negative number (complex); optsym requires lambd >= 0"),),
     check_order=("lr", "weight_decay"),
     paths={"foreach": foreach},  # torch has no fused ASGD
 )
