@@ -47,6 +47,9 @@ def _list(as_json: bool) -> None:
               help="A constant gradient instead of an objective, e.g. 0.5 or 0.5,-1.")
 @click.option("--x0", "x0_text", default=None, metavar="POINT",
               help="The starting point, e.g. 1,1 (default: the origin).")
+@click.option("--convention", default=None, metavar="NAME",
+              help="Run the method as this convention of the table writes it (optsym compare "
+                   "--table), e.g. nesterov --convention sutskever.")
 @click.option("--steps", type=click.IntRange(1, MAX_STEPS), default=3, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["text", "latex", "json"]), default="text",
               show_default=True)
@@ -55,8 +58,8 @@ def _list(as_json: bool) -> None:
 @click.option("--list", "list_all", is_flag=True, help="List the built-in objectives and methods.")
 @click.pass_context
 def example(ctx: click.Context, method: str | None, options: tuple[str, ...], f_text: str | None,
-            g_text: str | None, x0_text: str | None, steps: int, fmt: str, as_json: bool,
-            document: bool, list_all: bool) -> None:
+            g_text: str | None, x0_text: str | None, convention: str | None, steps: int,
+            fmt: str, as_json: bool, document: bool, list_all: bool) -> None:
     """A worked example of METHOD (a rule, or gd / momentum / nesterov): each gradient, state
     update and parameter update in exact arithmetic, checked against optsym's generated code.
 
@@ -92,7 +95,7 @@ def example(ctx: click.Context, method: str | None, options: tuple[str, ...], f_
 
     from optsym.examples import worked_example
 
-    ex = worked_example(method, objective, x0, overrides, steps, grad)
+    ex = worked_example(method, objective, x0, overrides, steps, grad, convention)
     fmt = "json" if as_json else fmt
     if fmt == "json":
         click.echo(json.dumps(ex.as_dict(), indent=2))

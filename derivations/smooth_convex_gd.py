@@ -11,13 +11,15 @@ Results.
 .. math::
 
     \begin{align*}
-    \|x_t - x_\star\| &\le \rho^t \|x_0 - x_\star\|, \qquad
+    \|x_t - x_\star\|^2 &\le \rho^{2t} \|x_0 - x_\star\|^2, \qquad
         \rho = \max(|1 - \eta\mu|, |1 - \eta L|)
         \quad (\text{equality on } f = \tfrac{\lambda}{2} x^2,\ \lambda \in \{\mu, L\}) \\
     f(x_t) - f_\star &\le \frac{L \|x_0 - x_\star\|^2}{2t}
         \quad (\text{classical, } \eta = 1/L) \\
     f(x_t) - f_\star &\le \frac{L \|x_0 - x_\star\|^2}{4t + 2}
         \quad (\text{tight: attained by a Huber function; PEPit's worst case}) \\
+    \frac{f(x_t) - f_\star}{L \|x_0 - x_\star\|^2} &\le \frac{1}{4t + 2}, \qquad
+        \mu = 0:\ \rho = 1 \ (0 < \eta \le 2/L,\ \text{no contraction}) \\
     \frac{L/(2t)}{L/(4t + 2)} &= 2 + \frac{1}{t} > 1
     \end{align*}
 
@@ -40,7 +42,7 @@ import sympy as sp
 from optsym.derivation import Check, Derivation, Param, Sheet
 
 L = sp.Symbol("L", positive=True)
-mu = sp.Symbol("mu", positive=True)
+mu = sp.Symbol("mu", nonnegative=True)
 eta = sp.Symbol("eta", positive=True)
 t = sp.Symbol("t", integer=True, positive=True)
 k = sp.Symbol("k", integer=True, nonnegative=True)
@@ -58,9 +60,9 @@ MAX_T = 20
 PARAMS = (
     Param("L", 1.0, "smoothness constant L (largest curvature)", symbol=L, valid=lambda v: v > 0,
           error="{name} must be > 0, got {value}"),
-    Param("mu", 0.1, "strong-convexity constant mu (smallest curvature)", symbol=mu,
-          valid=lambda v: v > 0,
-          error="{name} must be > 0 (strong convexity), got {value}"),
+    Param("mu", 0.1, "strong-convexity constant mu (smallest curvature; 0: only convex, then "
+          "rho = 1 for eta <= 2/L)", symbol=mu, valid=lambda v: v >= 0,
+          error="{name} must be >= 0 (0: convex, > 0: strongly convex), got {value}"),
     Param("eta", 1.0, "step size eta of the contraction (1.0 = 1/L at the default L)",
           symbol=eta, valid=lambda v: v > 0, error="{name} must be > 0, got {value}"),
     # PEPit's worst-case SDP grows with t (t = 50 runs past a minute): capped
@@ -101,6 +103,8 @@ def build() -> Sheet:
     d.result("contraction_factor", "contraction factor rho = max(|1 - eta mu|, |1 - eta L|)", rho)
     d.step("By induction on t:", sp.Le(sp.Abs(e(t)), rho**t * sp.Abs(e(0))), "")
     d.result("distance_ratio", "bound on ||x_t - x*|| / ||x_0 - x*|| after t steps", rho**t)
+    d.result("distance_ratio_squared", "bound on ||x_t - x*||^2 / ||x_0 - x*||^2 after t steps "
+             "(the squared ratio: PEPit's and most textbooks' quantity)", rho**(2 * t))
     y = sp.Function("y")
     quad = sp.rsolve(y(k + 1) - (1 - eta * lam) * y(k), y(k), {y(0): sp.Symbol("x_0")})
     d.step("On f = lambda x^2/2 the iterate is exactly", sp.Eq(x(k), quad),
@@ -147,6 +151,12 @@ def build() -> Sheet:
            "every factor is positive for t >= 1")
     d.result("classical_over_tight", "ratio classical / tight = 2 + 1/t",
              sp.simplify(classical / tight))
+    d.step("Per unit L ||x_0 - x*||^2 (PEPit's normalization, L = 1) both bounds lose L:",
+           sp.Eq(sp.Symbol("tau_DT") / L, sp.simplify(tight / L)), "divide by L")
+    d.result("convex_classical_per_L", "classical bound on (f(x_t) - f*)/(L ||x_0 - x*||^2) at "
+             "eta = 1/L", sp.simplify(classical / L))
+    d.result("convex_tight_per_L", "tight worst case of (f(x_t) - f*)/(L ||x_0 - x*||^2) at "
+             "eta = 1/L", sp.simplify(tight / L))
     return d
 
 
@@ -200,6 +210,10 @@ def _checks(cfg, pepit: bool) -> list[Check]:
                      "|x_t|/|x_0| equals rho^t (attained)",
                      bool(np.isclose(max(ratios), ratio, rtol=1e-10, atol=1e-300)),
                      max(ratios), ratio, f"ratios {ratios[0]:.6g}, {ratios[1]:.6g}"))
+    squared = res["distance_ratio_squared"]
+    out.append(Check("the same runs: the larger |x_t|^2/|x_0|^2 equals the squared bound",
+                     bool(np.isclose(max(ratios) ** 2, squared, rtol=1e-10, atol=1e-300)),
+                     max(ratios) ** 2, squared))
     # random quadratics in 20-D with spectra in [mu, L], and a non-quadratic 1-D function
     rng = np.random.default_rng(0)
     worst_ratio = 0.0
@@ -224,6 +238,9 @@ def _checks(cfg, pepit: bool) -> list[Check]:
     out.append(Check("generated GD (eta = 1/L) on the Huber function with kink 1/(2t + 1) "
                      "from x_0 = 1: f(x_t) - f* equals the tight value",
                      bool(np.isclose(gap, tight, rtol=1e-10)), gap, tight))
+    per_l = res["convex_tight_per_L"]
+    out.append(Check("the same run: (f(x_t) - f*)/(L ||x_0 - x*||^2) equals the tight value "
+                     "per L", bool(np.isclose(gap / Lc, per_l, rtol=1e-10)), gap / Lc, per_l))
     worst_gap = 0.0
     for delta in (1e-3, 0.05, 0.3, 1.0, 10.0):
         f, grad = _huber(Lc, delta)
@@ -258,6 +275,11 @@ def pepit_checks(cfg) -> list[Check]:
     out = []
     # worst case of ||x_t - y_t||^2 over pairs with ||x_0 - y_0|| <= 1 (y = x* is one such run)
     tau, _ = wc_gradient_descent_contraction(L=Lc, mu=m, gamma=lr, n=tt, verbose=-1)
+    out.append(Check("PEPit worst case of ||x_t - y_t||^2 / ||x_0 - y_0||^2 (its own quantity) "
+                     "equals rho^(2t)",
+                     bool(abs(tau - res["distance_ratio_squared"])
+                          <= 1e-3 * res["distance_ratio_squared"] + 1e-5),
+                     float(tau), res["distance_ratio_squared"]))
     measured = float(np.sqrt(max(tau, 0.0)))
     out.append(Check("PEPit worst case of ||x_t - y_t|| / ||x_0 - y_0|| over L-smooth "
                      "mu-strongly convex f equals rho^t",
@@ -278,4 +300,5 @@ DERIVATION = Derivation(
     title="Gradient descent on smooth (strongly) convex functions: contraction and O(1/t)",
     doc=__doc__, params=PARAMS, build=build, cross_checks=cross_checks, checks=CHECKS,
     assumptions=("f is L-smooth and convex; mu-strongly convex for the contraction",
-                 "0 < mu <= L, 0 < eta < 2/L; the convex bounds use eta = 1/L"))
+                 "0 <= mu <= L (mu = 0: convex only, rho = 1), 0 < eta < 2/L; the convex "
+                 "bounds use eta = 1/L"))

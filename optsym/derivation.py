@@ -297,13 +297,21 @@ def _evaluate(expr: sp.Basic, values: dict) -> sp.Basic:
 
 #: an exact result longer than this (printed) is shown as a decimal only
 MAX_EXACT_CHARS = 60
+#: a power with a symbolic exponent is computed exactly up to this exponent
+MAX_EXACT_EXPONENT = 64
 
 
 def _exact_value(expr: Any, values: dict) -> sp.Expr | None:
     """``expr`` at ``values`` exactly, in its shortest form among SymPy's simplifications;
-    None for a long, inexact or slow one (a symbolic exponent: ``alpha**t``)."""
-    if not isinstance(expr, sp.Basic) or any(p.exp.free_symbols for p in expr.atoms(sp.Pow)):
+    None for a long, inexact or slow one (``alpha**t`` at t = 1000: exponents above
+    :data:`MAX_EXACT_EXPONENT` are left to the decimal value)."""
+    if not isinstance(expr, sp.Basic):
         return None
+    for p in expr.atoms(sp.Pow):
+        if p.exp.free_symbols:
+            power = p.exp.subs(values)
+            if not (power.is_Rational and abs(power) <= MAX_EXACT_EXPONENT):
+                return None
     if any(type(f).__module__.split(".")[0] != "sympy" for f in expr.atoms(sp.Function)):
         return None  # LazySqrt and the like: numeric on purpose
     if sp.count_ops(expr) > 300:

@@ -20,7 +20,7 @@ def _failed(checks):
 def test_cross_checks_pass_at_the_defaults():
     # PEPit's part runs in test_pepit_worst_cases_match (its import and SDPs take seconds)
     checks = mod._checks(D.config(), pepit=False)
-    assert len(checks) == 5 and not _failed(checks)
+    assert len(checks) == 7 and not _failed(checks)
 
 
 def test_cross_checks_include_pepit_when_it_is_installed(monkeypatch):
@@ -33,6 +33,7 @@ def test_cross_checks_include_pepit_when_it_is_installed(monkeypatch):
 @pytest.mark.parametrize("overrides", [
     {"L": 10.0, "mu": 1.0, "eta": 2 / 11, "t": 5},      # the optimal step 2/(mu + L)
     {"L": 2.0, "mu": 0.5, "eta": 0.95, "t": 3},         # beyond 1/L: |1 - eta L| dominates
+    {"L": 1.0, "mu": 0.0, "eta": 0.5, "t": 4},          # mu = 0: convex only, rho = 1
 ])
 def test_cross_checks_pass_elsewhere(overrides):
     assert not _failed(mod._checks(D.config(overrides), pepit=False))
@@ -41,7 +42,7 @@ def test_cross_checks_pass_elsewhere(overrides):
 def test_pepit_worst_cases_match():
     pytest.importorskip("PEPit", reason="PEPit (optional: pip install pepit) is not installed")
     checks = mod.pepit_checks(D.config({"L": 2.0, "mu": 0.5, "eta": 0.8, "t": 6}))
-    assert len(checks) == 2 and not _failed(checks), [c.as_dict() for c in checks]
+    assert len(checks) == 3 and not _failed(checks), [c.as_dict() for c in checks]
 
 
 def test_results_by_hand():
@@ -86,7 +87,7 @@ def test_a_wrong_contraction_factor_is_caught(monkeypatch):
 @pytest.mark.parametrize(("overrides", "message"), [
     ({"mu": 2.0, "L": 1.0}, "--mu (2) must not exceed --L (1)"),
     ({"eta": 2.0}, "--eta (2) must be < 2/L"),
-    ({"mu": 0.0}, "--mu must be > 0"),
+    ({"mu": -0.5}, "--mu must be >= 0"),
     ({"L": -1.0, "mu": -2.0}, "--L must be > 0"),
     ({"t": 0}, "--t must be an integer >= 1"),
 ])

@@ -153,3 +153,61 @@ def test_clip_value_of_a_given_gradient(run_cli):
     assert [Fraction(v) for v in out["clipped"]] == [Fraction(1, 4), Fraction(-1, 4),
                                                      Fraction(1, 5)]
     assert out["torch_float64"] == [0.25, -0.25, 0.2]
+
+
+# ---- 4. worst cases in the textbook's and PEPit's quantities -----------------------------------
+def smooth_convex(*options: str) -> dict:
+    """smooth-convex-gd's exact results, options read by the command line's parser (without
+    the cross-checks, which run PEPit's SDPs in test_derivation_smooth_convex_gd.py)."""
+    from optsym.cli.options import load_derivation, parse_params
+
+    spec = load_derivation("smooth-convex-gd")
+    return spec.exact_results(spec.config(parse_params(spec, options)))
+
+
+def test_squared_distance_ratio_and_gap_per_L():
+    # L = 2, mu = 1/2, eta = 1/2: rho = max(|1 - 1/4|, |1 - 1|) = 3/4; t = 3 steps
+    res = smooth_convex("--L", "2", "--mu", "1/2", "--eta", "1/2", "--t", "3")
+    assert res["contraction_factor"] == sp.Rational(3, 4)
+    assert res["distance_ratio"] == sp.Rational(3, 4) ** 3
+    assert res["distance_ratio_squared"] == sp.Rational(3, 4) ** 6 == sp.Rational(729, 4096)
+    # Drori & Teboulle: (f(x_t) - f*) <= L ||x_0 - x*||^2/(4t + 2); per L: 1/14; classical 1/(2t)
+    assert res["convex_tight_per_L"] == sp.Rational(1, 4 * 3 + 2)
+    assert res["convex_classical_per_L"] == sp.Rational(1, 2 * 3)
+    assert res["convex_tight"] == sp.Rational(2, 14)
+
+
+def test_mu_zero_is_plain_convex():
+    # mu = 0: |1 - eta * 0| = 1, so no contraction; the O(1/t) results are unchanged
+    res = smooth_convex("--mu", "0", "--eta", "1/2", "--t", "5")
+    assert res["contraction_factor"] == 1 and res["distance_ratio_squared"] == 1
+    assert res["convex_tight_per_L"] == sp.Rational(1, 22)
+
+
+# ---- 5. worked examples in any convention -------------------------------------------------------
+def test_nesterov_in_sutskevers_form_and_torchs(run_cli):
+    # f = x^2 (g = 2x) from 1, lr 1/10, momentum 9/10, two steps of each form by hand
+    lr, mu = Fraction(1, 10), Fraction(9, 10)
+    theta, b = Fraction(1), Fraction(0)  # torch: b = mu b + g; theta -= lr (g + mu b)
+    for _ in range(2):
+        grad = 2 * theta
+        b = mu * b + grad
+        theta -= lr * (grad + mu * b)
+    look, v = Fraction(1), Fraction(0)  # Sutskever: v = mu v - lr g(theta + mu v); theta += v
+    for _ in range(2):
+        v = mu * v - lr * 2 * (look + mu * v)
+        look += v
+    assert (theta, look) == (Fraction(139, 625), Fraction(62, 125))  # the issue's numbers
+    assert look + mu * v == theta  # torch's parameter is the look-ahead point
+    base = ("example", "nesterov", "--f", "x^2", "--x0", "1", "--lr", "1/10", "--steps", "2")
+    sutskever = json.loads(run_cli(*base, "--convention", "sutskever", "--json").stdout)
+    torch = json.loads(run_cli(*base, "--json").stdout)
+    assert Fraction(sutskever["steps"][-1]["x"][0]) == look
+    assert Fraction(torch["steps"][-1]["x"][0]) == theta
+    assert sutskever["checked"] and all(c["passed"] for c in sutskever["checks"])
+    assert "yes" in sutskever["checks"][1]["detail"]
+
+
+def test_unknown_convention_is_one_line(run_cli):
+    assert "unknown convention" in one_line_error(run_cli, "example", "adam", "--f", "x^2",
+                                                  "--convention", "nope")

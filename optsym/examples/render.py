@@ -102,8 +102,9 @@ def as_text(ex) -> str:
     if ex.objective is not None:
         for v, d in zip(ex.objective.variables, ex.objective.gradient()):
             lines.append(f"  gradient: df/d{v} = {sp.sstr(d)}")
+    at = "x" if ex.gradient_point is None else f"{sp.sstr(ex.gradient_point)}"
     lines.append(f"Method: {ex.rule.name}'s textbook equations, in order, at each step t "
-                 "(param is x, grad is the gradient at x):")
+                 f"(param is x, grad is the gradient at {at}):")
     for eq in ex.equations:
         lines.append(f"  {eq.target} <- {_formula_text(eq.expr)}"
                      + (f"    [{eq.note}]" if eq.note else ""))
@@ -112,7 +113,8 @@ def as_text(ex) -> str:
         f_before = (f", f = {_num(ex.values[rec.t - 1])}" if ex.objective is not None else "")
         lines.append(f"\nStep {rec.t} (t = {rec.t}): x = {_vec(rec.before)}{f_before}")
         if ex.objective is not None:
-            lines.append(f"  gradient at x: {_vec(rec.grad)}")
+            where = "x" if rec.point is None else f"{at} = {_vec(rec.point)}"
+            lines.append(f"  gradient at {where}: {_vec(rec.grad)}")
         for u in rec.updates:
             head = f"  {u.target} <- {_formula_text(u.formula)}"
             if u.scalar or len(u.results) == 1:
@@ -354,6 +356,7 @@ def as_dict(ex) -> dict[str, Any]:
         })
     return {
         "method": ex.method, "rule": ex.rule.name,
+        "gradient_point": None if ex.gradient_point is None else sp.sstr(ex.gradient_point),
         "alias": None if ex.alias is None else ex.alias.title,
         "objective": None if ex.objective is None else {
             "name": ex.objective.name, "expr": sp.sstr(ex.objective.expr),

@@ -77,6 +77,8 @@ class StepRecord:
     updates: list[Update]
     after: tuple[sp.Expr, ...]
     value: sp.Expr | None
+    #: the point the gradient was taken at, where it is not ``before`` (a look-ahead)
+    point: tuple[sp.Expr, ...] | None = None
 
 
 @dataclass
@@ -119,6 +121,8 @@ class WorkedExample:
     x0_default: bool = False
     #: each state's exact values (by torch name) after 0, 1, 2, ... steps
     state_history: list[dict[str, Any]] = field(default_factory=list)
+    #: where a convention takes the gradient (``theta + momentum*velocity``), or None at x
+    gradient_point: sp.Expr | None = None
 
     @property
     def checked(self) -> bool:
@@ -198,9 +202,11 @@ def per_tensor(n: int) -> dict[sp.Symbol, sp.Expr]:
 
 def worked_example(rule_name: str, objective: Objective | None, x0: Sequence | None,
                    hypers: Mapping[str, Any], steps: int,
-                   grad: Sequence | None = None) -> WorkedExample:
+                   grad: Sequence | None = None, convention: str | None = None) -> WorkedExample:
     """Run ``rule_name`` (a rule or ``gd``/``momentum``/``nesterov``) for ``steps`` steps in
-    exact arithmetic from ``x0`` on ``objective``, or with the constant gradient ``grad``."""
+    exact arithmetic from ``x0`` on ``objective``, or with the constant gradient ``grad``;
+    ``convention``: in that convention of the table (``sutskever``), see
+    :mod:`optsym.examples.convention`."""
     if not 1 <= steps <= MAX_STEPS:
         raise SpecError(f"steps must be between 1 and {MAX_STEPS}, got {steps}")
     if (objective is None) == (grad is None):
@@ -209,7 +215,16 @@ def worked_example(rule_name: str, objective: Objective | None, x0: Sequence | N
     from optsym import rules
 
     rule = rules.get(name)
-    cfg, hyper_values = exact_hypers(rule, apply_alias(alias, hypers))
+    given = apply_alias(alias, hypers)
+    conv = family = None
+    if convention is not None and convention.strip().lower() != "torch":
+        from optsym.examples.convention import convention_rule
+
+        rule, conv, family, given = convention_rule(rule_name, rule, convention, given)
+        if any(h.name == "base_lr" for h in rule.hypers) and "base_lr" not in given \
+                and "lr" in given:
+            given["base_lr"] = given["lr"]  # a constant lr is its own peak
+    cfg, hyper_values = exact_hypers(rule, given)
     constant = None if grad is None else tuple(exact(v) for v in grad)
     n = objective.dim if objective is not None else (len(x0) if x0 is not None
                                                      else len(constant))
@@ -224,23 +239,48 @@ def worked_example(rule_name: str, objective: Objective | None, x0: Sequence | N
     symbols = {h.symbol: hyper_values[h.name] for h in rule.hypers if h.name in hyper_values}
     symbols.update(per_tensor(n))
     equations = tuple(Assign(a.target, to_math(a.expr), a.note) for a in rule.textbook(cfg))
-    run = _Run(rule, cfg, symbols, equations, objective, constant, start)
+    run = _Run(rule, cfg, symbols, equations, objective, constant, start,
+               theta if conv is None else conv.gradient_point)
     run.go(steps)
     example = WorkedExample(
-        method=rule_name.strip().lower(), rule=rule, alias=alias, config=cfg,
+        method=rule_name.strip().lower(), rule=rule, alias=alias if conv is None else None,
+        config=cfg,
         hypers=hyper_values, objective=objective, constant_grad=constant, x0=start,
         equations=equations, records=run.records, iterates=run.iterates, values=run.values,
         generated=[], checks=[], notes=run.notes, exact_steps=run.exact_steps,
-        diverged_at=run.diverged_at, x0_default=x0 is None, state_history=run.state_history)
-    _check(example)
+        diverged_at=run.diverged_at, x0_default=x0 is None, state_history=run.state_history,
+        gradient_point=None if conv is None or conv.gradient_point == theta
+        else conv.gradient_point)
+    if conv is None:
+        _check(example)
+    else:
+        _check_convention(example, conv, family, rule_name, objective, x0, hypers, grad)
     return example
+
+
+def _check_convention(example, conv, family, rule_name, objective, x0, hypers, grad) -> None:
+    """A convention's example: its generated code, and torch's form beside it."""
+    from optsym.examples.convention import check_generated, torch_relation
+
+    ok, detail = check_generated(example, conv, conv.gradient_point)
+    example.checks.append(Check(f"generated NumPy code of the {conv.name} convention (float64, "
+                                "gradient at the same point) reproduces the exact iterates",
+                                ok, detail))
+    torch_example = worked_example(rule_name, objective, x0, hypers, example.steps, grad)
+    equal, text = torch_relation(example, torch_example, family, conv)
+    example.checks.append(Check("torch's form on the same problem", True, text, "observation"))
+    if example.values:
+        _decrease(example)
 
 
 class _Run:
     """The state of an exact run: per-coordinate environments and scalar state."""
 
-    def __init__(self, rule, cfg, symbols, equations, objective, constant, start) -> None:
+    def __init__(self, rule, cfg, symbols, equations, objective, constant, start,
+                 gradient_point: sp.Expr = theta) -> None:
         self.rule, self.cfg, self.symbols = rule, cfg, symbols
+        #: where the gradient is taken (a convention's look-ahead point theta + mu v)
+        self.gradient_point = gradient_point
         self.hyper_by_name = {h.name: symbols[h.symbol] for h in rule.hypers
                               if h.symbol is not None and h.symbol in symbols}
         #: hyperparameters that are 0 (dampening, weight decay) are left out of the formulas
@@ -319,7 +359,10 @@ class _Run:
     def go(self, steps: int) -> None:
         for k in range(1, steps + 1):
             before = self.iterates[-1]
-            grad = self._gradient(before)
+            point = before if self.gradient_point == theta else tuple(
+                tame(self.gradient_point.xreplace({**self.symbols, **self.shared, **env}))
+                for env in self.coords)
+            grad = self._gradient(point)
             scalars = {**self.symbols, **self.shared, t: sp.Integer(k)}
             for env, gi in zip(self.coords, grad):
                 env[g] = gi
@@ -332,7 +375,8 @@ class _Run:
             value = None if self.objective is None else self._value(after, diverged)
             if self.constant is not None:
                 _remark_constant(updates, grad, before, after, self.hyper_by_name)
-            self.records.append(StepRecord(k, before, grad, updates, after, value))
+            self.records.append(StepRecord(k, before, grad, updates, after, value,
+                                           None if point is before else point))
             self.state_history.append(self._states_now())
             self.iterates.append(after)
             if value is not None:
