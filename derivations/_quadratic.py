@@ -130,7 +130,11 @@ def _with_spectrum(source: str, hessian: sp.ImmutableMatrix) -> Quadratic:
 
 def overrides_text(values: dict[str, sp.Expr]) -> str:
     """``--a 6 --b 1 --c 4``: the parameters the problem sets, as options."""
-    return " ".join(f"--{k.replace('_', '-')} {sp.sstr(v)}" for k, v in values.items())
+    def shown(v: sp.Expr) -> str:
+        text = sp.sstr(v)
+        return text if v.is_Rational else f'"{text.replace(" ", "")}"'
+
+    return " ".join(f"--{k.replace('_', '-')} {shown(v)}" for k, v in values.items())
 
 
 def as_overrides(values: dict[str, sp.Expr]) -> dict:
