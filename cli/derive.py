@@ -71,14 +71,18 @@ def derive(ctx: click.Context, name: str | None, options: tuple[str, ...], fmt: 
     fmt = "json" if as_json else fmt
     checks = spec.cross_checks(cfg) if (given or check) else None
     passed = checks is None or all(c.passed for c in checks)
+    # the results are given as numbers at the defaults too; the cross-checks run when asked
     if fmt == "json":
-        click.echo(json.dumps({**spec.as_dict(cfg if given or check else None, checks),
+        click.echo(json.dumps({**spec.as_dict(cfg, checks),
                                **({"problem": stated} if stated else {})}, indent=2,
                               default=str))
     elif fmt == "latex":
         click.echo(spec.as_latex())
     else:
-        click.echo("\n".join(stated + [spec.as_text(cfg if given or check else None, checks)]
+        at_defaults = [] if given or check else [
+            "\n(values at the defaults; give parameters, or --check, to run the numeric "
+            "cross-checks)"]
+        click.echo("\n".join(stated + [spec.as_text(cfg, checks)] + at_defaults
                              + ([spec.answer_text(cfg)] if stated else [])))
         if {"a", "b", "c"} <= set(given) and not stated and name == "condition-number":
             click.echo("note: --a --b --c are the Hessian's entries [[a, b], [b, c]] (f = (a x^2 "

@@ -211,3 +211,11 @@ def test_nesterov_in_sutskevers_form_and_torchs(run_cli):
 def test_unknown_convention_is_one_line(run_cli):
     assert "unknown convention" in one_line_error(run_cli, "example", "adam", "--f", "x^2",
                                                   "--convention", "nope")
+
+
+def test_derivation_gives_numbers_at_the_defaults(run_cli):
+    # ema's default momentum is 9/10: the window 1/(1 - 9/10) = 10, without --check
+    out = json.loads(run_cli("derive", "ema", "--json").stdout)
+    assert out["params"]["mu"] == 0.9 and "cross_checks" not in out
+    window = next(r for r in out["results"] if r["key"] == "window")
+    assert window["exact"] == "10" and window["value"] == pytest.approx(10, rel=1e-12)
