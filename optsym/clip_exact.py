@@ -1,6 +1,7 @@
 r"""Clipping one given gradient, exactly: what ``optsym clip norm --g 3,4 --threshold 1`` prints.
 
-The textbook rules (:mod:`optsym.clipping`), on exact numbers:
+The spec's textbook equations (:mod:`optsym.transforms.clip_norm` and `clip_value`, ``textbook()``),
+evaluated on exact numbers (no second copy of the formulas):
 
 .. math::
 
@@ -73,16 +74,40 @@ def clip_gradient(kind: str, g: Sequence[sp.Expr], threshold: sp.Expr) -> Clippe
     if not c.is_positive:
         raise SpecError(f"the threshold must be > 0, got {sp.sstr(c)}")
     if kind == "value":
-        clipped = tuple(sp.Max(-c, sp.Min(c, v)) for v in g)
+        from optsym.transforms import clip_value as spec
+
+        clamp = spec.textbook({})[0].expr  # Lambda((i, j), the three cases)
+        clipped = tuple(sp.piecewise_fold(clamp(0, m).xreplace({**_elements(g),
+                                                                spec.clip_value: c}))
+                        for m in range(len(g)))
         return _with_torch(Clipped(kind, g, c, clipped))
     if kind != "norm":
         raise SpecError(f"unknown clipping kind {kind!r}; kinds: norm, value")
-    norm = sp.sqrt(sum(v**2 for v in g))
-    factor = sp.Min(1, c / norm) if norm != 0 else sp.Integer(1)
-    torch_factor = sp.Min(1, c / (norm + TORCH_EPS))
+    norm, factor_of = _norm_and_coefficient(g, c)
+    factor = factor_of(0) if norm != 0 else sp.Integer(1)  # eps -> 0: no clipping of g = 0
     clipped = tuple(sp.radsimp(factor * v) for v in g)
     return _with_torch(Clipped(kind, g, c, clipped, norm, factor,
-                               tuple(sp.radsimp(torch_factor * v) for v in g)))
+                               tuple(sp.radsimp(factor_of(TORCH_EPS) * v) for v in g)))
+
+
+def _elements(g: Sequence[sp.Expr]) -> dict:
+    """The entries of a one-tensor gradient list as the spec's ``Element`` nodes."""
+    from optsym.listops import Element, grads
+
+    return {Element(grads, 0, m): v for m, v in enumerate(g)}
+
+
+def _norm_and_coefficient(g: Sequence[sp.Expr], c: sp.Expr):
+    """The spec's global norm of ``g`` (:mod:`optsym.transforms.clip_norm`'s textbook, on a
+    list of one tensor) and its clip coefficient as a function of eps."""
+    from optsym.listops import Numel, n
+    from optsym.transforms import clip_norm as spec
+
+    norm_eq, coef_eq = spec.textbook({})[:2]
+    on_g = norm_eq.expr.xreplace({s: len(g) for s in norm_eq.expr.atoms(Numel)})
+    norm = on_g.xreplace({n: 1}).doit().xreplace(_elements(g))
+    return norm, lambda eps: coef_eq.expr.xreplace({spec.total_norm: norm, spec.max_norm: c,
+                                                    spec.eps: eps})
 
 
 def _with_torch(result: Clipped) -> Clipped:
