@@ -98,8 +98,11 @@ def stability_data(mu: float = 0.01, L: float = 1.0, n: int = 301) -> StabilityD
 
 
 def _levels(rate_opt: float) -> list[float]:
-    """Contour levels of rho from just above the optimal rate to 1."""
-    gaps = np.geomspace(1 - rate_opt, 1e-3, 7)
+    """Contour levels of rho from just above the optimal rate to 1.
+
+    At a huge condition number the optimal rate rounds to 1 (mu = 1e-40: 1 - rate = 2e-20),
+    so the first gap is kept at least one float64 epsilon."""
+    gaps = np.geomspace(max(1 - rate_opt, float(np.finfo(float).eps)), 1e-3, 7)
     return sorted({float(1 - g) for g in gaps} | {float(1 - gaps[0] * 0.98)})
 
 

@@ -1,0 +1,75 @@
+"""Crash causes found by the hostile runs (issue 20), each with the behaviour that replaces it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+from click.testing import CliRunner
+
+from optsym.cli import cli
+from optsym.verify.bounds import evaluate_bound
+
+#: the objective grammar's functions whose derivatives hold transcendental functions
+TRANSCENDENTAL = ["exp(x/4+1/2)", "sin(x)", "cos(x)+x**2", "tan(x/2)+x**2", "sinh(x)",
+                  "cosh(x)", "tanh(x)+x**2/2", "sigmoid(x)+x**2/2", "softplus(x)"]
+
+
+@pytest.mark.parametrize("objective", TRANSCENDENTAL)
+def test_verify_gd_over_every_transcendental_objective(run_cli, objective):
+    """These ended in "no numeric rule for exp in a rounding bound"; now they are checked."""
+    result = run_cli("verify", "gd", "--objective", objective, "--x0", "0.3", "--steps", "3")
+    assert result.exit_code == 0, result.output
+    assert "gd: 2/2 checks passed" in result.output
+
+
+X, Y = sp.symbols("x y", real=True)
+FUNCTIONS = [sp.exp, sp.log, sp.sin, sp.cos, sp.tan, sp.sinh, sp.cosh, sp.tanh, sp.asin,
+             sp.acos, sp.atan]
+
+
+@pytest.mark.parametrize("fn", FUNCTIONS, ids=lambda f: f.__name__)
+def test_elementary_bound_is_the_first_order_formula(fn):
+    r"""B(g(x y)) = 1 |x y g'(x y)| + 8 |g(x y)|: the product's rounding carried through g's
+    derivative (SymPy's own diff, not the bound's table), plus g's own eight roundings (4 ulp)."""
+    xs, ys = np.array([0.3, 0.55, 0.9]), np.array([0.7, 0.5, 0.2])
+    z = sp.Symbol("z")
+    g, dg = (sp.lambdify(z, e, "numpy") for e in (fn(z), sp.diff(fn(z), z)))
+    expected = np.abs(xs * ys * dg(xs * ys)) + 8 * np.abs(g(xs * ys))
+    got = evaluate_bound(fn(X * Y), set(), {"x": xs, "y": ys})
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("fn", FUNCTIONS, ids=lambda f: f.__name__)
+def test_elementary_bound_holds_for_float32(fn):
+    """float32 evaluation of g(x y) lies within u B of the float64 value, where B is finite."""
+    rng = np.random.default_rng(0)
+    xs, ys = rng.uniform(0.1, 0.95, 2000), rng.uniform(0.1, 0.95, 2000)
+    f32 = sp.lambdify((X, Y), fn(X * Y), "numpy")(xs.astype(np.float32), ys.astype(np.float32))
+    exact = sp.lambdify((X, Y), fn(X * Y), "numpy")(xs.astype(np.float32).astype(np.float64),
+                                                    ys.astype(np.float32).astype(np.float64))
+    bound = evaluate_bound(fn(X * Y), set(), {"x": xs, "y": ys})
+    u = 2.0**-24
+    assert np.isfinite(bound).all()
+    assert (np.abs(f32.astype(np.float64) - exact) <= u * bound).all()
+
+
+@pytest.mark.parametrize("mu,L", [("1e-40", "1"), ("1e-300", "1e300")])
+def test_plot_stability_at_a_huge_condition_number(run_cli, tmp_path, mu, L):
+    """The optimal rate rounds to 1 there; this was "Geometric sequence cannot include zero"."""
+    out = tmp_path / "s.png"
+    result = run_cli("plot", "stability", "--mu", mu, "--L", L, "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert out.stat().st_size > 0
+
+
+def test_fifteen_nested_sigmoids_are_refused_at_once():
+    """The issue's 127-character case ran past 60 s for one step; it is refused, one line."""
+    text = "x"
+    for _ in range(15):
+        text = f"sigmoid({text})"
+    result = CliRunner().invoke(cli, ["example", "gd", "--f", text, "--x0", "1",
+                                      "--steps", "1"])
+    assert result.exit_code == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "nest more than" in result.stderr
