@@ -33,6 +33,11 @@ from optsym.cli.verify import verify
 from optsym.cli.weight_decay import weight_decay
 
 
+def _one_line(message: str) -> str:
+    """Click lists a choice's values on lines of their own; an error here is one line."""
+    return " ".join(message.split())
+
+
 class OptsymGroup(click.Group):
     """A click group whose errors are one line and whose exit codes are 0, 1 or 2."""
 
@@ -47,7 +52,7 @@ class OptsymGroup(click.Group):
             click.echo(exc.ctx.get_help())
             sys.exit(0)
         except click.UsageError as exc:
-            click.echo(f"optsym: error: {exc.format_message()}", err=True)
+            click.echo(f"optsym: error: {_one_line(exc.format_message())}", err=True)
             sys.exit(2)
         except (SpecError, UsageFailure) as exc:
             click.echo(f"optsym: error: {exc}", err=True)
@@ -56,7 +61,7 @@ class OptsymGroup(click.Group):
             click.echo("optsym: aborted", err=True)
             sys.exit(1)
         except click.ClickException as exc:
-            click.echo(f"optsym: error: {exc.format_message()}", err=True)
+            click.echo(f"optsym: error: {_one_line(exc.format_message())}", err=True)
             sys.exit(exc.exit_code)
         except OSError as exc:  # a closed pipe, a full disk, an unwritable file
             sys.exit(os_failure(exc))

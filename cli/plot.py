@@ -104,7 +104,7 @@ def race(objectives: tuple[str, ...], start: str, rule_names: str, lr: str | Non
                                "variable" + ("s" if o.dim != 1 else ""))
     x0 = parse_point(start, 2)
     names = _names(rule_names, "--rules")
-    if len(set(names)) != len(names):
+    if len({n.lower() for n in names}) != len(names):  # racers' names ignore case
         raise UsageFailure(f"--rules names a racer twice: {rule_names}")
     rate = None if lr is None else _number("--lr", lr)
     opts = _rule_opts(rule_opts, [n.lower() for n in names])

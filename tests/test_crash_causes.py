@@ -73,3 +73,20 @@ def test_fifteen_nested_sigmoids_are_refused_at_once():
     assert result.exit_code == 2
     assert result.stderr.strip().count("\n") == 0
     assert "nest more than" in result.stderr
+
+
+def test_a_missing_choice_is_one_line():
+    """Bare ``optsym clip`` printed click's three-line list of choices."""
+    result = CliRunner().invoke(cli, ["clip"])
+    assert result.exit_code == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "norm" in result.stderr and "value" in result.stderr
+
+
+def test_race_refuses_a_racer_named_twice_in_another_case(tmp_path):
+    """``--rules adam,ADAM`` raced adam twice; it is refused and no figure is written."""
+    out = tmp_path / "race.png"
+    result = CliRunner().invoke(cli, ["plot", "race", "--rules", "adam,ADAM", "-o", str(out)])
+    assert result.exit_code == 2
+    assert "twice" in result.stderr and result.stderr.strip().count("\n") == 0
+    assert not out.exists()
