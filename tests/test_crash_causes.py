@@ -90,3 +90,12 @@ def test_race_refuses_a_racer_named_twice_in_another_case(tmp_path):
     assert result.exit_code == 2
     assert "twice" in result.stderr and result.stderr.strip().count("\n") == 0
     assert not out.exists()
+
+
+def test_robbins_monro_cross_check_at_a_tiny_peak():
+    """eta_max = 1e-300: lr^2 underflowed and the cross-check reported "converges" against the
+    proof's "diverges" (the cosine tail of torch's CosineAnnealingLR is periodic, so both diverge)."""
+    result = CliRunner().invoke(cli, ["schedule", "cosine", "--eta-max", "1e-300"])
+    assert result.exit_code == 0, result.output
+    assert "sum lr^2 diverges [agrees]" in result.output
+    assert "DISAGREES" not in result.output
