@@ -99,3 +99,27 @@ def test_robbins_monro_cross_check_at_a_tiny_peak():
     assert result.exit_code == 0, result.output
     assert "sum lr^2 diverges [agrees]" in result.output
     assert "DISAGREES" not in result.output
+
+
+@pytest.mark.parametrize("power", ["1000", "1e6"])
+def test_polynomial_decay_at_a_huge_power(power):
+    """``--power 1e6`` ran past 60 s (SymPy's is_decreasing on (1 - k/N)^p, then zeta(-p) of
+    degree 10^6). The budget is now checked against torch's own PolynomialLR."""
+    import json
+
+    import torch
+
+    result = CliRunner().invoke(cli, ["schedule", "polynomial", "--power", power, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["monotonicity"]["overall"] == "non-increasing"
+    horizon = data["budget"]["horizon"]
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=data["config"]["eta_max"])
+    sched = torch.optim.lr_scheduler.PolynomialLR(opt, total_iters=data["config"]["total_iters"],
+                                                  power=float(power))
+    lrs = []
+    for _ in range(horizon):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert data["budget"]["value"] == pytest.approx(sum(lrs), rel=1e-12)
