@@ -47,9 +47,12 @@ def plot() -> None:
 
 
 def _names(text: str, what: str) -> list[str]:
+    """Comma-separated names; names ignore case, so one named twice is a usage error."""
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
         raise UsageFailure(f"{what} expects names separated by commas")
+    if len({n.lower() for n in names}) != len(names):
+        raise UsageFailure(f"{what} names one twice: {text}")
     return names
 
 
@@ -104,8 +107,6 @@ def race(objectives: tuple[str, ...], start: str, rule_names: str, lr: str | Non
                                "variable" + ("s" if o.dim != 1 else ""))
     x0 = parse_point(start, 2)
     names = _names(rule_names, "--rules")
-    if len({n.lower() for n in names}) != len(names):  # racers' names ignore case
-        raise UsageFailure(f"--rules names a racer twice: {rule_names}")
     rate = None if lr is None else _number("--lr", lr)
     opts = _rule_opts(rule_opts, [n.lower() for n in names])
     racers = [racer(n, rate, opts.get(n.lower())) for n in names]
@@ -225,8 +226,6 @@ def _dynamics_setup(objective: str, start: str, rule_names: str, lr: str | None,
     obj = parse_objective(objective)
     x0 = parse_point(start, obj.dim)
     names = _names(rule_names, "--rules")
-    if len(set(n.lower() for n in names)) != len(names):
-        raise UsageFailure(f"--rules names a rule twice: {rule_names}")
     rate = None if lr is None else _number("--lr", lr)
     sigma = _number("--noise", noise)
     if sigma < 0:

@@ -65,10 +65,18 @@ class Clipped:
                 "torch_max_error": self.torch_error}
 
 
+def _exact(value: Any) -> sp.Expr:
+    """An exact number as SymPy holds it; a Python int, float or :class:`Exact` through
+    :func:`optsym.params.exact_of` (never a string: nothing here parses text)."""
+    from optsym.params import exact_of
+
+    return value if isinstance(value, sp.Expr) else exact_of(value)
+
+
 def clip_gradient(kind: str, g: Sequence[sp.Expr], threshold: sp.Expr) -> Clipped:
     """Clip ``g`` (exact numbers) by norm or value at ``threshold`` > 0, exactly."""
-    g = tuple(sp.sympify(v, strict=True) for v in g)
-    c = sp.sympify(threshold, strict=True)
+    g = tuple(_exact(v) for v in g)
+    c = _exact(threshold)
     if not g:
         raise SpecError("the gradient is empty")
     if not c.is_positive:

@@ -14,13 +14,15 @@ from fractions import Fraction
 import pytest
 import sympy as sp
 
+from optsym.params import exact_number
+
 SQRT2, SQRT23 = sp.sqrt(2), sp.sqrt(23)
 
 
 def same(text: str, expected: sp.Expr) -> bool:
     """optsym's exact answer (a SymPy string) equals the hand-derived ``expected`` (to 60
     digits: an exact surd and a float cannot agree that far by accident)."""
-    value = sp.sympify(text)
+    value = exact_number(text)  # the allow-list grammar, not sympify
     return value.free_symbols == set() and not value.has(sp.Float) \
         and abs(sp.N(value - expected, 80)) < sp.Rational(1, 10**60)
 
