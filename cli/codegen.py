@@ -14,6 +14,7 @@ from optsym.cli.options import (
     parse_params,
     parse_rule_options,
     rule_arguments,
+    writes_files,
 )
 from optsym.codegen import TARGETS
 
@@ -37,14 +38,17 @@ def _schedule_source(name: str, options: tuple[str, ...], target: str) -> str:
                    "optax: a GradientTransformation (textbook form, jit-safe); "
                    "closed: a schedule's closed form.")
 @impl_option
-@click.option("--out", "out", type=str, default=None,
-              help="Write the module to this file instead of stdout.")
+@click.option("--out", "out_file", type=str, default=None,
+              help="Write the module to this file instead of stdout (a new file, or --force).")
+@writes_files
 def codegen(rule: str, rule_options: tuple[str, ...], target: str, impl: str,
-            out: str | None) -> None:
+            out_file: str | None, out) -> None:
     """Print a readable, importable module: init_state() and step() for a RULE, or lrs(n) for a
     learning-rate schedule (`optsym schedule --list`)."""
     from optsym import rules, schedules
     from optsym.codegen.module import generate
+
+    staged = None if out_file is None else out.file(out_file)
 
     if rule.lower() not in rules.names() and rule.lower() in schedules.names():
         source = _schedule_source(rule, rule_options, target)
@@ -67,14 +71,11 @@ def codegen(rule: str, rule_options: tuple[str, ...], target: str, impl: str,
                 raise UsageFailure(str(exc)) from None
         else:
             source = generate(spec, cfg, target, impl)
-    if out is not None:
-        if not out.strip():
-            raise UsageFailure("--out needs a file name")
+    if staged is not None:
         try:
-            with open(out, "w", encoding="utf-8") as fh:
-                fh.write(source)
+            staged.write_text(source, encoding="utf-8")
         except OSError as exc:
-            raise UsageFailure(f"cannot write {out}: {exc.strerror or exc}") from None
-        click.echo(f"wrote {out}", err=True)
+            raise UsageFailure(f"cannot write {out_file}: {exc.strerror or exc}") from None
+        click.echo(f"wrote {out_file}", err=True)
     else:
         click.echo(source, nl=False)

@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from optsym.cli.errors import UsageFailure
+from optsym.cli.options import writes_files
 
 LATEX_PACKAGES = "texlive-latex-base texlive-latex-recommended"
 
@@ -33,22 +34,12 @@ def _list(as_json: bool) -> None:
         click.echo(f"{row['topic']:<18} {row['title']}")
 
 
-def _out_dir(text: str) -> Path:
-    """``--out`` as a path, refused early when it is a file (created only once the sheet is
-    checked)."""
-    out = Path(text)
-    if out.exists() and not out.is_dir():
-        raise UsageFailure(f"--out {text}: exists and is not a directory")
-    return out
-
-
 def _write(folder: Path, files: dict[str, str]) -> list[Path]:
     try:
-        folder.mkdir(parents=True, exist_ok=True)
         for name, text in files.items():
             (folder / name).write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise UsageFailure(f"--out {folder}: cannot write there ({exc.strerror})") from None
+        raise UsageFailure(f"--out: cannot write there ({exc.strerror})") from None
     return [folder / name for name in files]
 
 
@@ -61,11 +52,11 @@ def _pdflatex(out: Path, stem: str) -> Path:
                                   f"{stem}.tex"], cwd=out, capture_output=True, text=True,
                                  timeout=120, check=False, env=env)
         except subprocess.TimeoutExpired:
-            raise click.ClickException(f"pdflatex timed out on {out / stem}.tex") from None
+            raise click.ClickException(f"pdflatex timed out on {stem}.tex") from None
         if run.returncode != 0:
             lines = [ln for ln in run.stdout.splitlines() if ln.startswith("!")]
-            raise click.ClickException(f"pdflatex failed on {out / stem}.tex: "
-                                       f"{lines[0] if lines else 'see ' + stem + '.log'}")
+            raise click.ClickException(f"pdflatex failed on {stem}.tex (nothing written): "
+                                       f"{lines[0] if lines else 'no error line in its log'}")
     for extra in ("aux", "log", "out"):
         (out / f"{stem}.{extra}").unlink(missing_ok=True)
     return out / f"{stem}.pdf"
@@ -77,12 +68,14 @@ def _pdflatex(out: Path, stem: str) -> Path:
               help="Number of problems (1 to 50).")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of the draw: the same seed gives the same sheet.")
-@click.option("--out", "out", metavar="DIR", help="Write problems.tex and solutions.tex here.")
+@click.option("--out", "out_dir", metavar="DIR",
+              help="Write problems.tex and solutions.tex here (new files, or --force).")
 @click.option("--pdf", is_flag=True, help="Also compile them to PDF with pdflatex (needs --out).")
 @click.option("--json", "as_json", is_flag=True, help="Print the problems and exact answers.")
 @click.option("--list", "list_all", is_flag=True, help="List the topics.")
-def exercises(topic: str | None, count: int, seed: int, out: str | None, pdf: bool,
-              as_json: bool, list_all: bool) -> None:
+@writes_files
+def exercises(topic: str | None, count: int, seed: int, out_dir: str | None, pdf: bool,
+              as_json: bool, list_all: bool, out) -> None:
     """Exercise sheets for TOPIC (`optsym exercises --list`): problems and solutions in LaTeX,
     every answer checked by optsym's generated code."""
     if list_all:
@@ -96,11 +89,14 @@ def exercises(topic: str | None, count: int, seed: int, out: str | None, pdf: bo
     spec = ex.get(topic)
     check_count(count)
     check_seed(seed)
-    if pdf and out is None:
+    if pdf and out_dir is None:
         raise UsageFailure("--pdf needs --out DIR (where the PDFs go)")
     if pdf and shutil.which("pdflatex") is None:
         raise UsageFailure(f"--pdf needs pdflatex (Debian: apt-get install {LATEX_PACKAGES})")
-    folder = _out_dir(out) if out is not None else None
+    stems = ("problems", "solutions")
+    folder = None if out_dir is None else out.folder(
+        out_dir, tuple(f"{stem}{ext}" for stem in stems for ext in
+                       (".tex", ".pdf") if ext == ".tex" or pdf))
     try:
         sheet = ex.make_sheet(spec, count, seed)
     except ex.SheetRefused as exc:
@@ -110,7 +106,8 @@ def exercises(topic: str | None, count: int, seed: int, out: str | None, pdf: bo
         written = _write(folder, {"problems.tex": sheet.problems_tex(),
                                   "solutions.tex": sheet.solutions_tex()})
         if pdf:
-            written += [_pdflatex(folder, "problems"), _pdflatex(folder, "solutions")]
+            written += [_pdflatex(folder, stem) for stem in stems]
+        written = [out.target(p) for p in written]
     if as_json:
         click.echo(json.dumps({**sheet.as_dict(), "written": [str(p) for p in written]},
                               indent=2))

@@ -32,15 +32,18 @@ def _list(as_json: bool) -> None:
 @click.command()
 @click.argument("topic", required=False, metavar="[TOPIC]")
 @click.option("--out", "out", default=None, metavar="DIR",
-              help="Directory to write into (created if missing).")
+              help="Directory to write into (created if missing; its files are new, or "
+                   "--force).")
 @click.option("--all", "everything", is_flag=True, help="Export the whole course.")
 @click.option("--pdf", is_flag=True, help="Compile the .tex to PDF with pdflatex.")
 @click.option("--list", "list_topics", is_flag=True, help="List the topics.")
 @click.option("--no-figures", is_flag=True, help="Leave the figures out (faster).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--force", is_flag=True,
+              help="Replace files that exist already (never through a link).")
 @click.pass_context
 def export(ctx: click.Context, topic: str | None, out: str | None, everything: bool, pdf: bool,
-           list_topics: bool, no_figures: bool, as_json: bool) -> None:
+           list_topics: bool, no_figures: bool, as_json: bool, force: bool) -> None:
     """LaTeX course notes: one TOPIC (a rule, schedule or derivation), or --all.
 
     TOPIC is a name (adam, cosine, heavy-ball) or KIND:NAME where a name is ambiguous.  Exit
@@ -61,11 +64,11 @@ def export(ctx: click.Context, topic: str | None, out: str | None, everything: b
 
     try:
         if everything:
-            result = export_course(out, pdf=pdf, figures=not no_figures)
+            result = export_course(out, pdf=pdf, figures=not no_figures, force=force)
         else:
-            result = export_topic(topic, out, pdf=pdf, figures=not no_figures)
+            result = export_topic(topic, out, pdf=pdf, figures=not no_figures, force=force)
     except LatexFailed as exc:
-        click.echo(f"optsym: error: LaTeX failed: {exc}", err=True)
+        click.echo(f"optsym: error: LaTeX failed (nothing written): {exc.line}", err=True)
         ctx.exit(1)
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))

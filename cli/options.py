@@ -10,6 +10,8 @@ of boolean words: user text is never evaluated.
 
 from __future__ import annotations
 
+import functools
+
 import click
 
 from optsym.cli.errors import UsageFailure
@@ -18,6 +20,21 @@ RULE_CONTEXT = {"ignore_unknown_options": True, "allow_extra_args": True}
 
 SPEC_HELP = ("Load rules, schedules and transforms from this Python file for this command "
              "(the file is run: only use your own); repeatable.")
+
+
+def writes_files(fn):
+    """A command that writes files: adds ``--force`` and passes ``out``, an
+    :class:`optsym.output.Output` that commits the staged files when the command succeeds
+    (returns, or exits 0) and discards them when it fails, so a failed command changes no file."""
+    @functools.wraps(fn)
+    def command(*args, force: bool, **kwargs):
+        from optsym.output import Output
+
+        with Output(force=force) as out:
+            return fn(*args, out=out, **kwargs)
+
+    return click.option("--force", is_flag=True,
+                        help="Replace files that exist already (never through a link).")(command)
 
 
 def _load_spec_files(ctx: click.Context, _param: click.Parameter, paths: tuple[str, ...]):

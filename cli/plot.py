@@ -16,22 +16,27 @@ import json
 import click
 
 from optsym.cli.errors import UsageFailure
-from optsym.cli.options import _number
+from optsym.cli.options import _number, writes_files
 
 
 def _output(fn):
     return click.option("-o", "--output", "output", required=True, metavar="FILE",
-                        help="The figure file: .png, .pdf or .svg.")(fn)
+                        help="The figure file: .png, .pdf or .svg (a new file, or --force)."
+                        )(writes_files(fn))
 
 
 def _json_option(fn):
     return click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")(fn)
 
 
-def _checked(output: str):
+def _claimed(out, output: str | None):
+    """The staging path to draw ``output`` into (checked now, moved into place at the end)."""
+    if output is None:
+        return None
     from optsym.figures import check_path
 
-    return check_path(output)
+    check_path(output)
+    return out.file(output, "-o")
 
 
 def _done(output, as_json: bool, data: dict) -> None:
@@ -94,9 +99,9 @@ def _rule_opts(pairs: tuple[str, ...], racers: list[str]) -> dict[str, dict]:
 @_output
 @_json_option
 def race(objectives: tuple[str, ...], start: str, rule_names: str, lr: str | None, steps: int,
-         rule_opts: tuple[str, ...], output: str, as_json: bool) -> None:
+         rule_opts: tuple[str, ...], output: str, as_json: bool, out) -> None:
     """Optimizer trajectories from one start on 2-D objectives (generated code)."""
-    path = _checked(output)
+    path = _claimed(out, output)
     from optsym.figures.race import race_data, race_figure, racer
     from optsym.objective import parse_objective, parse_point
 
@@ -118,7 +123,7 @@ def race(objectives: tuple[str, ...], start: str, rule_names: str, lr: str | Non
                 {"racer": r.racer.label, "rule": r.racer.rule, "config": r.config,
                  "final": r.path[-1].tolist(), "diverged": r.diverged}
                 for r in race_data(o, x0, racers, steps)]} for o in objs]}
-    _done(path, as_json, data)
+    _done(output, as_json, data)
 
 
 @plot.command()
@@ -127,9 +132,9 @@ def race(objectives: tuple[str, ...], start: str, rule_names: str, lr: str | Non
 @click.option("--epochs", default=100, show_default=True, type=click.IntRange(1, 100_000))
 @_output
 @_json_option
-def schedules(names: str | None, epochs: int, output: str, as_json: bool) -> None:
+def schedules(names: str | None, epochs: int, output: str, as_json: bool, out) -> None:
     """Learning-rate schedules over the epochs (generated closed forms, defaults)."""
-    path = _checked(output)
+    path = _claimed(out, output)
     from optsym.cli.options import load_schedule
     from optsym.figures.schedules import schedules_data, schedules_figure
 
@@ -139,7 +144,7 @@ def schedules(names: str | None, epochs: int, output: str, as_json: bool) -> Non
     data = {"epochs": epochs, "schedules": [
         {"name": d["name"], "first": d["lr"][0], "last": d["lr"][-1]}
         for d in schedules_data(chosen, epochs)]} if as_json else {}
-    _done(path, as_json, data)
+    _done(output, as_json, data)
 
 
 def _mu_L(mu: str, L: str) -> tuple[float, float]:
@@ -154,9 +159,9 @@ def _mu_L(mu: str, L: str) -> tuple[float, float]:
 @click.option("--L", "L", default="1", show_default=True, help="Largest Hessian eigenvalue.")
 @_output
 @_json_option
-def stability(mu: str, L: str, output: str, as_json: bool) -> None:
+def stability(mu: str, L: str, output: str, as_json: bool, out) -> None:
     """Heavy ball's stable (eta, beta) region and its optimum (heavy-ball derivation)."""
-    path = _checked(output)
+    path = _claimed(out, output)
     m, big = _mu_L(mu, L)
     from optsym.figures.stability import stability_data, stability_figure
 
@@ -166,7 +171,7 @@ def stability(mu: str, L: str, output: str, as_json: bool) -> None:
         d = stability_data(m, big, 3)
         data = {"mu": m, "L": big, "eta_opt": d.eta_opt, "beta_opt": d.beta_opt,
                 "rate_opt": d.rate_opt}
-    _done(path, as_json, data)
+    _done(output, as_json, data)
 
 
 @plot.command()
@@ -175,9 +180,10 @@ def stability(mu: str, L: str, output: str, as_json: bool) -> None:
 @click.option("--steps", default=150, show_default=True, type=click.IntRange(1, 100_000))
 @_output
 @_json_option
-def convergence(mu: str, L: str, steps: int, output: str, as_json: bool) -> None:
+def convergence(mu: str, L: str, steps: int, output: str, as_json: bool,
+                out) -> None:
     """Gradient descent and heavy ball on a quadratic against the derived rates."""
-    path = _checked(output)
+    path = _claimed(out, output)
     m, big = _mu_L(mu, L)
     from optsym.figures.convergence import convergence_data, convergence_figure
 
@@ -188,7 +194,7 @@ def convergence(mu: str, L: str, steps: int, output: str, as_json: bool) -> None
             {"method": c.label, "lr": c.config["lr"], "momentum": c.config["momentum"],
              "derived_rate": c.rate, "final_error": float(c.errors[-1])}
             for c in convergence_data(m, big, steps)]}
-    _done(path, as_json, data)
+    _done(output, as_json, data)
 
 
 # ---- training dynamics (optsym.dynamics): curves and the lr sweep ------------------------------
@@ -212,10 +218,10 @@ def _dynamics_options(fn):
         click.option("--rule-opt", "rule_opts", multiple=True, metavar="RACER:OPTION=VALUE",
                      help="An option of one racer, e.g. momentum:momentum=0.5 (repeatable)."),
         click.option("-o", "--output", "output", default=None, metavar="FILE",
-                     help="Also draw the figure: .png, .pdf or .svg."),
+                     help="Also draw the figure: .png, .pdf or .svg (a new file, or --force)."),
     )):
         fn = option(fn)
-    return _json_option(fn)
+    return _json_option(writes_files(fn))
 
 
 def _dynamics_setup(objective: str, start: str, rule_names: str, lr: str | None,
@@ -251,9 +257,9 @@ def _dynamics_setup(objective: str, start: str, rule_names: str, lr: str | None,
 @click.option("--schedule-opt", "schedule_opts", multiple=True, metavar="KEY=VALUE",
               help="A schedule parameter, e.g. T=200 (repeatable).")
 def curves(objective, start, rule_names, steps, noise, runs, seed, rule_opts, output,
-           as_json, lr, optimum, schedule, schedule_opts) -> None:
+           as_json, lr, optimum, schedule, schedule_opts, out) -> None:
     """Loss, gradient norm, lr, distance to the optimum and update size against the step."""
-    path = None if output is None else _checked(output)
+    path = _claimed(out, output)
     from optsym.dynamics.curves import curves_data, curves_json
     from optsym.objective import parse_point
 
@@ -276,7 +282,7 @@ def curves(objective, start, rule_names, steps, noise, runs, seed, rule_opts, ou
 
         curves_figure(path, obj, x0, data, sigma)
     if as_json:
-        click.echo(json.dumps({"file": None if path is None else str(path),
+        click.echo(json.dumps({"file": output,
                                "objective": obj.name, "start": [float(v) for v in x0],
                                "steps": steps, "noise": sigma, "runs": runs, "seed": seed,
                                "racers": curves_json(data)}, indent=1))
@@ -285,7 +291,7 @@ def curves(objective, start, rule_names, steps, noise, runs, seed, rule_opts, ou
 
     click.echo(curves_table(data))
     if path is not None:
-        click.echo(f"wrote {path}")
+        click.echo(f"wrote {output}")
 
 
 @plot.command()
@@ -295,9 +301,9 @@ def curves(objective, start, rule_names, steps, noise, runs, seed, rule_opts, ou
 @click.option("--best", is_flag=True,
               help="Also race the rules, each at its own best lr of the sweep.")
 def sweep(objective, start, rule_names, steps, noise, runs, seed, rule_opts, output, as_json,
-          lrs, best) -> None:
+          lrs, best, out) -> None:
     """Final loss against the learning rate per rule; each rule's best lr marked."""
-    path = None if output is None else _checked(output)
+    path = _claimed(out, output)
     from optsym.dynamics.sweep import best_racers, lr_grid, sweep_data, sweep_json
 
     obj, x0, racers, sigma, runs = _dynamics_setup(objective, start, rule_names, None,
@@ -314,15 +320,15 @@ def sweep(objective, start, rule_names, steps, noise, runs, seed, rule_opts, out
 
         sweep_figure(path, result, raced, obj, x0)
     if as_json:
-        out = {"file": None if path is None else str(path), **sweep_json(result)}
+        report = {"file": output, **sweep_json(result)}
         if raced is not None:
             from optsym.dynamics.curves import curves_json
 
-            out["best_race"] = curves_json(raced)
-        click.echo(json.dumps(out, indent=1))
+            report["best_race"] = curves_json(raced)
+        click.echo(json.dumps(report, indent=1))
         return
     from optsym.dynamics.report import sweep_table
 
     click.echo(sweep_table(result, raced))
     if path is not None:
-        click.echo(f"wrote {path}")
+        click.echo(f"wrote {output}")

@@ -13,7 +13,7 @@ import json
 import click
 
 from optsym.cli.errors import UsageFailure
-from optsym.cli.options import RULE_CONTEXT, load_schedule, parse_params
+from optsym.cli.options import RULE_CONTEXT, load_schedule, parse_params, writes_files
 
 
 def _steps(text: str | None, horizon: int, boundaries: list[int]) -> list[int]:
@@ -47,7 +47,7 @@ def _values(spec, cfg, ks: list[int]) -> list[float]:
                            "parameters") from None
 
 
-def _plot(spec, cfg, path: str, boundaries: list[int]) -> None:
+def _plot(spec, cfg, path, boundaries: list[int]) -> None:
     from optsym.figures.schedules import schedule_figure
 
     schedule_figure(path, spec, cfg, boundaries=boundaries)
@@ -88,9 +88,10 @@ def _list() -> None:
 @click.option("--plot", "plot", default=None, metavar="FILE.png", help="Write a figure.")
 @click.option("--list", "list_all", is_flag=True, help="List the schedules and their options.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@writes_files
 @click.pass_context
 def schedule(ctx: click.Context, name: str | None, options: tuple[str, ...], at: str | None,
-             fmt: str, plot: str | None, list_all: bool, as_json: bool) -> None:
+             fmt: str, plot: str | None, list_all: bool, as_json: bool, out) -> None:
     """A learning-rate schedule: closed form, properties and values (options: its parameters).
 
     k counts scheduler steps: k = 0 is the first optimizer step's lr.  `optsym schedule --list`
@@ -108,6 +109,7 @@ def schedule(ctx: click.Context, name: str | None, options: tuple[str, ...], at:
         raise UsageFailure("--plot needs a file name")
     if plot is not None and not plot.lower().endswith((".png", ".pdf", ".svg")):
         raise UsageFailure(f"--plot {plot}: the file name must end in .png, .pdf or .svg")
+    figure = None if plot is None else out.file(plot, "--plot")  # refused now, written last
 
     import sympy as sp
 
@@ -115,15 +117,13 @@ def schedule(ctx: click.Context, name: str | None, options: tuple[str, ...], at:
     from optsym.schedules.properties import EXACT_STEPS, properties
     from optsym.verify.schedule import default_steps
 
-    if plot is not None:  # first, so that a bad path fails before the slower work
-        _plot(spec, cfg, plot, [])
     props = properties(spec, cfg)
     proofs = induction(spec, cfg)
     exact = every_step(spec, cfg, min(default_steps(spec, cfg), EXACT_STEPS))
     ks = _steps(at, spec.horizon(cfg), [b.k for b in props.boundaries])
     values = _values(spec, cfg, ks)
-    if plot is not None:
-        _plot(spec, cfg, plot, [b.k for b in props.boundaries])
+    if figure is not None:
+        _plot(spec, cfg, figure, [b.k for b in props.boundaries])
     closed = spec.closed_form(cfg)
     consistent = props.holds and exact.holds and all(p.holds for p in proofs)
     if as_json:

@@ -41,7 +41,7 @@ BAD = [
     (["verify", "adam", "--lr", "1e300", "--steps", "2"], "torch.optim.Adam fails on this"),
     (["verify", "rmsprop", "--impl", "fused"], "no fused path for rmsprop"),
     (["codegen", "adam", "--out", "/nonexistent/dir/x.py"], "cannot write"),
-    (["codegen", "adam", "--out", ""], "--out needs a file name"),
+    (["codegen", "adam", "--out", ""], "--out needs a name"),
     # torch's own check order and formatting
     (["verify", "adam", "--eps", "-1", "--betas", "1.5,0.9"], "Invalid epsilon value: -1"),
     (["verify", "rmsprop", "--alpha", "-1", "--eps", "-1"], "Invalid epsilon value: -1"),

@@ -214,8 +214,9 @@ def test_a_broken_chapter_fails_the_export_with_exit_1(run_cli, tmp_path, monkey
                         lambda *a, **k: real(*a, **k) + "\n\nSee \\ref{no-such-label}.")
     result = run_cli("export", "cosine", "--out", str(tmp_path), "--pdf", "--no-figures")
     assert result.exit_code == 1
-    assert result.stderr.startswith("optsym: error: LaTeX failed: LaTeX Warning: Reference "
-                                    "`no-such-label' on page")
+    assert result.stderr.startswith("optsym: error: LaTeX failed (nothing written): LaTeX "
+                                    "Warning: Reference `no-such-label' on page")
+    assert list(tmp_path.iterdir()) == []  # the failed export left nothing
     monkeypatch.setattr(schedule, "schedule_chapter",
                         lambda *a, **k: real(*a, **k) + "\n\n\\undefinedmacro")
     result = run_cli("export", "cosine", "--out", str(tmp_path), "--pdf", "--no-figures")

@@ -15,6 +15,7 @@ from optsym import __version__
 from optsym.export import latex as tex
 from optsym.export.context import Context
 from optsym.export.topics import KINDS, Topic, all_topics, find
+from optsym.output import Output
 from optsym.spec import SpecError
 
 COURSE_TITLE = "Deep-learning optimizers, derived and verified"
@@ -195,17 +196,6 @@ def topic_tex(topic: Topic, ctx: Context, figures: bool = True) -> str:
                         r"\maketitle", chapter(topic, ctx, figures), r"\end{document}", ""])
 
 
-def _prepare(out: str | Path) -> Path:
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise SpecError(f"--out {out}: not a directory")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SpecError(f"cannot create {out}: {exc.strerror or exc}") from None
-    return path
-
-
 def _write(path: Path, text: str) -> None:
     try:
         path.write_text(text, encoding="utf-8")
@@ -225,35 +215,48 @@ def _finish(result: Exported, pdf: bool, started: float) -> Exported:
     return result
 
 
-def export_course(out: str | Path, pdf: bool = False, figures: bool = True,
-                  jobs: int | None = None) -> Exported:
-    """The whole course into ``out`` (``course.tex``, ``figures/``, with ``pdf``
-    ``course.pdf``); the chapters are made in ``jobs`` processes (default
-    :func:`default_jobs`)."""
+def _placed(result: Exported, staging: Output) -> Exported:
+    """``result`` with the paths where the staged files go."""
+    result.tex = staging.target(result.tex)
+    result.figures = [staging.target(f) for f in result.figures]
+    if result.pdf is not None:
+        result.pdf = staging.target(result.pdf)
+    return result
+
+
+def _export(out: str | Path, stem: str, topics: list[Topic], pdf: bool, force: bool,
+            document: Callable[[Context], str]) -> Exported:
+    """``document`` written as ``out/stem.tex`` (and compiled), staged: a failure leaves
+    ``out`` as it was, and an existing file is replaced only with ``force``."""
     started = time.perf_counter()
     if pdf:
         from optsym.export.pdf import engine
 
         engine()  # fail before the work when there is no pdflatex
-    directory = _prepare(out)
+    with Output(force=force) as staging:
+        directory = staging.folder(out, (f"{stem}.tex",) + ((f"{stem}.pdf",) if pdf else ()))
+        ctx = Context(directory, frozenset(t.key for t in topics))
+        path = directory / f"{stem}.tex"
+        _write(path, document(ctx))
+        result = _placed(_finish(Exported(path, [t.key for t in topics], ctx.figures), pdf,
+                                 started), staging)
+    return result
+
+
+def export_course(out: str | Path, pdf: bool = False, figures: bool = True,
+                  jobs: int | None = None, force: bool = False) -> Exported:
+    """The whole course into ``out`` (``course.tex``, ``figures/``, with ``pdf``
+    ``course.pdf``); the chapters are made in ``jobs`` processes (default
+    :func:`default_jobs`).  Existing files are replaced only with ``force``."""
     topics = all_topics()
-    ctx = Context(directory, frozenset(t.key for t in topics))
-    path = directory / COURSE_FILE
-    _write(path, course_tex(ctx, topics, figures, default_jobs() if jobs is None else jobs))
-    return _finish(Exported(path, [t.key for t in topics], ctx.figures), pdf, started)
+    return _export(out, COURSE_FILE.removesuffix(".tex"), topics, pdf, force,
+                   lambda ctx: course_tex(ctx, topics, figures,
+                                          default_jobs() if jobs is None else jobs))
 
 
-def export_topic(name: str, out: str | Path, pdf: bool = False,
-                 figures: bool = True) -> Exported:
+def export_topic(name: str, out: str | Path, pdf: bool = False, figures: bool = True,
+                 force: bool = False) -> Exported:
     """One topic into ``out`` as ``<kind>-<name>.tex`` (and ``.pdf``)."""
-    started = time.perf_counter()
     topic = find(name)
-    if pdf:
-        from optsym.export.pdf import engine
-
-        engine()
-    directory = _prepare(out)
-    ctx = Context(directory, frozenset({topic.key}))
-    path = directory / f"{topic.slug}.tex"
-    _write(path, topic_tex(topic, ctx, figures))
-    return _finish(Exported(path, [topic.key], ctx.figures), pdf, started)
+    return _export(out, topic.slug, [topic], pdf, force,
+                   lambda ctx: topic_tex(topic, ctx, figures))
