@@ -58,9 +58,14 @@ def test_correct_implementations_are_equal(file, name, rule, verdict):
     ("adamw_decay_slips.py", "decay_not_scaled_step", "adamw", "decay-not-scaled", 1, "param"),
     ("adamw_decay_slips.py", "decay_after_update_step", "adamw", "decay-after-update", 1,
      "param"),
+    ("adam_slips.py", "t_from_0_step", "adam", "t-from-0", 1, "param"),
+    ("step_decay_late.py", "StepDecay", "step", "one-step-late", 30, "lr"),
+    ("schedule_epoch_slips.py", "per_epoch", "warmup-cosine", "per-epoch-4", 1, "lr"),
+    ("schedule_epoch_slips.py", "per_step", "step", "per-step-5", 6, "lr"),
 ])
 def test_planted_slips_are_named(file, name, rule, variant, step, first_tensor):
-    report = check(load(file, name), rule, steps=STEPS if rule != "warmup-cosine" else None)
+    report = check(load(file, name), rule,
+                   steps=STEPS if rule not in ("warmup-cosine", "step") else None)
     assert report.verdict == "different"
     assert report.diagnosis["variant"] == variant, "\n".join(report.lines())
     assert report.first["step"] == step
@@ -72,6 +77,7 @@ def test_planted_slips_are_named(file, name, rule, variant, step, first_tensor):
 @pytest.mark.parametrize("name, options, variant", [
     ("dampening_from_zero", {"momentum": 0.9, "dampening": 0.5}, "dampening-on-step-1"),
     ("nesterov_classical", {"momentum": 0.9, "nesterov": True}, "nesterov-lookahead"),
+    ("maximize_ignored", {"momentum": 0.9, "maximize": True}, "maximize-ignored"),
 ])
 def test_sgd_slips_in_numpy(name, options, variant):
     report = check(load("sgd_slips.py", name), "sgd", options, steps=STEPS)
@@ -79,10 +85,20 @@ def test_sgd_slips_in_numpy(name, options, variant):
     assert report.first["step"] == 1
 
 
-def test_g_instead_of_g_squared_is_a_nan_fault_at_step_1():
-    """sqrt of a negative average: the target's NaN is the verdict, with the step."""
+def test_g_instead_of_g_squared_is_named_through_its_nan():
+    """sqrt of a negative average makes the target NaN at step 1: the variant g-not-squared,
+    run on the same gradients, is NaN at exactly the same elements and equal elsewhere."""
     report = check(load("adam_slips.py", "g_not_squared_step"), "adam", steps=STEPS)
-    assert report.verdict == "fault" and "NaN at step 1" in "\n".join(report.lines())
+    text = "\n".join(report.lines())
+    assert report.verdict == "different", text
+    assert report.diagnosis["variant"] == "g-not-squared", text
+    assert report.first["step"] == 1
+    assert "became NaN at step 1" in text
+
+
+def test_a_nan_no_variant_explains_stays_a_fault():
+    report = check(load("faulty.py", "nan_step"), "sgd", steps=STEPS)
+    assert report.verdict == "fault" and "NaN at step" in "\n".join(report.lines())
 
 
 def test_warmup_test_k_le_w_is_not_a_slip_for_warmup_cosine():

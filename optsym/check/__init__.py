@@ -50,6 +50,30 @@ def _fault_report(base: CheckReport, fault: dict[str, Any], run: dict[str, Any] 
     return base
 
 
+def _nan_explained(report: CheckReport, spec: Any, runs: list[dict[str, Any]],
+                   recs: dict[int, dict[str, Any]], faults: list[int]) -> CheckReport | None:
+    """A target whose parameters became NaN, judged on the steps it made (the NaN step
+    included): when a variant of the spec reproduces every run there, NaN where the target is
+    NaN and within the bound elsewhere, that is the diagnosis; else None (a fault verdict)."""
+    from optsym.check.verdict import judge_rule
+
+    runs, recs = list(runs), dict(recs)
+    first = dict(recs[faults[0]]["fault"])
+    for i in faults:
+        k = recs[i]["fault"]["step"]
+        runs[i] = {**runs[i], "grads": runs[i]["grads"][:k], "lrs": runs[i]["lrs"][:k]}
+        recs[i] = {**recs[i], "fault": None}
+    judged = judge_rule(report, spec, runs, recs, True)
+    if judged.diagnosis is None or judged.diagnosis.get("variant") is None:
+        return None
+    judged.steps = max(len(run["grads"]) for run in runs)
+    judged.notes.append(
+        f"the target's parameters became NaN at step {first['step']} ({first['message']}) on "
+        f"{len(faults)} of {len(recs)} runs; those runs are compared up to that step, and the "
+        "variant is NaN exactly where the target is")
+    return judged
+
+
 def _head(target: str, name: str, domain: str, result: dict[str, Any]) -> CheckReport:
     if "usage" in result:
         raise SpecError(result["usage"])
@@ -107,9 +131,14 @@ def check(target: str | Any, name: str, options: Mapping[str, Any] | None = None
     if not recs:
         raise SpecError("no configuration of the sweep fits the target's arguments "
                         f"({report.mapping}); give the options with --OPTION VALUE")
-    for i, rec in recs.items():
-        if rec["fault"] is not None:
-            return _fault_report(report, rec["fault"], runs[i])
+    faults = [i for i, rec in recs.items() if rec["fault"] is not None]
+    if faults:
+        if domain == "rule" and diagnose and all(recs[i]["fault"]["kind"] == "nan"
+                                                 for i in faults):
+            explained = _nan_explained(report, spec, runs, recs, faults)
+            if explained is not None:
+                return explained
+        return _fault_report(report, recs[faults[0]]["fault"], runs[faults[0]])
     if domain == "rule":
         from optsym.check.verdict import judge_rule
 

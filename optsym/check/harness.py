@@ -120,6 +120,14 @@ def _check_params(now: Sequence[Any], shapes: Sequence[tuple], dtype: str, step:
     return None
 
 
+def _stopped(out: dict[str, Any], bad: dict[str, Any], k: int) -> dict[str, Any]:
+    """The run ends at a NaN; its step ``k`` is kept in the recording (so a variant of the
+    spec can be matched against it), with the states recorded on every step up to ``k``."""
+    out["fault"] = bad
+    out["states"] = {s: q for s, q in out["states"].items() if len(q[0]) == k}
+    return out
+
+
 def run_optimizer(obj: Any, kind: str, run: Mapping[str, Any], rule: str,
                   spec_states: Sequence[str], frame: str = "torch",
                   progress: Callable[[int], None] = lambda k: None) -> dict[str, Any]:
@@ -172,7 +180,7 @@ def run_optimizer(obj: Any, kind: str, run: Mapping[str, Any], rule: str,
                 elif isinstance(ret, (list, tuple)) and len(ret) == len(params):
                     params = list(ret)
             bad = _check_params(params, shapes, dtype, k)
-            if bad is not None:
+            if bad is not None and bad["kind"] != "nan":
                 out["fault"] = bad
                 return out
             for i, p in enumerate(params):
@@ -186,6 +194,8 @@ def run_optimizer(obj: Any, kind: str, run: Mapping[str, Any], rule: str,
                 for i, x in enumerate(found[name]):
                     seq[i].append(_to_numpy(x).astype(dtype))
                 out["state_names"][spec] = name
+            if bad is not None:
+                return _stopped(out, bad, k)
     except Exception as exc:  # the user's code failed: a verdict, with their traceback
         out["fault"] = fault("raises", k, f"{type(exc).__name__}: {exc}", user_traceback(exc))
         return out
@@ -237,7 +247,7 @@ def run_optax(tx: Any, run: Mapping[str, Any], rule: str, spec_states: Sequence[
             updates, state = tx.update(grads, state, params)
             params = list(optax.apply_updates(params, updates))
             bad = _check_params(params, shapes, dtype, k)
-            if bad is not None:
+            if bad is not None and bad["kind"] != "nan":
                 out["fault"] = bad
                 return out
             for i, p in enumerate(params):
@@ -248,6 +258,8 @@ def run_optax(tx: Any, run: Mapping[str, Any], rule: str, spec_states: Sequence[
                 if len(seq[0]) == k - 1:
                     for i, x in enumerate(found[name]):
                         seq[i].append(np.array(x).astype(dtype))
+            if bad is not None:
+                return _stopped(out, bad, k)
     except Exception as exc:  # the user's transformation failed: a verdict
         out["fault"] = fault("raises", k, f"{type(exc).__name__}: {exc}", user_traceback(exc))
         return out

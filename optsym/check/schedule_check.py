@@ -81,9 +81,16 @@ def compare_schedule(schedule: Any, overrides: Mapping[str, Any], lrs: Sequence[
 def diagnose_schedule(schedule: Any, overrides: Mapping[str, Any], lrs: Sequence[float]
                       ) -> tuple[Any, ScheduleComparison] | None:
     """The first catalogue variant whose generated closed form reproduces ``lrs``."""
-    from optsym.check.schedule_variants import for_schedule, variant_schedule
+    from optsym.check.schedule_variants import epoch_variants, for_schedule, variant_schedule
+    from optsym.schedules.codegen import load_lrs
 
-    for v in for_schedule(schedule):
+    cfg = schedule.config(overrides)
+
+    def spec_lrs(n: int) -> np.ndarray:
+        return np.array(load_lrs(schedule, cfg, "closed")(n), dtype=np.float64)
+
+    theirs = np.array(lrs, dtype=np.float64)
+    for v in [*for_schedule(schedule), *epoch_variants(spec_lrs, theirs)]:
         try:
             c = compare_schedule(variant_schedule(schedule, v), overrides, lrs, bitwise=False)
         except Exception:  # noqa: BLE001 - a rewrite this schedule's form does not take

@@ -133,10 +133,10 @@ def _coupled_cfg(cfg):
                                     and "momentum" not in cfg and "alpha" not in cfg)
 
 
-GENERIC = (
-    Variant("sign-flipped", "the update's sign flipped (ascends: the maximize sign)", (), _sign),
+GENERIC = (  # maximize-ignored first: under maximize=True it is the sign flip, named better
     Variant("maximize-ignored", "maximize ignored (descends under maximize=True)", (),
             _no_maximize, lambda c: bool(c.get("maximize"))),
+    Variant("sign-flipped", "the update's sign flipped (ascends: the maximize sign)", (), _sign),
     Variant("coupled-decay", "weight decay coupled (L2 on the gradient) instead of decoupled",
             (), _coupled, _decoupled_cfg),
     Variant("decay-not-scaled", "decoupled weight decay not scaled by the lr: (1 - wd) p", (),

@@ -56,3 +56,11 @@ def g_not_squared_step(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999, ep
     t = _moments(params, grads, state, beta1, beta2, square=False)
     for p, m, v in zip(params, state["m"], state["v"]):
         p -= lr * (m / (1 - beta1 ** t)) / ((v / (1 - beta2 ** t)).sqrt() + eps)
+
+
+def t_from_0_step(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    """The bias correction with t counted from 0 (the counter read before its increment):
+    1 - beta**0 = 0 at step 1, so the first step divides by zero (inf / inf is NaN)."""
+    t = _moments(params, grads, state, beta1, beta2) - 1
+    for p, m, v in zip(params, state["m"], state["v"]):
+        p -= lr * (m / (1 - beta1 ** t)) / ((v / (1 - beta2 ** t)).sqrt() + eps)

@@ -18,3 +18,11 @@ def nesterov_classical(params, grads, state, lr=0.01, momentum=0.9, nesterov=Tru
     for i, (p, g) in enumerate(zip(params, grads)):
         bufs[i] = g.copy() if bufs[i] is None else momentum * bufs[i] + g
         p -= lr * bufs[i]
+
+
+def maximize_ignored(params, grads, state, lr=0.01, momentum=0.9, maximize=True):
+    """Takes torch's maximize flag but always descends."""
+    bufs = state.setdefault("buf", [None] * len(params))
+    for i, (p, g) in enumerate(zip(params, grads)):
+        bufs[i] = g.copy() if bufs[i] is None else momentum * bufs[i] + g
+        p -= lr * bufs[i]
