@@ -124,3 +124,34 @@ def test_polynomial_decay_at_a_huge_power(power):
         opt.step()
         sched.step()
     assert data["budget"]["value"] == pytest.approx(sum(lrs), rel=1e-12)
+
+
+def test_radam_foreach_with_eps_0_is_bitwise_and_its_nan_is_named():
+    """torch's foreach RAdam divides 0 by -0.0 on an un-rectified step where v = 0 and eps = 0:
+    NaN.  The parity form keeps torch's buffer on both branches (bitwise, NaN included); the
+    textbook form stays finite there, which is reported as outside the bound's domain."""
+    from optsym import api
+
+    verdict = api.verify("radam", {"eps": 0.0}, steps=6, impl="foreach")
+    by_backend = {(r.backend, r.dtype): r for r in verdict.results}
+    assert all(r.passed for r in verdict.results), "\n".join(verdict.lines())
+    assert by_backend[("torch-parity", "float32")].max_ulp == 0
+    assert by_backend[("torch-parity", "float32")].criterion.startswith("bitwise")
+    textbook = by_backend[("numpy", "float64")]
+    assert textbook.outside_domain > 0 and "torch np.float64(nan)" in textbook.outside_first
+    assert "outside the bound's domain" in "\n".join(verdict.lines())
+
+
+def test_outside_the_domain_excuses_only_a_non_finite_reference():
+    """torch non-finite (ours finite, or another non-finite value): outside the domain; ours
+    NaN where torch is finite is still a failure (a wrong textbook form must not hide there)."""
+    from optsym.verify.runner import _Accumulator
+
+    tol = np.full((1, 3), 1e-6)
+    torch_nan = _Accumulator()
+    torch_nan.add(np.array([[1.0, 2.0, np.nan]]), np.array([[1.0, np.nan, np.inf]]),
+                  ("param", 0), tol)
+    assert torch_nan.first_failure is None and torch_nan.outside_domain == 2
+    ours_nan = _Accumulator()
+    ours_nan.add(np.array([[1.0, np.nan, 3.0]]), np.array([[1.0, 2.0, 3.0]]), ("param", 0), tol)
+    assert ours_nan.first_failure is not None and ours_nan.outside_domain == 0

@@ -147,11 +147,16 @@ def foreach(cfg: Config) -> tuple[Assign, ...]:
     (lr * rect / bias_correction1) * -1`` and ``u = (lr * unrectified / bias_correction1) *
     -1``.  Rectified, ``u`` is ``-0.0`` and adding it is exact; un-rectified, ``rect = 0`` makes
     ``s = -0.0``, the reciprocal ``-0.0`` and the buffer exactly ``u``: ``param + u * exp_avg``
-    in one rounding, written here as ``add(param, exp_avg, alpha=u)``."""
+    in one rounding.  The buffer is kept as torch computes it on both branches: where
+    ``sqrt(v) + eps`` is 0 (``eps = 0`` and a zero second moment) torch's ``0 / -0.0`` is NaN,
+    and so is this form's."""
     eqs = _prologue(cfg, parity=True)
     rect = ("((rho_t - 4) * (rho_t - 2) * rho_inf"
             " / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5")
     scale = _py(f"((1 - beta2 ** step) ** 0.5) * (lr * {rect} / bias_correction1) * -1")
+    # rect = 0: the same scale is -0.0, so (sqrt(v) + eps) / -0.0 is -inf and its reciprocal
+    # -0.0, except where sqrt(v) + eps is 0 (eps = 0 and v = 0): 0 / -0.0 is NaN, as in torch
+    unrectified = _py("((1 - beta2 ** step) ** 0.5) * (lr * 0 / bias_correction1) * -1")
     eqs += [Assign(m, Lerp(m, g, 1 - beta1), "_foreach_lerp_(exp_avgs, grads, 1 - beta1)"),
             Assign(v, AddCMul(TMul(v, beta2), g, g, 1 - beta2),
                    "_foreach_mul_(exp_avg_sqs, beta2); _foreach_addcmul_(..., 1 - beta2)"),
@@ -161,7 +166,9 @@ def foreach(cfg: Config) -> tuple[Assign, ...]:
             Assign(theta, sp.Piecewise(
                 (AddCMul(theta, m, TRecip(TDiv(TAdd(TSqrt(v), eps), scale)), 1),
                  rho_t > THRESHOLD),
-                (AddScaled(theta, m, _py("(lr * 1.0 / bias_correction1) * -1")), True)),
+                (AddCMul(theta, m, TAdd(TRecip(TDiv(TAdd(TSqrt(v), eps), unrectified)),
+                                        _py("(lr * 1.0 / bias_correction1) * -1")), 1),
+                 True)),
                 "_foreach_addcmul_(params, exp_avgs, buffer)")]
     return tuple(eqs)
 

@@ -51,6 +51,10 @@ class Result:
     worst_ratio: float | None = None
     ill_conditioned: int = 0
     failure: str | None = None
+    #: elements where torch's value is inf or NaN and ours differs: torch's order left real
+    #: arithmetic (an overflow, 0/0), where a rounding bound says nothing; not a failure
+    outside_domain: int = 0
+    outside_first: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -101,6 +105,8 @@ class _Accumulator:
         self.worst_ratio = 0.0
         self.ill_conditioned = 0
         self.failure: tuple[int, str] | None = None
+        self.outside_domain = 0
+        self.outside_first: tuple[int, str] | None = None
 
     def add(self, ours: np.ndarray, ref: np.ndarray, where: tuple[str, int],
             tol: np.ndarray | None) -> None:
@@ -126,6 +132,10 @@ class _Accumulator:
         else:
             equal = err == 0
             bad = ~equal & ~(np.isfinite(err) & (err <= tol))
+            outside = bad & ~np.isfinite(ref)
+            if outside.any():
+                self._outside(ours, ref, where, outside)
+                bad &= ~outside
             self.ill_conditioned += int((~equal & ~np.isfinite(tol)).sum())
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = np.where(equal | ~np.isfinite(tol), 0.0, err / tol)
@@ -148,6 +158,17 @@ class _Accumulator:
             limit = ", no finite bound: ill-conditioned here"
         self.failure = (k, f"step {k}, {_locate(name, i, ref.shape[1:], elem)}: ours {o!r} vs "
                            f"torch {r!r} ({apart}{limit})")
+
+    def _outside(self, ours: np.ndarray, ref: np.ndarray, where: tuple[str, int],
+                 outside: np.ndarray) -> None:
+        self.outside_domain += int(outside.sum())
+        per = max(int(np.prod(ref.shape[1:])), 1)
+        flat = int(np.flatnonzero(outside.ravel())[0])
+        k = flat // per + 1
+        if self.outside_first is None or k < self.outside_first[0]:
+            at = _locate(where[0], where[1], ref.shape[1:], flat % per)
+            self.outside_first = (k, f"step {k}, {at}: torch {ref.ravel()[flat]!r}, ours "
+                                     f"{ours.ravel()[flat]!r}")
 
     @property
     def first_failure(self) -> str | None:
@@ -345,7 +366,9 @@ def verify(rule: Rule, configs: list[dict[str, Any]], backends=BACKENDS, dtypes=
                         max_ulp=int(acc.max_ulp), passed=passed, mode=mode, criterion=criterion,
                         worst_ratio=None if mode == "trajectory" else acc.worst_ratio,
                         ill_conditioned=acc.ill_conditioned,
-                        failure=acc.first_failure))
+                        failure=acc.first_failure, outside_domain=acc.outside_domain,
+                        outside_first=None if acc.outside_first is None
+                        else acc.outside_first[1]))
     return report
 
 

@@ -149,6 +149,13 @@ class RuleVerdict:
             if not r.passed:
                 out.append(f"FAIL [{config_label(r.overrides)}] {r.backend} {r.dtype} "
                            f"{r.device}: first divergence at {r.failure}")
+        for r in report.results:
+            if r.outside_domain:
+                out.append(f"outside the bound's domain [{config_label(r.overrides)}] "
+                           f"{r.backend} {r.dtype} {r.device}: {r.outside_domain} element(s) "
+                           f"where torch's value is not finite and ours differs (first: "
+                           f"{r.outside_first}); torch's order overflowed or divided 0 by 0 "
+                           "there, and a rounding bound says nothing about that")
         if self.proofs is not None and not self.proofs.holds:
             out.append("FAIL: an equivalence proof does not hold (see above)")
         return out
