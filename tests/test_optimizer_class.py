@@ -80,3 +80,18 @@ def test_every_rule_one_class_bit_equal_to_its_reference():
                     opt.step()
                 outs.append([p.detach().clone() for p in ps])
             assert all(torch.equal(x, y) for x, y in zip(*outs)), (name, over)
+
+
+@pytest.mark.parametrize("rule, torch_name, bad", [
+    ("adam", "Adam", {"lr": -1.0}), ("adam", "Adam", {"betas": (0.9, 1.0)}),
+    ("adamw", "AdamW", {"eps": -1e-8}), ("sgd", "SGD", {"momentum": -0.5}),
+    ("rmsprop", "RMSprop", {"alpha": -0.1}), ("adagrad", "Adagrad", {"lr_decay": -1.0}),
+    ("adam", "Adam", {"weight_decay": -0.1}),
+])
+def test_the_constructor_refuses_what_torch_refuses(rule, torch_name, bad):
+    """Range checks fire at construction, with torch's own message (not at the first step)."""
+    with pytest.raises(ValueError) as theirs:
+        getattr(torch.optim, torch_name)([torch.nn.Parameter(torch.ones(2))], **bad)
+    with pytest.raises(ValueError) as ours:
+        api.optimizer_class(rule)([torch.nn.Parameter(torch.ones(2))], **bad)
+    assert str(ours.value) == str(theirs.value)

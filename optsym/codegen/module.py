@@ -100,6 +100,18 @@ def cli_options(rule: Rule, cfg: Config) -> str:
     return (" " + " ".join(parts)) if parts else ""
 
 
+
+def check_lines(rule, names: set[str], value, indent: str = "    ") -> list[str]:
+    """The reference's range checks (its own messages, in its order) of the hyperparameters
+    ``names``; ``value(name)`` is the code that reads one."""
+    lines = []
+    for h in [rule.hyper(n) for n in rule.check_order] or rule.hypers:
+        if h.name in names and h.valid in CHECK_CODE:
+            message = h.error.replace("{value}", "{" + value(h.name) + "}")
+            lines.append(f"{indent}if {CHECK_CODE[h.valid].format(x=value(h.name))}:")
+            lines.append(f'{indent}    raise ValueError(f"{message}")')
+    return lines
+
 def generate(rule: Rule, cfg: Config, target: str, path: str = "single") -> str:
     """Python source of a module implementing ``rule`` under ``cfg`` for ``target``.
 
@@ -151,12 +163,7 @@ def generate(rule: Rule, cfg: Config, target: str, path: str = "single") -> str:
         lines.append("@torch.no_grad()")
     lines.append(f"def step(params, grads, state{', *' + kwargs(hypers) if hypers else ''}):")
     lines.append(f'    """One {rule.title} step: updates ``params`` in place and ``state``."""')
-    in_step = {h.name for h in hypers}
-    for h in [rule.hyper(n) for n in rule.check_order] or rule.hypers:
-        if h.name in in_step and h.valid in CHECK_CODE:
-            message = h.error.replace("{value}", "{" + h.name + "}")
-            lines.append(f"    if {CHECK_CODE[h.valid].format(x=h.name)}:")
-            lines.append(f'        raise ValueError(f"{message}")')
+    lines += check_lines(rule, {h.name for h in hypers}, lambda name: name)
     lines.append('    state["step"] += 1')
     if t in used:
         lines.append('    t = float(state["step"])')

@@ -22,7 +22,7 @@ option is refused with a ``ValueError`` instead of silently computing something 
 from __future__ import annotations
 
 from optsym.codegen.inplace import inplace_loop
-from optsym.codegen.module import _fmt_value, cli_options, generate
+from optsym.codegen.module import _fmt_value, check_lines, cli_options, generate
 from optsym.spec import Config, Rule, SpecError
 
 #: references whose state holds no ``step`` (torch's SGD): the class derives the one fact the
@@ -46,6 +46,11 @@ def _check(group):
                              f"has {{read(group)!r}}; regenerate it with that value")
 
 
+def _validate(group):
+    """The reference's range checks on a param group, at construction (as torch's own)."""
+{validate}
+
+
 class {cls}(torch.optim.Optimizer):
     """{title} as a ``torch.optim.Optimizer`` (generated; ``_step`` above does the arithmetic)."""
 
@@ -54,6 +59,7 @@ class {cls}(torch.optim.Optimizer):
 
     def add_param_group(self, param_group):
         super().add_param_group(param_group)
+        _validate(self.param_groups[-1])
         _check(self.param_groups[-1])
 
     @torch.no_grad()
@@ -183,6 +189,9 @@ def generate_class(rule: Rule, cfg: Config, path: str = "single") -> str:
                              f"lambda group: {_read(arg)}, {_fmt_value(cfg[h.name])}),")
     signature = _signature(rule, cfg)
     cls = class_name(rule)
+    reads = {h.name: _read(arg).replace('"', "'") for h in rule.hypers
+             if (arg := _argument(rule, h.name)) is not None and arg[0] in signature}
+    validate = "\n".join(check_lines(rule, set(reads), reads.__getitem__)) or "    pass"
     keeps_step = rule.reference.qualified not in NO_STEP_STATE
     body = _CLASS.format(
         cls=cls, title=rule.title,
@@ -193,7 +202,7 @@ def generate_class(rule: Rule, cfg: Config, path: str = "single") -> str:
         fresh_step=('                    state["step"] = torch.tensor(0.0, dtype=_scalar_dtype())\n'
                     if keeps_step else ""),
         count_step=('                    s["step"] += 1\n' if keeps_step else ""),
-        init_args="".join(init_args), step_args="".join(step_args))
+        init_args="".join(init_args), step_args="".join(step_args), validate=validate)
     keys = {s.name: rule.reference.state_key(s.name) for s in rule.states(cfg)}
     tables = (f"\n\n#: the step's state name -> the reference's state key\n_STATE_KEYS = {keys!r}\n"
               "#: the structural options this module was generated for: (argument, how a param "
