@@ -93,7 +93,7 @@ def _rule_opts(pairs: tuple[str, ...], racers: list[str]) -> dict[str, dict]:
               metavar="R1,R2,...", help="Racers: rule names or gd, momentum, nesterov.")
 @click.option("--lr", default=None, metavar="LR",
               help="One learning rate for every racer (default: each rule's own).")
-@click.option("--steps", default=500, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--steps", default=500, show_default=True, type=click.IntRange(1, 20_000))
 @click.option("--rule-opt", "rule_opts", multiple=True, metavar="RACER:OPTION=VALUE",
               help="An option of one racer, e.g. adam:beta1=0.8 (repeatable).")
 @_output
@@ -177,7 +177,7 @@ def stability(mu: str, L: str, output: str, as_json: bool, out) -> None:
 @plot.command()
 @click.option("--mu", default="1", show_default=True, help="Smallest Hessian eigenvalue.")
 @click.option("--L", "L", default="10", show_default=True, help="Largest Hessian eigenvalue.")
-@click.option("--steps", default=150, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--steps", default=150, show_default=True, type=click.IntRange(1, 20_000))
 @_output
 @_json_option
 def convergence(mu: str, L: str, steps: int, output: str, as_json: bool,

@@ -162,7 +162,8 @@ def schedule(ctx: click.Context, name: str | None, options: tuple[str, ...], at:
     b = props.budget
     click.echo(f"\nproperties over the horizon H = {b.horizon} steps (k = 0 .. {b.horizon - 1}):")
     click.echo(f"    budget sum lr = {b.formula or '(no closed form found)'}")
-    click.echo(f"           = {b.value:.10g}   (cross-check: 50-digit sum {b.numeric:.10g} "
+    summed = "50-digit sum" if b.horizon <= EXACT_STEPS else "float64 sum (math.fsum)"
+    click.echo(f"           = {b.value:.10g}   (cross-check: {summed} {b.numeric:.10g} "
                f"[{'agrees' if b.holds else 'DISAGREES'}]; {b.method})")
     click.echo(f"    mean lr = {b.mean:.10g}")
     for bd in props.boundaries:

@@ -144,26 +144,29 @@ class Objective:
         """``f(x) -> float`` and ``grad(x) -> ndarray`` for a float array ``x`` of length n."""
         import numpy as np
 
-        ops = _numpy_ops()
-        grad = self.gradient()
+        from optsym.objective_eval import compile_tree, numpy_ops
+
+        ops = numpy_ops()
+        value = compile_tree(self.expr, ops)
+        partials = [compile_tree(d, ops) for d in self.gradient()]
 
         def f(x):
-            env = dict(zip(self.variables, np.asarray(x, dtype=np.float64)))
-            return float(_evaluate(self.expr, env, ops))
+            return float(value(dict(zip(self.variables, np.asarray(x, dtype=np.float64)))))
 
         def df(x):
             env = dict(zip(self.variables, np.asarray(x, dtype=np.float64)))
-            return np.array([float(_evaluate(d, env, ops)) for d in grad], dtype=np.float64)
+            return np.array([float(d(env)) for d in partials], dtype=np.float64)
 
         return f, df
 
     def torch(self) -> Callable:
         """``f(x) -> 0-d tensor`` for a tensor ``x`` of length n, differentiable by autograd."""
-        ops = _torch_ops()
+        from optsym.objective_eval import compile_tree, torch_ops
+
+        value = compile_tree(self.expr, torch_ops())
 
         def f(x):
-            env = {v: x[i] for i, v in enumerate(self.variables)}
-            return _evaluate(self.expr, env, ops)
+            return value({v: x[i] for i, v in enumerate(self.variables)})
 
         return f
 
@@ -520,58 +523,6 @@ def _dimension_message(k: int, objective: Objective) -> str:
     names = ", ".join(str(v) for v in objective.variables)
     return (f"the point has {k} coordinate{'s' if k != 1 else ''}; the objective has "
             f"{objective.dim} variable{'s' if objective.dim != 1 else ''} ({names})")
-
-
-# ---- numeric evaluation of our own trees (no code generation, no exec) -------------------------
-def _evaluate(expr: sp.Expr, env: dict, ops: dict):
-    """``expr`` with ``env``'s values for its symbols, through ``ops`` (NumPy or torch)."""
-    if isinstance(expr, sp.Symbol):
-        return env[expr]
-    if not expr.free_symbols:
-        return float(expr)
-    args = [_evaluate(a, env, ops) for a in expr.args]
-    if isinstance(expr, sp.Add):
-        out = args[0]
-        for a in args[1:]:
-            out = out + a
-        return out
-    if isinstance(expr, sp.Mul):
-        out = args[0]
-        for a in args[1:]:
-            out = out * a
-        return out
-    if isinstance(expr, sp.Pow):
-        exponent = expr.exp
-        if exponent == sp.Rational(1, 2):
-            return ops["sqrt"](args[0])
-        if exponent.is_Integer:
-            return args[0] ** int(exponent)
-        return ops["pow"](args[0], args[1])
-    name = type(expr).__name__
-    if name in ops:
-        return ops[name](*args)
-    raise ObjectiveError(f"cannot evaluate {name} numerically")
-
-
-def _numpy_ops() -> dict:
-    import numpy as np
-
-    return {"sqrt": np.sqrt, "pow": np.power, "exp": np.exp, "log": np.log, "sin": np.sin,
-            "cos": np.cos, "tan": np.tan, "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh,
-            "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan, "Abs": np.abs,
-            "sign": np.sign}
-
-
-def _torch_ops() -> dict:
-    import torch
-
-    def pow_(a, b):
-        return torch.pow(a, b)
-
-    return {"sqrt": torch.sqrt, "pow": pow_, "exp": torch.exp, "log": torch.log,
-            "sin": torch.sin, "cos": torch.cos, "tan": torch.tan, "sinh": torch.sinh,
-            "cosh": torch.cosh, "tanh": torch.tanh, "asin": torch.asin, "acos": torch.acos,
-            "atan": torch.atan, "Abs": torch.abs, "sign": torch.sign}
 
 
 __all__ = ["Objective", "ObjectiveError", "parse_objective", "parse_point", "builtin_names",

@@ -96,6 +96,7 @@ def test_g_instead_of_g_squared_is_named_through_its_nan():
     assert "became NaN at step 1" in text
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the target's own sqrt of a negative
 def test_a_nan_no_variant_explains_stays_a_fault():
     report = check(load("faulty.py", "nan_step"), "sgd", steps=STEPS)
     assert report.verdict == "fault" and "NaN at step" in "\n".join(report.lines())

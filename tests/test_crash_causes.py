@@ -155,3 +155,32 @@ def test_outside_the_domain_excuses_only_a_non_finite_reference():
     ours_nan = _Accumulator()
     ours_nan.add(np.array([[1.0, np.nan, 3.0]]), np.array([[1.0, 2.0, 3.0]]), ("param", 0), tol)
     assert ours_nan.first_failure is not None and ours_nan.outside_domain == 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["schedule", "step", "--step-size", "3", "--horizon", "10000000"],
+     "holds 3333334 decay intervals"),
+    (["verify", "step", "--step-size", "3", "--horizon", "10000000"],
+     "holds 3333334 decay intervals"),
+    (["plot", "race", "--steps", "100000", "-o", "race.png"], "1<=x<=20000"),
+    (["plot", "convergence", "--steps", "100000", "-o", "c.png"], "1<=x<=20000"),
+])
+def test_work_that_grows_with_a_number_is_capped_with_the_cap_named(run_cli, args, message):
+    """These ran past 60 s (3.3 million step-decay intervals each derived; 100,000-step races)."""
+    result = run_cli(*args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_a_cosine_over_ten_million_steps_is_summed_in_float64():
+    """One period of 2*10^7 steps was summed value by value in 50 digits (past 100 s); a long
+    period is now summed vectorized, its squares scaled to a peak of 1 (7.5e-594 is below
+    float64's range: the scale is put back in mpmath)."""
+    from optsym import schedules
+    from optsym.schedules.robbins_monro import robbins_monro
+
+    spec = schedules.get("cosine")
+    rm = robbins_monro(spec, spec.config({"T": 10_000_000, "eta_max": 1e-300}))
+    # the exact sums of one period (k = 0..2T-1): T*eta_max (lr) and (3/4)*T*eta_max^2 (lr^2)
+    assert rm.sum_lr == "diverges" and rm.sum_lr2 == "diverges" and rm.holds
+    assert "one period sums to 1.0e-293 (lr) and 7.5e-594 (lr^2)" in rm.argument

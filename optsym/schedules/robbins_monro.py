@@ -102,24 +102,36 @@ def robbins_monro(schedule: Schedule, cfg: Config) -> RobbinsMonro:
     else:
         period = tail.period or 0
         first_cycle = int(phases[0].end.subs(values)) if tail.kind == "cycles" else period
-        seq = _mp_values(schedule, cfg, first_cycle)
-        with mpmath.workdps(DIGITS):
-            p1, p2 = mpmath.fsum(seq), mpmath.fsum([v * v for v in seq])
+        p1, p2 = _period_sums(_mp_values(schedule, cfg, first_cycle))
         s1 = "diverges" if p1 > 0 else "converges"
         s2 = "diverges" if p2 > 0 else "converges"
         if tail.kind == "periodic":
-            argument = (f"periodic with period {period}: one period sums to {float(p1):.6g} "
-                        f"(lr) and {float(p2):.6g} (lr^2), both > 0, so both sums grow without "
-                        "bound")
+            argument = (f"periodic with period {period}: one period sums to "
+                        f"{mpmath.nstr(p1, 6)} (lr) and {mpmath.nstr(p2, 6)} (lr^2), both > 0, "
+                        "so both sums grow without bound")
         else:
             argument = (f"restarts: every cycle is at least as long as the first, whose sums are "
-                        f"{float(p1):.6g} (lr) and {float(p2):.6g} (lr^2) > 0; both sums diverge")
+                        f"{mpmath.nstr(p1, 6)} (lr) and {mpmath.nstr(p2, 6)} (lr^2) > 0; both "
+                        "sums diverge")
         start = 0
     satisfied = None if "undetermined" in (s1, s2) else (s1 == "diverges" and s2 == "converges")
     numeric = _numeric_rm(schedule, cfg, start)
     holds = all(sym in ("undetermined", num) for sym, num in
                 ((s1, numeric["sum_lr"]), (s2, numeric["sum_lr2"])))
     return RobbinsMonro(True, s1, s2, satisfied, argument, numeric, holds)
+
+
+def _period_sums(seq) -> tuple[Any, Any]:
+    """The sums of one period's lr and lr^2: in 50 digits, or (a long period, given as a
+    float64 array) vectorized, the squares taken of the values scaled to a peak of 1 so that
+    they cannot underflow."""
+    if isinstance(seq, np.ndarray):
+        peak = float(np.max(np.abs(seq), initial=0.0))
+        scale = peak if np.isfinite(peak) and peak > 0 else 1.0
+        scaled = mpmath.mpf(float(np.sum((seq / scale) ** 2)))
+        return mpmath.mpf(float(np.sum(seq))), scaled * mpmath.mpf(scale) ** 2  # no underflow
+    with mpmath.workdps(DIGITS):
+        return mpmath.fsum(seq), mpmath.fsum([v * v for v in seq])
 
 
 #: where the integral test looks: far beyond any time scale the parameters allow

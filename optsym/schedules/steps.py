@@ -20,6 +20,7 @@ from __future__ import annotations
 import sympy as sp
 
 from optsym.pyops import parse
+from optsym.spec import SpecError
 from optsym.schedules.spec import (
     LR,
     Branch,
@@ -85,9 +86,19 @@ def step_formula(cfg) -> sp.Expr:
     return eta * gam ** sp.floor(k / s)
 
 
+#: the most decay intervals a horizon may hold: each is a phase with its own boundary, jump and
+#: induction step (derived symbolically: about 25 ms each)
+MAX_INTERVALS = 200
+
+
 def step_phases(cfg) -> tuple[Phase, ...]:
     """One phase per decay interval up to the horizon, then the formula."""
     blocks = -(-cfg["horizon"] // cfg["step_size"])
+    if blocks > MAX_INTERVALS:
+        raise SpecError(f"step: --horizon {cfg['horizon']} with --step-size {cfg['step_size']} "
+                        f"holds {blocks} decay intervals; optsym derives each one and takes at "
+                        f"most {MAX_INTERVALS}: give a shorter --horizon or a longer --step-size "
+                        "(the closed form eta*gamma^floor(k/s) holds at every k)")
     out = tuple(Phase(j * s, (j + 1) * s, eta * gam**j, f"interval {j}") for j in range(blocks))
     return out + (Phase(blocks * s, sp.oo, step_formula(cfg), "beyond the horizon"),)
 
