@@ -81,6 +81,8 @@ FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "abs": sp.Abs, "sigmoid": _sigmoid, "softplus": _softplus,
 }
 CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "e": sp.E}
+#: names that read as numbers no objective can hold: refused, not taken as variables
+NOT_FINITE = frozenset({"nan", "inf", "infinity", "oo", "zoo"})
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 _ALLOWED_CHARS = re.compile(r"[A-Za-z0-9_ \t+\-*/^().,]*\Z")
@@ -355,6 +357,10 @@ class _Builder:
             return CONSTANTS[name]
         if name in FUNCTIONS:
             raise ObjectiveError(f"{name} is a function: write {name}(...)")
+        if name in NOT_FINITE:
+            raise ObjectiveError(f"{name} is not a finite number, and optsym does not take it "
+                                 "as a variable's name: an objective holds finite numbers and "
+                                 "variables (x, y, ...)")
         if not _NAME.match(name) or "__" in name or len(name) > 16:
             raise ObjectiveError(f"the name {name!r} is not a variable; variables are lower-case "
                                  "letters, digits and _ (x, y, x1, ...), at most 16 characters")
