@@ -184,3 +184,13 @@ def test_a_cosine_over_ten_million_steps_is_summed_in_float64():
     # the exact sums of one period (k = 0..2T-1): T*eta_max (lr) and (3/4)*T*eta_max^2 (lr^2)
     assert rm.sum_lr == "diverges" and rm.sum_lr2 == "diverges" and rm.holds
     assert "one period sums to 1.0e-293 (lr) and 7.5e-594 (lr^2)" in rm.argument
+
+
+@pytest.mark.parametrize("extra", [[], ["--json"]])
+def test_compare_with_a_huge_momentum_shows_long_exact_numbers_by_value(run_cli, extra):
+    """momentum 1e30 over 200 steps: exact iterates of about 6,000 digits, past Python's
+    4,300-digit limit for printing an integer (an internal error before)."""
+    result = run_cli("compare", "momentum", "--conventions", "torch,goodfellow", "--momentum",
+                     "1e30", "--steps", "200", *extra)
+    assert result.exit_code == 0, result.output
+    assert "an exact rational of about" in result.output

@@ -22,7 +22,16 @@ def exact_number(text: str | float | int) -> sp.Rational:
         raise SpecError(f"expected a number, got {text!r}") from None
 
 
+#: an exact rational with more digits than this is shown by its value to 10 digits
+SHOWN_DIGITS = 1000
+
+
 def _show(x: sp.Expr) -> str:
+    """``x`` exactly, or (a rational too long to print: momentum 1e30 over 200 steps gives
+    6,000 digits) its 10-digit value and its length."""
+    if isinstance(x, sp.Rational) and max(abs(x.p), x.q).bit_length() * 0.30103 > SHOWN_DIGITS:
+        digits = int(max(abs(x.p), x.q).bit_length() * 0.30103) + 1
+        return f"{sp.sstr(sp.N(x, 10))} (an exact rational of about {digits} digits)"
     return sp.sstr(x)
 
 
@@ -50,12 +59,12 @@ class Parting:
 
     def as_dict(self) -> dict:
         return {"step": self.step,
-                "a": None if self.a_value is None else str(self.a_value),
-                "b": None if self.b_value is None else str(self.b_value),
+                "a": None if self.a_value is None else _show(self.a_value),
+                "b": None if self.b_value is None else _show(self.b_value),
                 "a_float": None if self.a_value is None else _float(self.a_value),
                 "b_float": None if self.b_value is None else _float(self.b_value),
-                "last_a": str(self.last_a), "last_b": str(self.last_b),
-                "gap": str(self.gap), "gap_float": _float(self.gap),
+                "last_a": _show(self.last_a), "last_b": _show(self.last_b),
+                "gap": _show(self.gap), "gap_float": _float(self.gap),
                 "exact_until": self.exact_until, "state_step": self.state_step}
 
 

@@ -173,7 +173,8 @@ def run_float(rule: Rule, conv: Convention, cfg: Config, hypers: Mapping[sp.Symb
         else:
             grad = np.array([float(problem.gradient(sp.S.Zero, k))], dtype=np.float64)
         kwargs = {names[sym]: v for sym, v in values.items()}
-        module["step"](params, [grad], state, **_accepted(module["step"], kwargs))
+        with np.errstate(all="ignore"):  # an overflow shows in the comparison, not as a warning
+            module["step"](params, [grad], state, **_accepted(module["step"], kwargs))
         out.append((float(params[0][0]), {s.symbol: float(state[s.name][0][0])
                                           if np.ndim(state[s.name][0]) else
                                           float(state[s.name][0]) for s in states}))
