@@ -165,6 +165,9 @@ class Rule:
     paths: Mapping[str, Callable[[Config], tuple[Assign, ...]]] = field(default_factory=dict)
     #: path -> (dtypes in which its parity form cannot be bit-exact, why)
     inexact: Mapping[str, tuple[tuple[str, ...], str]] = field(default_factory=dict)
+    #: (cfg, dtype) -> why the textbook form cannot be evaluated in that dtype (a constant it
+    #: squares underflows, say), or None: outside that domain only the parity form is checked
+    textbook_domain: Callable[[Config, str], str | None] | None = None
 
     def __post_init__(self) -> None:
         ref = as_reference(self.reference, self.torch_class)

@@ -93,6 +93,24 @@ def _eps1_valid(x: float | None) -> bool:
     return x is None or 0.0 <= x
 
 
+def _textbook_domain(cfg: Config, dtype: str) -> str | None:
+    r"""The textbook form clamps :math:`\hat V` by :math:`\epsilon_1^2`: in ``dtype`` that square
+    must be a normal number, or the clamp is 0 and a zero variance makes U = 0/0 (torch's order
+    clamps its row means by :math:`\epsilon_1` itself and stays finite)."""
+    e1 = cfg["eps1"]
+    if e1 is None:
+        return None
+    if e1 == 0:
+        return "eps1 = 0: the textbook clamp is 0, so a zero variance makes U = 0/0"
+    import numpy as np
+
+    tiny = float(np.finfo(dtype).tiny)
+    if e1 * e1 < tiny:
+        return (f"eps1**2 = {e1 * e1:.3g} is below {dtype}'s smallest normal number ({tiny:.3g}):"
+                f" the textbook clamp needs eps1 >= {tiny ** 0.5:.3g}")
+    return None
+
+
 lr_h = Hyper("lr", scalar("lr", r"\eta", nonnegative=True), 1e-2,
              "cap of the relative step size rho_t, and the weight-decay scale", "lr >= 0", nonneg,
              "Learning rate should be >= 0 but is: {value}", (1e-3, 0.5))
@@ -237,6 +255,7 @@ RULE = Rule(
     title="Adafactor",
     doc=__doc__,
     hypers=(lr_h, beta2_decay_h, eps1_h, eps2_h, d_h, wd_h, hyper_maximize()),
+    textbook_domain=_textbook_domain,
     states=states,
     textbook=textbook,
     implementation=implementation,

@@ -55,6 +55,8 @@ class Result:
     #: arithmetic (an overflow, 0/0), where a rounding bound says nothing; not a failure
     outside_domain: int = 0
     outside_first: str | None = None
+    #: why this check did not run (the textbook form outside its domain), or None
+    skipped: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -340,6 +342,16 @@ def verify(rule: Rule, configs: list[dict[str, Any]], backends=BACKENDS, dtypes=
                     cfg_kw = _step_kwargs(ns)
                     acc = _Accumulator()
                     inexact_dtypes, reason = rule.inexact.get(path, ((), ""))
+                    outside = (None if backend == "torch-parity" or rule.textbook_domain is None
+                               else rule.textbook_domain(cfg, dtype))
+                    if outside is not None:
+                        report.results.append(Result(
+                            config=dict(cfg), overrides=rule.non_default(cfg), backend=backend,
+                            dtype=dtype, device=device, steps=0, max_abs=0.0, max_rel=0.0,
+                            max_ulp=0, passed=True, mode="skipped",
+                            criterion=f"not checked: outside the textbook form's domain in "
+                                      f"{dtype}: {outside}", skipped=outside))
+                        continue
                     if backend == "torch-parity" and dtype not in inexact_dtypes:
                         run_extras = _with_clip(extras)
                         _trajectory(ns, {k: cfg[k] for k in cfg_kw}, init_kw, snaps, ref, grads,

@@ -126,7 +126,7 @@ class RuleVerdict:
         for r in self.report.results:
             rows.append((config_label(r.overrides), r.backend, r.dtype, r.device, str(r.steps),
                          f"{r.max_abs:.3g}", f"{r.max_rel:.3g}", str(r.max_ulp),
-                         "PASS" if r.passed else "FAIL"))
+                         "SKIP" if r.skipped else "PASS" if r.passed else "FAIL"))
         widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
         return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
 
@@ -134,7 +134,7 @@ class RuleVerdict:
         rule, report, impl = self.rule, self.report, self.report.path
         out = [*self.proofs.lines(), ""] if self.proofs is not None else []
         out += self.table()
-        n_ok = sum(r.passed for r in report.results)
+        n_ok = sum(r.passed and not r.skipped for r in report.results)
         parity = ("torch-parity: bitwise over a free trajectory" if impl not in rule.inexact
                   else "torch-parity: a model of the fused kernel, one step at a time within "
                        "the rounding bound")
@@ -149,13 +149,19 @@ class RuleVerdict:
             if not r.passed:
                 out.append(f"FAIL [{config_label(r.overrides)}] {r.backend} {r.dtype} "
                            f"{r.device}: first divergence at {r.failure}")
+        skipped = [r for r in report.results if r.skipped]
+        if skipped:
+            out.append(f"SKIP: {len(skipped)} textbook check(s) not run, outside the textbook "
+                       f"form's domain ({'; '.join(sorted({r.skipped for r in skipped}))}): only "
+                       "the parity form is checked there")
         for r in report.results:
             if r.outside_domain:
                 out.append(f"outside the bound's domain [{config_label(r.overrides)}] "
                            f"{r.backend} {r.dtype} {r.device}: {r.outside_domain} element(s) "
                            f"where torch's value is not finite and ours differs (first: "
-                           f"{r.outside_first}); torch's order overflowed or divided 0 by 0 "
-                           "there, and a rounding bound says nothing about that")
+                           f"{r.outside_first}); torch's order left real arithmetic there (an "
+                           "overflow, 0/0, or a square root of a value rounded below 0), where "
+                           "a rounding bound says nothing")
         if self.proofs is not None and not self.proofs.holds:
             out.append("FAIL: an equivalence proof does not hold (see above)")
         return out
