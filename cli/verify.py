@@ -34,6 +34,10 @@ from optsym.codegen import TARGETS
 @impl_option
 @click.option("--seed", type=click.IntRange(0), default=0, show_default=True,
               help="Seed of the gradient stream.")
+@click.option("--grad-stream", "grad_stream", type=click.Choice(["random", "special"]),
+              default="random", show_default=True,
+              help="special: plant 0, -0, subnormals, 1e30, 3e38, inf, NaN and a NaN tensor "
+                   "in the gradients (a rule's check; --steps >= 4).")
 @click.option("--proofs", is_flag=True, help="Also prove torch's order equals the textbook form.")
 @click.option("--schedule", "schedule", default=None, metavar="NAME",
               help="Compose with a learning-rate schedule (torch scheduler as reference).")
@@ -47,7 +51,8 @@ from optsym.codegen import TARGETS
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.pass_context
 def verify(ctx: click.Context, rule: str, rule_options: tuple[str, ...], steps: int | None,
-           dtype: str, device: str, backend: str, impl: str, seed: int, proofs: bool,
+           dtype: str, device: str, backend: str, impl: str, seed: int, grad_stream: str,
+           proofs: bool,
            schedule: str | None, schedule_opts: tuple[str, ...], clip_norm: float | None,
            clip_value: float | None, convention: str | None, as_json: bool) -> None:
     """Check RULE's generated code against torch.optim (options: RULE's hyperparameters).
@@ -71,7 +76,7 @@ def verify(ctx: click.Context, rule: str, rule_options: tuple[str, ...], steps: 
         backends=None if backend == "all" else (backend,),
         impl=None if impl == "single" else impl, seed=None if seed == 0 else seed,
         proofs=proofs, clip_norm=clip_norm, clip_value=clip_value, convention=convention,
-        **given)
+        grad_stream=None if grad_stream == "random" else grad_stream, **given)
     for note in getattr(verdict, "notes", ()):
         click.echo(f"optsym: note: {note}", err=True)
     if as_json:

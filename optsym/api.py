@@ -112,7 +112,7 @@ def verify(target: str | Target, options: Mapping[str, Any] | None = None, *,
            impl: str | None = None, seed: int | None = None, proofs: bool = False,
            schedule: Any = None, schedule_options: Mapping[str, Any] | None = None,
            clip_norm: float | None = None, clip_value: float | None = None,
-           convention: str | None = None):
+           convention: str | None = None, grad_stream: str | None = None):
     """Check ``target``'s generated code against its reference; the verdict object.
 
     ``options``: the target's parameters (a rule's hyperparameters, a schedule's parameters,
@@ -131,7 +131,8 @@ def verify(target: str | Target, options: Mapping[str, Any] | None = None, *,
     options = dict(options or {})
     composing = {"--schedule": schedule is not None,
                  "--schedule-opt": bool(schedule_options),
-                 "--clip-norm": clip_norm is not None, "--clip-value": clip_value is not None}
+                 "--clip-norm": clip_norm is not None, "--clip-value": clip_value is not None,
+                 "--grad-stream": grad_stream is not None}
     if t.kind == "schedule":
         _refuse({"--dtype": dtypes is not None, "--device": device is not None,
                  "--backend": backends is not None, "--impl": impl is not None,
@@ -167,7 +168,7 @@ def verify(target: str | Target, options: Mapping[str, Any] | None = None, *,
                        dtypes=dtypes, device=device, backends=backends, impl=impl or "single",
                        seed=seed or 0, proofs=proofs, schedule=schedule,
                        schedule_options=schedule_options, clip_norm=clip_norm,
-                       clip_value=clip_value)
+                       clip_value=clip_value, grad_stream=grad_stream or "random")
 
 
 def verify_rule(rule, options: Mapping[str, Any] | None = None, *,
@@ -176,7 +177,8 @@ def verify_rule(rule, options: Mapping[str, Any] | None = None, *,
                 backends: Sequence[str] | None = None, impl: str = "single", seed: int = 0,
                 proofs: bool = False, schedule: Any = None,
                 schedule_options: Mapping[str, Any] | None = None,
-                clip_norm: float | None = None, clip_value: float | None = None):
+                clip_norm: float | None = None, clip_value: float | None = None,
+                grad_stream: str = "random"):
     """A rule (a :class:`~optsym.spec.Rule` or its name) against its reference: a
     :class:`~optsym.verify.verdicts.RuleVerdict`."""
     from optsym import rules, schedules
@@ -206,7 +208,7 @@ def verify_rule(rule, options: Mapping[str, Any] | None = None, *,
 
     report = run(rule, configs, backends=tuple(backends or BACKENDS),
                  dtypes=tuple(dtypes or DTYPES), devices=devices, steps=steps, seed=seed,
-                 path=impl, schedule=composed, clip=clip)
+                 path=impl, schedule=composed, clip=clip, grad_stream=grad_stream)
     section = prove_configs(rule, configs, impl) if proofs else None
     return RuleVerdict(rule, report, section, composed, clip, notes)
 

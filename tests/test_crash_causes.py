@@ -211,3 +211,60 @@ def test_adafactor_textbook_outside_its_float_domain_is_skipped_and_said(eps1, s
     assert all(r.passed for r in verdict.results if r.backend == "torch-parity")
     if skipped:
         assert "SKIP: " in "\n".join(verdict.lines())
+
+
+def test_the_special_stream_plants_every_hard_value():
+    from optsym.verify.stream import SPECIAL, make_problem, special_problem
+
+    plain, special = make_problem(6), special_problem(6)
+    for (k, i, where), value in SPECIAL.items():
+        got = special.grads[k - 1][i][where]
+        assert (np.isnan(got) and np.isnan(value)) or (got == value and
+                                                       np.signbit(got) == np.signbit(value))
+    assert np.isnan(special.grads[-1][2]).all() and not np.isnan(plain.grads[-1][2]).any()
+    assert all(np.array_equal(a, b) for a, b in zip(plain.params, special.params))
+
+
+@pytest.mark.parametrize("rule, options", [("adam", {}), ("sgd", {"momentum": 0.9}),
+                                           ("rmsprop", {"alpha": 0.9})])
+def test_special_gradients_keep_parity_bitwise(rule, options):
+    """0, -0, subnormals, 1e30, 3e38, inf, NaN and a NaN tensor: torch's order is reproduced
+    bit for bit, NaN and inf patterns included; the textbook backends pass or say where torch
+    left real arithmetic."""
+    from optsym import api
+
+    verdict = api.verify(rule, options, steps=6, grad_stream="special")
+    assert verdict.passed, "\n".join(verdict.lines())
+    parity = [r for r in verdict.results if r.backend == "torch-parity"]
+    assert parity and all(r.criterion.startswith("bitwise") and r.passed for r in parity)
+
+
+def test_special_gradients_show_the_fused_amsgrad_scalar_tail():
+    """torch's fused AMSGrad keeps max_exp_avg_sq where the gradient is NaN in the scalar tail
+    of its loop (a 1-element tensor is all tail); the model carries the NaN: a FAIL that names
+    the tensor, the step of the NaN tensor (6), and the values."""
+    from optsym import api
+
+    verdict = api.verify("adam", {"amsgrad": True}, steps=6, impl="fused",
+                         grad_stream="special", dtypes=("float64",))
+    fails = [r.failure for r in verdict.results if not r.passed]
+    assert fails and all("step 6, max_exp_avg_sq[2]" in f and "ours np.float64(nan)" in f
+                         for f in fails), fails
+
+
+def test_grad_stream_needs_four_steps(run_cli):
+    result = run_cli("verify", "adam", "--grad-stream", "special", "--steps", "3")
+    assert result.exit_code == 2 and "--steps >= 4" in result.stderr
+
+
+def test_special_gradients_overflow_centered_rmsprops_textbook_form_in_float32():
+    """A gradient of 1e30 in float32: the textbook centered variance g**2 - avg**2 overflows
+    (inf - inf = NaN) where torch's order stays finite: a FAIL of the textbook backends, named
+    at the element; torch-parity stays bitwise."""
+    from optsym import api
+
+    verdict = api.verify("rmsprop", {"centered": True}, steps=6, grad_stream="special",
+                         dtypes=("float32",))
+    by = {r.backend: r for r in verdict.results}
+    assert by["torch-parity"].passed
+    assert not by["numpy"].passed and "step 1, param[0][0, 4]" in by["numpy"].failure

@@ -28,7 +28,7 @@ from optsym.proof import compose, outputs
 from optsym.spec import Config, Rule, SpecError, per_tensor_values
 from optsym.verify import metrics
 from optsym.verify.bounds import evaluate_bound
-from optsym.verify.stream import make_problem
+from optsym.verify.stream import problem_for
 
 BACKENDS = ("torch-parity", "torch", "numpy")
 DTYPES = ("float32", "float64")
@@ -280,6 +280,7 @@ def bound_expressions(rule: Rule, cfg: Config, path: str = "single"
 
 def verify(rule: Rule, configs: list[dict[str, Any]], backends=BACKENDS, dtypes=DTYPES,
            devices=("cpu",), steps: int = 100, seed: int = 0, path: str = "single",
+           grad_stream: str = "random",
            schedule: tuple[Any, dict[str, Any]] | None = None,
            clip: tuple[str, float] | None = None) -> Report:
     """Run every (configuration, backend, dtype, device) against torch's ``path``.
@@ -299,7 +300,7 @@ def verify(rule: Rule, configs: list[dict[str, Any]], backends=BACKENDS, dtypes=
     report = Report(rule.name, path, reference=rule.reference_class)
     composed = schedule is not None or clip is not None
     extras = _extras(schedule, clip, steps) if composed else None
-    problem = make_problem(steps, seed)
+    problem = problem_for(grad_stream, steps, seed)
     for overrides in configs:
         cfg = rule.config(overrides)
         states = rule.states(cfg)
