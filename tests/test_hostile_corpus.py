@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 #: values a user (or a fuzzer) types where a number, a name or a formula goes
 HOSTILE = ["", "nan", "inf", "-inf", "1e309", "-1", "0", "1e-320",
@@ -70,3 +72,25 @@ def test_each_template_runs_with_a_good_value(run_cli, tmp_path, monkeypatch, na
     monkeypatch.chdir(tmp_path)
     result = run_cli(*[GOOD[name] if a is None else a for a in COMMANDS[name]])
     assert result.exit_code == 0, result.output
+
+
+#: the characters hostile text is drawn from: the grammar's own, quotes, brackets, dunder
+#: pieces, exponents, separators, non-ASCII
+ALPHABET = "xy0123456789.+-*/^()e_ ,'\"[]{}:;=!<>|&%$#@~`\\ΔΣπ\tinfa"
+
+
+@settings(max_examples=150, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(alphabet=ALPHABET, max_size=40),
+       slot=st.sampled_from(["example-f", "verify-gd", "derive-L", "schedule-gamma", "clip-g"]))
+def test_generated_hostile_text_gets_a_verdict_or_one_line(run_cli, tmp_path, monkeypatch,
+                                                           text, slot):
+    """Hypothesis-generated text in the slots that parse formulas and exact numbers."""
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(*[text if a is None else a for a in COMMANDS[slot]])
+    err = result.stderr
+    assert result.exit_code in (0, 1, 2), (result.exit_code, err)
+    assert "Traceback" not in err and "internal error" not in err, err
+    if result.exit_code == 2:
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("optsym: error: "), err
