@@ -101,7 +101,7 @@ class Param:
         if self.valid is not None and not self.valid(value):
             # a check that carries its own message (a transform's ``Condition``) says it
             message = self.error or getattr(self.valid, "message", "") or \
-                f"{{name}}: invalid value {{value}}"
+                "{name}: invalid value {value}"
             raise SpecError(message.format(value=shown(value), name=self.flag))
 
 
@@ -254,25 +254,25 @@ def _constant(text: str) -> sp.Expr:
     finite."""
     import ast
 
-    from optsym import objective
+    from optsym import objective_grammar as grammar
 
-    source = objective._checked_text(text)
+    source = grammar.checked_text(text)
     try:
         tree = ast.parse(source, mode="eval")
     except (SyntaxError, ValueError, MemoryError, RecursionError):
-        raise objective.ObjectiveError("it does not parse") from None
-    objective._check_depth(tree.body)
-    builder = objective._Builder(source)
+        raise grammar.ObjectiveError("it does not parse") from None
+    grammar.check_depth(tree.body)
+    builder = grammar.Builder(source)
     value = builder.build(tree.body)
     if builder.variables:
-        raise objective.ObjectiveError(f"{', '.join(builder.variables)} is not a known constant "
+        raise grammar.ObjectiveError(f"{', '.join(builder.variables)} is not a known constant "
                                        "(pi, e)")
     try:
         z = complex(sp.N(value, 30))
     except (TypeError, ValueError, OverflowError):
-        raise objective.ObjectiveError("it is not a finite real number") from None
+        raise grammar.ObjectiveError("it is not a finite real number") from None
     if value.has(sp.zoo, sp.oo, -sp.oo, sp.nan) or z.imag != 0 or not math.isfinite(z.real):
-        raise objective.ObjectiveError("it is not a finite real number")
+        raise grammar.ObjectiveError("it is not a finite real number")
     return value
 
 
