@@ -98,7 +98,7 @@ def test_every_method_runs_and_is_checked(every_method):
 def test_every_method_one_step_from_the_exact_state(every_method):
     """The generated code, started at each step from the exact iterate and state, gives the
     next exact iterate (the fallback check when a free float64 run parts from the exact one)."""
-    from optsym.examples.worked import _tolerance
+    from optsym.examples.checks import tolerance_for
     from optsym.trajectory import one_step_generated
 
     for name, ex in every_method.items():
@@ -106,7 +106,7 @@ def test_every_method_one_step_from_the_exact_state(every_method):
                   for k in range(1, ex.steps + 1)]
         single = one_step_generated(ex.rule.name, ex.config, starts)
         exact = np.array([[float(v) for v in x] for x in ex.iterates[1:]])
-        tol = _tolerance(ex.rule, ex.config)[0]
+        tol = tolerance_for(ex.rule, ex.config)[0]
         assert np.all(np.abs(np.array(single) - exact) <= tol * np.maximum(1, np.abs(exact))), \
             (name, single, exact)
 

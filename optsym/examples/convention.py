@@ -62,7 +62,7 @@ def check_generated(example, conv, gradient_point: sp.Expr) -> tuple[bool, str]:
     """The convention's generated NumPy code in float64 on the same numbers, the gradient at
     ``gradient_point``: (agrees within the worked example's allowance, detail)."""
     from optsym.codegen.module import generate, load
-    from optsym.examples.worked import RELATIVE_TOLERANCE, _compare
+    from optsym.examples.checks import RELATIVE_TOLERANCE, compare_iterates
 
     rule, cfg = example.rule, dict(example.config)
     module = load(generate(rule, cfg, "numpy"), f"optsym_example_{rule.name}")
@@ -96,7 +96,7 @@ def check_generated(example, conv, gradient_point: sp.Expr) -> tuple[bool, str]:
         out.append(x[0].copy())
     ours = np.array([[float(sp.N(v, 30)) for v in it] for it in example.iterates])
     theirs = np.vstack([ours[:1], np.array(out)])
-    ok, worst, first_bad, diff = _compare(ours, theirs, RELATIVE_TOLERANCE,
+    ok, worst, first_bad, diff = compare_iterates(ours, theirs, RELATIVE_TOLERANCE,
                                           starts=np.broadcast_to(ours[:1], ours.shape),
                                           rounds=np.arange(1, len(ours) + 1))
     steps = f"{example.steps} step{'s' if example.steps != 1 else ''}"
