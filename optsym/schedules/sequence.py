@@ -19,13 +19,22 @@ DIGITS = 50
 BUDGET_SECONDS = 4.0
 
 
-class Slow(Exception):
-    """SymPy took longer than its allowance."""
+class Slow(BaseException):
+    """SymPy took longer than its allowance.
+
+    A ``BaseException``, as ``KeyboardInterrupt`` is: SymPy catches ``Exception`` in places
+    (a ``subs`` fallback, an ``eval``), and a swallowed limit let a Bernoulli polynomial of
+    degree 10^6 run on for hours."""
+
+
+#: seconds between repeated alarms once the limit has passed (in case one was swallowed)
+REPEAT_SECONDS = 0.25
 
 
 @contextmanager
 def deadline(seconds: float) -> Iterator[None]:
-    """Raise :class:`Slow` in the main thread after ``seconds`` (no limit in other threads)."""
+    """Raise :class:`Slow` in the main thread after ``seconds``, and again every
+    :data:`REPEAT_SECONDS` until the block is left (no limit in other threads)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -34,7 +43,7 @@ def deadline(seconds: float) -> Iterator[None]:
         raise Slow
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, REPEAT_SECONDS)
     try:
         yield
     finally:
