@@ -141,6 +141,15 @@ def verify(target: str | Target, options: Mapping[str, Any] | None = None, *,
                 f"a schedule's check ({t.name} is a schedule; its proofs always run)")
         return verify_schedule(t.spec, options, steps)
     if t.kind == "transform":
+        own = {"clip_norm": clip_norm, "clip_value": clip_value}.get(t.spec.composes_as)
+        if own is not None:  # `verify clip-norm --clip-norm 0.5`: the transform's own value
+            first = t.spec.params[0].name
+            if first in options and options[first] != own:
+                raise SpecError(f"--{t.spec.composes_as.replace('_', '-')} {own:g} and "
+                                f"--{first.replace('_', '-')} {options[first]:g} name the "
+                                f"same parameter of {t.name}; give one")
+            options[first] = own
+            composing[f"--{t.spec.composes_as.replace('_', '-')}"] = False
         _refuse({"--device": device is not None, "--impl": impl is not None,
                  "--proofs": proofs, **composing, "--convention": convention is not None},
                 f"a transform's check ({t.name} is a transform over the list of gradients)")

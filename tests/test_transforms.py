@@ -259,3 +259,20 @@ def test_bad_parameters(name, cfg, message):
 def test_unknown_target():
     with pytest.raises(SpecError, match="unknown target"):
         generate(transforms.get("clip-value"), "jax")
+
+
+@pytest.mark.parametrize("name,flag,param", [("clip-value", "--clip-value", "clip_value"),
+                                             ("clip-norm", "--clip-norm", "max_norm")])
+def test_the_composing_flag_sets_a_clipping_transforms_own_value(run_cli, name, flag, param):
+    """`verify clip-value --clip-value 0.5` means the transform's own clip_value (it was
+    refused as a composition with itself)."""
+    result = run_cli("verify", name, flag, "0.5", "--dtype", "float64", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["config"][param] == 0.5 and data["passed"]
+    if flag != f"--{param.replace('_', '-')}":  # two spellings of one value: refused
+        both = run_cli("verify", name, flag, "0.5", f"--{param.replace('_', '-')}", "0.3")
+        assert both.exit_code == 2 and "name the same parameter" in both.stderr
+    other = "--clip-norm" if flag == "--clip-value" else "--clip-value"
+    refused = run_cli("verify", name, other, "0.5")
+    assert refused.exit_code == 2 and f"{other}: not an option" in refused.stderr

@@ -105,6 +105,10 @@ class Transform(ParamSet):
     #: (cfg, steps, seed) -> [(params, grads)] of float64 arrays: the stream the check runs
     #: (default: :func:`optsym.verify.stream.make_problem`'s)
     stream: Callable[[Config, int, int], list[tuple[list, list]]] | None = None
+    #: the keyword of :func:`optsym.api.verify` that composes this transform onto a rule
+    #: (``clip_norm``: ``--clip-norm``); given on the transform's own check, it sets the
+    #: transform's first parameter, as ``optsym verify clip-norm --clip-norm 0.5`` reads
+    composes_as: str = ""
 
     def written(self, cfg: Config) -> tuple[TensorList, ...]:
         """The lists the transform updates (gradients, parameters), in the order written."""

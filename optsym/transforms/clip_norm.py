@@ -86,6 +86,7 @@ TRANSFORM = Transform(
                   "got {value}"),),
     textbook=textbook,
     implementation=implementation,
+    composes_as="clip_norm",
     reference="torch.nn.utils.clip_grad_norm_",
     run_reference=clip_norm_reference,
     returns=total_norm,

@@ -55,6 +55,7 @@ TRANSFORM = Transform(
                   clip_value, x >= 0, "clip_value must be >= 0, got {value}"),),
     textbook=textbook,
     implementation=implementation,
+    composes_as="clip_value",
     reference="torch.nn.utils.clip_grad_value_",
     run_reference=clip_value_reference,
     sample={clip_value: (0.0, 2.0)},
