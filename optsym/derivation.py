@@ -27,6 +27,7 @@ from typing import Any
 import sympy as sp
 
 from optsym.params import Param, ParamSet
+from optsym.report import Check, number
 from optsym.spec import latex
 
 Config = Mapping[str, Any]
@@ -54,22 +55,6 @@ class Result:
     key: str
     description: str
     expr: sp.Basic
-
-
-@dataclass
-class Check:
-    """The outcome of one numeric cross-check."""
-
-    description: str
-    passed: bool
-    measured: Any = None
-    expected: Any = None
-    detail: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"description": self.description, "passed": bool(self.passed),
-                "measured": _plain(self.measured), "expected": _plain(self.expected),
-                "detail": self.detail}
 
 
 @dataclass
@@ -141,7 +126,7 @@ class Derivation(ParamSet):
             # evalf with subs: substituting exact rationals first can make SymPy factor huge
             # integers (sqrt(1 - alpha**t) at t = 1000)
             v = _evaluate(r.expr, values) if isinstance(r.expr, sp.Basic) else r.expr
-            out[r.key] = _number(v)
+            out[r.key] = number(v)
         return out
 
     def exact_results(self, cfg: Config) -> dict[str, sp.Expr | None]:
@@ -354,25 +339,6 @@ def _value_text(exact: sp.Expr | None, value: Any) -> str:
 
 def _config_text(cfg: Config | None) -> str:
     return ", ".join(f"{k}={v}" for k, v in (cfg or {}).items())
-
-
-def _number(v: Any) -> float | None:
-    try:
-        if isinstance(v, sp.Basic) and v.free_symbols:
-            return None
-        z = complex(v)
-    except (TypeError, ValueError):
-        return None
-    return z.real if abs(z.imag) <= 1e-12 * max(abs(z.real), 1.0) else None
-
-
-def _plain(v: Any) -> Any:
-    if isinstance(v, sp.Basic):
-        n = _number(v)
-        return n if n is not None else str(v)
-    if hasattr(v, "tolist"):
-        return v.tolist()
-    return v
 
 
 @cache

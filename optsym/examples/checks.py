@@ -46,7 +46,7 @@ def check_example(example: WorkedExample) -> None:
                                   else [float(v) for v in example.constant_grad])
     except (RuntimeError, ValueError, OverflowError) as exc:
         example.checks.append(Check("generated torch-parity code runs in float64", False,
-                                    str(exc).splitlines()[0]))
+                                    detail=str(exc).splitlines()[0]))
         return
     example.generated = generated
     tolerance, why = tolerance_for(rule, example.config)
@@ -59,7 +59,8 @@ def check_example(example: WorkedExample) -> None:
               f"rounding{why}; {worst:.2g} of that used)")
     if free_ok:
         example.checks.append(Check(
-            "generated torch-parity code (float64) reproduces the exact iterates", True, detail))
+            "generated torch-parity code (float64) reproduces the exact iterates", True,
+            detail=detail))
     else:
         # one step at a time from each exact iterate and state: the step's own arithmetic,
         # without the amplification of a free run (or a rounding that crosses a kink)
@@ -77,7 +78,7 @@ def check_example(example: WorkedExample) -> None:
         if step_ok:
             example.checks.append(Check(
                 "generated torch-parity code (float64) reproduces each exact step", True,
-                f"one step at a time from each exact iterate, within {tolerance:.2g} "
+                detail=f"one step at a time from each exact iterate, within {tolerance:.2g} "
                 f"|x_t - x_(t-1)| plus float64 rounding{why} ({step_worst:.2g} of that used). "
                 f"The free float64 run parts from the exact one ({worst:.2g} times its "
                 f"allowance{first_bad}): "
@@ -86,7 +87,7 @@ def check_example(example: WorkedExample) -> None:
         else:
             example.checks.append(Check(
                 "generated torch-parity code (float64) reproduces the exact iterates", False,
-                f"{detail}{first_bad}; one step at a time: {step_worst:.2g} times the "
+                detail=f"{detail}{first_bad}; one step at a time: {step_worst:.2g} times the "
                 f"allowance{step_bad}"))
     inexact = [name for name, v in example.hypers.items() if not representable(v)]
     inexact += [f"x0[{i + 1}]" for i, v in enumerate(example.x0) if not representable(v)]
@@ -146,7 +147,8 @@ def check_decrease(example: WorkedExample) -> None:
     if len(example.values) <= example.steps:  # f overflowed at the diverged last iterate
         example.checks.append(Check(
             "the objective decreases", False,
-            f"f overflows float64 at x_{example.steps} (the method diverges)", "observation"))
+            detail=f"f overflows float64 at x_{example.steps} (the method diverges)",
+            kind="observation"))
         return
     values = [sp.N(v, 30) for v in example.values]
     rises = [k for k in range(1, len(values)) if values[k] > values[k - 1]]
@@ -161,8 +163,8 @@ def check_decrease(example: WorkedExample) -> None:
         detail = (f"f increased at step{'s' if len(rises) > 1 else ''} "
                   f"{', '.join(map(str, rises[:8]))}"
                   + (" (is the learning rate too large?)" if not overall else ""))
-    example.checks.append(Check("the objective decreases", overall and not rises, detail,
-                                "observation"))
+    example.checks.append(Check("the objective decreases", overall and not rises, detail=detail,
+                                kind="observation"))
 
 
 __all__ = ["RELATIVE_TOLERANCE", "check_decrease", "check_example", "compare_iterates"]

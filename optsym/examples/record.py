@@ -11,6 +11,7 @@ import sympy as sp
 
 from optsym.examples.aliases import Alias
 from optsym.objective import Objective
+from optsym.report import Check
 from optsym.spec import Assign, Rule
 
 
@@ -40,21 +41,6 @@ class StepRecord:
     value: sp.Expr | None
     #: the point the gradient was taken at, where it is not ``before`` (a look-ahead)
     point: tuple[sp.Expr, ...] | None = None
-
-
-@dataclass
-class Check:
-    """A check of the answer (``kind="check"``: a failure fails the example) or an observation
-    about it (``kind="observation"``: the objective did not decrease, say)."""
-
-    description: str
-    passed: bool
-    detail: str = ""
-    kind: str = "check"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"description": self.description, "passed": bool(self.passed),
-                "detail": self.detail, "kind": self.kind}
 
 
 @dataclass

@@ -146,10 +146,11 @@ def _check_convention(example, conv, family, rule_name, objective, x0, hypers, g
     ok, detail = check_generated(example, conv, conv.gradient_point)
     example.checks.append(Check(f"generated NumPy code of the {conv.name} convention (float64, "
                                 "gradient at the same point) reproduces the exact iterates",
-                                ok, detail))
+                                ok, detail=detail))
     torch_example = worked_example(rule_name, objective, x0, hypers, example.steps, grad)
     equal, text = torch_relation(example, torch_example, family, conv)
-    example.checks.append(Check("torch's form on the same problem", True, text, "observation"))
+    example.checks.append(Check("torch's form on the same problem", True, detail=text,
+                                kind="observation"))
     if example.values:
         check_decrease(example)
 
