@@ -10,6 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+#: every case is bounded: a command that runs away on hostile input fails here (with every
+#: thread's stack), not at the suite's end; the slowest case takes a few seconds
+pytestmark = pytest.mark.timeout(60)
+
 #: values a user (or a fuzzer) types where a number, a name or a formula goes
 HOSTILE = ["", "nan", "inf", "-inf", "1e309", "-1", "0", "1e-320",
            "__import__('os').system('touch pwned')", "x" * 300, "ΔΣ", "1/0", "2^99999", "--",
