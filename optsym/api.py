@@ -273,19 +273,21 @@ def verify_convention(target: Target, options: Mapping[str, Any] | None = None, 
     return ConventionVerdict(target.family, target.convention, checks)
 
 
-def optimizer_class(rule, options: Mapping[str, Any] | None = None, *, source: bool = False):
+def optimizer_class(rule, options: Mapping[str, Any] | None = None, *, source: bool = False,
+                    path: str = "single"):
     """A ``torch.optim.Optimizer`` subclass generated from ``rule`` (a name or a
     :class:`~optsym.spec.Rule`) under ``options``; its module's source with ``source=True``.
 
-    The class runs the rule's parity step in place, with param groups, schedulers and the
-    reference's state names (:mod:`optsym.codegen.optimizer_class`).
+    The class runs the rule's parity step in place, in the operation order of torch's ``path``
+    (``single``, ``foreach``, ``fused`` where the reference has it), with param groups,
+    schedulers and the reference's state names (:mod:`optsym.codegen.optimizer_class`).
     """
     from optsym import rules
     from optsym.codegen.module import load
     from optsym.codegen.optimizer_class import class_name, generate_class
 
     spec = rules.get(rule) if isinstance(rule, str) else rule
-    text = generate_class(spec, spec.config(dict(options or {})))
+    text = generate_class(spec, spec.config(dict(options or {})), path)
     if source:
         return text
     return load(text, f"optsym_generated_{spec.name}")[class_name(spec)]

@@ -6,6 +6,7 @@ import torch
 from optsym import api, rules
 from optsym.codegen.module import load
 from optsym.codegen.optimizer_class import class_name, generate_class
+from optsym.spec import SpecError
 
 
 def _train(make, steps=30, swap=None):
@@ -36,13 +37,17 @@ def _train(make, steps=30, swap=None):
     ("adamw", {}, torch.optim.AdamW, {"lr": 1e-2}),
     ("sgd", {"momentum": 0.9}, torch.optim.SGD, {"lr": 1e-2, "momentum": 0.9}),
 ])
-def test_trains_bit_equal_to_torch_with_scheduler_and_checkpoints(name, options, torch_cls, kw):
-    cls = api.optimizer_class(name, options)
-    ref, torch_opt = _train(lambda ps: torch_cls(ps, **kw))
+@pytest.mark.parametrize("path", ["single", "foreach"])
+def test_trains_bit_equal_to_torch_with_scheduler_and_checkpoints(name, options, torch_cls, kw,
+                                                                   path):
+    cls = api.optimizer_class(name, options, path=path)
+    flags = {"foreach": path == "foreach"}
+    ref, torch_opt = _train(lambda ps: torch_cls(ps, **kw, **flags))
     ours, opt = _train(lambda ps: cls(ps, **kw))
     assert all(torch.equal(a, b) for a, b in zip(ref, ours))
-    mixed, _ = _train(lambda ps: torch_cls(ps, **kw),
-                      swap={10: lambda ps: cls(ps, **kw), 20: lambda ps: torch_cls(ps, **kw)})
+    mixed, _ = _train(lambda ps: torch_cls(ps, **kw, **flags),
+                      swap={10: lambda ps: cls(ps, **kw),
+                            20: lambda ps: torch_cls(ps, **kw, **flags)})
     assert all(torch.equal(a, b) for a, b in zip(ref, mixed))
     assert set(opt.state_dict()["state"][0]) == set(torch_opt.state_dict()["state"][0])
 
@@ -59,27 +64,39 @@ def test_none_grad_is_skipped_and_structure_is_refused():
         cls([a], amsgrad=True)
 
 
-def test_every_rule_one_class_bit_equal_to_its_reference():
+@pytest.mark.parametrize("path", ["single", "foreach", "fused"])
+def test_every_rule_one_class_bit_equal_to_its_reference(path):
+    """Every rule and configuration of its sweep, on each torch path the rule writes, against
+    the reference built with that path's flags (``foreach=True``, ``fused=True``): float32
+    and float64 parameters in one group, five steps."""
+    ran = 0
     for name in rules.names():
         rule = rules.get(name)
+        ref = rule.reference
+        if path != "single" and path not in rule.paths:
+            with pytest.raises(SpecError, match=f"no {path} path"):
+                generate_class(rule, rule.config({}), path)
+            continue
         for over in rule.sweep:
             cfg = rule.config(over)
-            cls = load(generate_class(rule, cfg))[class_name(rule)]
-            ref = rule.reference
+            cls = load(generate_class(rule, cfg, path))[class_name(rule)]
             kw = ref.kwargs(rule.hypers, cfg)
             outs = []
-            for make in (lambda ps: ref.load(name)(ps, **kw, **ref.flags("single")),
+            for make in (lambda ps: ref.load(name)(ps, **kw, **ref.flags(path)),
                          lambda ps: cls(ps, **kw)):
                 g = torch.Generator().manual_seed(1)
                 ps = [torch.randn(4, 5, generator=g).requires_grad_(),
-                      torch.randn(3, generator=g).requires_grad_()]
+                      torch.randn(3, generator=g).requires_grad_(),
+                      torch.randn(7, generator=g, dtype=torch.float64).requires_grad_()]
                 opt = make(ps)
-                for _ in range(4):
+                for _ in range(5):
                     for p in ps:
-                        p.grad = torch.randn(p.shape, generator=g)
+                        p.grad = torch.randn(p.shape, generator=g, dtype=p.dtype)
                     opt.step()
                 outs.append([p.detach().clone() for p in ps])
-            assert all(torch.equal(x, y) for x, y in zip(*outs)), (name, over)
+            assert all(torch.equal(x, y) for x, y in zip(*outs)), (name, path, over)
+            ran += 1
+    assert ran >= (len(rules.names()) if path != "fused" else 3)
 
 
 @pytest.mark.parametrize("rule, torch_name, bad", [

@@ -52,7 +52,8 @@ def _validate(group):
 
 
 class {cls}(torch.optim.Optimizer):
-    """{title} as a ``torch.optim.Optimizer`` (generated; ``_step`` above does the arithmetic)."""
+    """{title} as a ``torch.optim.Optimizer`` (generated; ``_step`` above does the arithmetic,
+    in the operation order of torch's {path} path)."""
 
     def __init__(self, params{signature}):
         super().__init__(params, dict({defaults}))
@@ -159,20 +160,22 @@ def _header(source: str, rule: Rule, cfg: Config, cls: str) -> str:
     source = source.replace(usage_old, usage_new, 1)
     source = source.replace(f"{rule.title} step (torch-parity)",
                             f"{rule.title} as a torch.optim.Optimizer (torch-optimizer)", 1)
-    return source.replace(f"--target torch-parity{cli_options(rule, cfg)}``",
-                          f"--target torch-optimizer{cli_options(rule, cfg)}``", 1)
+    return source.replace(f"--target torch-parity{cli_options(rule, cfg)}",
+                          f"--target torch-optimizer{cli_options(rule, cfg)}", 1)
 
 
 def generate_class(rule: Rule, cfg: Config, path: str = "single") -> str:
     """Python source of a module with the rule's in-place parity step and a
-    ``torch.optim.Optimizer`` subclass around it (torch's single-tensor path)."""
-    if path != "single":
-        raise SpecError(f"--target torch-optimizer follows torch's single-tensor path; "
-                        f"--impl {path} is not available for it")
-    source = generate(rule, cfg, "torch-parity", "single")
+    ``torch.optim.Optimizer`` subclass around it, in the operation order of torch's ``path``
+    (``single``, ``foreach`` or ``fused``: bit-equal to the reference built with that path's
+    flags, ``foreach=True`` say)."""
+    if path not in rule.reference.path_flags:
+        raise SpecError(f"{rule.reference.qualified} has no {path} path; --target "
+                        f"torch-optimizer follows one of: {', '.join(rule.reference.path_flags)}")
+    equations = rule.implementation_for(path)(cfg)  # refuses a path the rule does not write
+    source = generate(rule, cfg, "torch-parity", path)
     source = source.replace("\ndef step(", "\ndef _step(", 1)
     source = _in_place(source, rule, cfg)
-    equations = rule.implementation_for("single")(cfg)
     used = set().union(*(eq.expr.free_symbols for eq in equations))
     in_init = set().union(*(s.init.free_symbols for s in rule.states(cfg)))
     step_args, init_args, structure = [], [], []
@@ -202,7 +205,8 @@ def generate_class(rule: Rule, cfg: Config, path: str = "single") -> str:
         fresh_step=('                    state["step"] = torch.tensor(0.0, dtype=_scalar_dtype())\n'
                     if keeps_step else ""),
         count_step=('                    s["step"] += 1\n' if keeps_step else ""),
-        init_args="".join(init_args), step_args="".join(step_args), validate=validate)
+        init_args="".join(init_args), step_args="".join(step_args), validate=validate,
+        path=path)
     keys = {s.name: rule.reference.state_key(s.name) for s in rule.states(cfg)}
     tables = (f"\n\n#: the step's state name -> the reference's state key\n_STATE_KEYS = {keys!r}\n"
               "#: the structural options this module was generated for: (argument, how a param "
