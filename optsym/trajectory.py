@@ -63,19 +63,22 @@ def _module(rule, config: Mapping, target: str) -> dict:
 
 def run_generated(rule_name: str, cfg: Mapping, objective: Objective | None, x0: Sequence,
                   steps: int, target: str = "torch-parity", dtype: str = "float64",
-                  constant_grad: Sequence | None = None) -> list[np.ndarray]:
+                  constant_grad: Sequence | None = None,
+                  grad_seq: Sequence[Sequence] | None = None) -> list[np.ndarray]:
     """``[x0, x1, ..., x_steps]`` of the rule's generated code on ``objective``.
 
     ``rule_name`` is a rule or one of the worked examples' names for SGD settings (``gd``,
     ``momentum``, ``nesterov``).  ``constant_grad`` replaces the objective's gradient by a
-    constant (then ``objective`` may be None).  The iterates are returned as float64 arrays of
-    the values in ``dtype``.
+    constant, ``grad_seq`` by ``grad_seq[k - 1]`` at step k (then ``objective`` may be None).
+    The iterates are returned as float64 arrays of the values in ``dtype``.
     """
     from optsym import rules
     from optsym.examples.aliases import apply_alias, resolve
 
-    if objective is None and constant_grad is None:
-        raise SpecError("run_generated needs an objective or a constant gradient")
+    if objective is None and constant_grad is None and grad_seq is None:
+        raise SpecError("run_generated needs an objective or given gradients")
+    if grad_seq is not None and len(grad_seq) < steps:
+        raise SpecError(f"{steps} steps need {steps} gradients; grad_seq has {len(grad_seq)}")
     if steps < 0:
         raise SpecError(f"steps must be >= 0, got {steps}")
     alias, name = resolve(rule_name)
@@ -89,10 +92,10 @@ def run_generated(rule_name: str, cfg: Mapping, objective: Objective | None, x0:
     x = np.array([float(v) for v in x0], dtype=np.float64)
     if objective is not None and len(x) != objective.dim:
         raise SpecError(f"x0 has {len(x)} coordinates; the objective has {objective.dim}")
-    fixed = None if constant_grad is None else np.array([float(v) for v in constant_grad],
-                                                         dtype=np.float64)
-    if fixed is not None and fixed.shape != x.shape:
-        fixed = np.broadcast_to(fixed, x.shape).copy()
+    given = [constant_grad] * steps if constant_grad is not None else grad_seq
+    fixed = None if given is None else [
+        np.broadcast_to(np.array([float(v) for v in gk], dtype=np.float64), x.shape).copy()
+        for gk in given[:steps]]
     if target == "numpy":
         return _run_numpy(namespace, objective, x, fixed, steps, dtype, init_kw, step_kw)
     return _run_torch(namespace, objective, x, fixed, steps, dtype, init_kw, step_kw)
@@ -107,9 +110,9 @@ def _run_torch(namespace, objective, x, fixed, steps, dtype, init_kw, step_kw):
     state = namespace["init_state"](params, **init_kw)
     f = None if objective is None else objective.torch()
     out = [param.detach().numpy().astype(np.float64).copy()]
-    for _ in range(steps):
+    for k in range(steps):
         if fixed is not None:
-            grad = torch.tensor(fixed, dtype=tdtype)
+            grad = torch.tensor(fixed[k], dtype=tdtype)
         else:
             leaf = params[0].detach().clone().requires_grad_(True)
             value = f(leaf)
@@ -128,8 +131,8 @@ def _run_numpy(namespace, objective, x, fixed, steps, dtype, init_kw, step_kw):
     state = namespace["init_state"](params, **init_kw)
     grad_fn = None if objective is None else objective.numpy()[1]
     out = [params[0].astype(np.float64).copy()]
-    for _ in range(steps):
-        grad = fixed if fixed is not None else grad_fn(params[0].astype(np.float64))
+    for k in range(steps):
+        grad = fixed[k] if fixed is not None else grad_fn(params[0].astype(np.float64))
         with np.errstate(all="ignore"):
             namespace["step"](params, [np.asarray(grad).astype(npdtype)], state, **step_kw)
         out.append(params[0].astype(np.float64).copy())

@@ -60,7 +60,7 @@ def test_list(run_cli, run_json):
 BAD = [
     (["example"], "missing METHOD"),
     (["example", "gd"], "give the objective with --f"),
-    (["example", "gd", "--f", "x", "--g", "1"], "one of --f and --g"),
+    (["example", "gd", "--f", "x", "--g", "1"], "one of --f, --g and --g-seq"),
     (["example", "gd", "--f", "x^2", "--x0", "1,2"], "has 2 coordinates"),
     (["example", "gd", "--f", "x^2", "--x0", "a"], "bad point"),
     (["example", "gd", "--f", "x^2", "--steps", "0"], "--steps"),
@@ -138,3 +138,44 @@ def test_divergence_with_overflow_exits_0_not_2(run_cli):
     result = run_cli("example", "gd", "--f", "x**100", "--x0", "1e3", "--steps", "2")
     assert result.exit_code == 0, (result.stdout, result.stderr)
     assert "diverges" in result.stdout and "overflows float64" in result.stdout
+
+
+def test_gradient_sequence_adagrad_on_a_rare_feature(run_json):
+    """AdaGrad, lr 1: a feature seen once gets a full step, the frequent one a shrinking step
+    (by hand: x_t = x_{t-1} - g_t/(sqrt(sum of g^2) + eps); eps = 1e-10 exactly)."""
+    code, data = run_json("example", "adagrad", "--g-seq", "1,0; 1,0; 1,1", "--lr", "1",
+                          "--eps", "1e-10")
+    assert code == 0 and data["checked"] and len(data["steps"]) == 3
+    assert data["grad_seq"] == [["1", "0"], ["1", "0"], ["1", "1"]]
+    eps = sp.Rational(1, 10**10)
+    x1 = -sum(1 / (sp.sqrt(k) + eps) for k in (1, 2, 3))
+    x2 = -1 / (1 + eps)  # first seen at step 3: its sum of squares is 1
+    last = [sp.sympify(v) for v in data["iterates"][-1]]  # exact, or 50 digits when long
+    assert abs(sp.N(last[0] - x1, 60)) < 1e-45 and last[1] == x2
+
+
+def test_gradient_sequence_rmsprop_after_the_gradients_stop(run_json):
+    """RMSprop keeps moving only while g != 0: with g = 1, 1, 0, 0 the iterate stops after
+    step 2 (exact, by hand: v_1 = 1/100, v_2 = 199/10000)."""
+    code, data = run_json("example", "rmsprop", "--g-seq", "1;1;0;0", "--x0", "1",
+                          "--lr", "1/10", "--eps", "0")
+    assert code == 0 and data["checked"]
+    xs = [sp.sympify(it[0]) for it in data["iterates"]]
+    v1, v2 = sp.Rational(1, 100), sp.Rational(99, 100) * sp.Rational(1, 100) + sp.Rational(1, 100)
+    expected_2 = 1 - sp.Rational(1, 10) / sp.sqrt(v1) - sp.Rational(1, 10) / sp.sqrt(v2)
+    assert sp.simplify(xs[2] - expected_2) == 0
+    assert xs[3] == xs[2] and xs[4] == xs[2]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--g-seq", "1;2", "--steps", "3"], "--g-seq gives 2 gradients; --steps 3 needs 3"),
+    (["--g-seq", "1;x"], "--g-seq gradient 2: bad point 'x'"),
+    (["--g-seq", "1,2;3", "--x0", "1,1,1"], "--g-seq gradient 1 has 2 values"),
+    (["--g", "1", "--g-seq", "1"], "not --g and --g-seq"),
+    (["--g-seq", ";"], "--g-seq gradient 1:"),
+    (["--g-seq", "1,2;3,4,5"], "gradient 2 of the sequence has 3 coordinates; the first"),
+])
+def test_gradient_sequence_bad_input(run_cli, args, message):
+    result = run_cli("example", "adam", *args)
+    assert result.exit_code == 2 and message in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -25,6 +25,7 @@ COMMANDS = {
     "verify-momentum": ["verify", "sgd", "--momentum", None, "--steps", "2", "--dtype",
                         "float64"],
     "example-f": ["example", "gd", "--f", None, "--x0", "1", "--lr", "0.1", "--steps", "1"],
+    "example-g-seq": ["example", "adagrad", "--g-seq", None],
     "example-x0": ["example", "gd", "--f", "x^2", "--x0", None, "--lr", "0.1", "--steps", "1"],
     "derive-L": ["derive", "gd-quadratic", "--L", None, "--mu", "1"],
     "schedule-T": ["schedule", "cosine", "--T", None],
@@ -70,7 +71,7 @@ def test_not_finite_names_are_not_variables(run_cli, objective):
 
 #: a good value for each slot: the template itself must run, or the corpus would only ever
 #: meet usage errors of its own making
-GOOD = {"verify-lr": "0.01", "verify-momentum": "0.9", "example-f": "(x-3)^2", "example-x0": "2",
+GOOD = {"verify-lr": "0.01", "example-g-seq": "1,0; 0,1", "verify-momentum": "0.9", "example-f": "(x-3)^2", "example-x0": "2",
         "derive-L": "10", "schedule-T": "50", "schedule-gamma": "0.9", "clip-g": "3,4",
         "compare": "torch,goodfellow", "plot-mu": "0.1", "codegen": "adam",
         "port": "torch.optim.Adam", "exercises-n": "2", "verify-gd": "x^2"}

@@ -41,9 +41,7 @@ def check_example(example: WorkedExample) -> None:
     try:
         generated = run_generated(rule.name, cfg_floats, example.objective,
                                   [float(v) for v in example.x0], steps, "torch-parity",
-                                  "float64",
-                                  None if example.constant_grad is None
-                                  else [float(v) for v in example.constant_grad])
+                                  "float64", example.constant_grad, example.grad_seq)
     except (RuntimeError, ValueError, OverflowError) as exc:
         example.checks.append(Check("generated torch-parity code runs in float64", False,
                                     detail=str(exc).splitlines()[0]))
@@ -91,9 +89,7 @@ def check_example(example: WorkedExample) -> None:
                 f"allowance{step_bad}"))
     inexact = [name for name, v in example.hypers.items() if not representable(v)]
     inexact += [f"x0[{i + 1}]" for i, v in enumerate(example.x0) if not representable(v)]
-    if example.constant_grad is not None:
-        inexact += [f"g[{i + 1}]" for i, v in enumerate(example.constant_grad)
-                    if not representable(v)]
+    inexact += [label for label, v in example.given_values if not representable(v)]
     if inexact:
         largest = float(np.nanmax(diff))
         effect = (f"the float64 run differs from the exact one by up to {largest:.2g}"

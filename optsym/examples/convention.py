@@ -83,9 +83,9 @@ def check_generated(example, conv, gradient_point: sp.Expr) -> tuple[bool, str]:
 
     accepted = set(inspect.signature(module["step"]).parameters)
     out = []
-    for _ in range(example.steps):
+    for k in range(1, example.steps + 1):
         if example.objective is None:
-            grad = np.array([float(v) for v in example.constant_grad], dtype=np.float64)
+            grad = np.array([float(v) for v in example.given_gradient(k)], dtype=np.float64)
         else:
             state_now = [np.asarray(state[s.name][0], dtype=np.float64)
                          if isinstance(s.symbol, TensorSymbol) else float(state[s.name][0])

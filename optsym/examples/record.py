@@ -70,6 +70,20 @@ class WorkedExample:
     state_history: list[dict[str, Any]] = field(default_factory=list)
     #: where a convention takes the gradient (``theta + momentum*velocity``), or None at x
     gradient_point: sp.Expr | None = None
+    #: the gradient of each step, given (``--g-seq``), instead of an objective or a constant
+    grad_seq: tuple[tuple[sp.Expr, ...], ...] | None = None
+
+    def given_gradient(self, k: int) -> tuple[sp.Expr, ...] | None:
+        """The gradient given for step ``k`` (1, 2, ...), or None on an objective."""
+        return self.grad_seq[k - 1] if self.grad_seq is not None else self.constant_grad
+
+    @property
+    def given_values(self) -> list[tuple[str, sp.Expr]]:
+        """Every given gradient entry with its label: ``g[2]``, or ``g_3[2]`` in a sequence."""
+        if self.grad_seq is not None:
+            return [(f"g_{k + 1}[{i + 1}]", v) for k, gk in enumerate(self.grad_seq)
+                    for i, v in enumerate(gk)]
+        return [(f"g[{i + 1}]", v) for i, v in enumerate(self.constant_grad or ())]
 
     @property
     def checked(self) -> bool:

@@ -23,8 +23,17 @@ def _title(ex) -> str:
     what = ex.alias.title if ex.alias is not None else ex.rule.title
     rule = f" ({ex.rule.name})" if ex.alias is not None else ""
     on = (f"f({', '.join(map(str, ex.variables))}) = {sp.sstr(ex.objective.expr)}"
-          if ex.objective is not None else f"a constant gradient g = {_vec(ex.constant_grad)}")
+          if ex.objective is not None else _given_text(ex, "a constant gradient"))
     return f"Worked example: {what}{rule} on {on}"
+
+
+def _given_text(ex, constant: str) -> str:
+    """The given gradients: ``a constant gradient g = (1, 0)`` or ``the gradients g_1 = 1,
+    g_2 = 0, g_3 = 1``."""
+    if ex.grad_seq is None:
+        return f"{constant} g = {_vec(ex.constant_grad)}"
+    return "the gradients " + ", ".join(f"g_{k} = {_vec(gk)}"
+                                        for k, gk in enumerate(ex.grad_seq, 1))
 
 
 def _short(value: sp.Expr) -> str:
@@ -92,7 +101,7 @@ def as_text(ex) -> str:
     flags = _flags(ex)
     lines.append(f"Problem: {'minimize' if ex.objective is not None else 'run'} "
                  + (f"f = {sp.sstr(ex.objective.expr)}" if ex.objective is not None
-                    else f"with the constant gradient g = {_vec(ex.constant_grad)}")
+                    else "with " + _given_text(ex, "the constant gradient"))
                  + f" from x0 = {_vec(ex.x0)}, {ex.steps} step{'s' if ex.steps != 1 else ''}")
     if ex.objective is not None and ex.objective.description:
         lines.append(f"  ({ex.objective.description})")
@@ -203,9 +212,7 @@ def _rounding(ex) -> list[tuple[str, sp.Expr]]:
     """The inputs that float64 cannot hold exactly."""
     out = [(h.name, v) for h, v in _used_hypers(ex) if not representable(v)]
     out += [(f"x0[{lab}]", v) for lab, v in zip(_labels(ex), ex.x0) if not representable(v)]
-    if ex.constant_grad is not None:
-        out += [(f"g[{i + 1}]", v) for i, v in enumerate(ex.constant_grad)
-                if not representable(v)]
+    out += [(label, v) for label, v in ex.given_values if not representable(v)]
     return out
 
 
@@ -225,6 +232,8 @@ def _tex_vec(values) -> str:
 def _problem_tex(ex) -> str:
     if ex.objective is not None:
         return ex.objective.latex()
+    if ex.grad_seq is not None:
+        return ", ".join(rf"g_{{{k}}} = {_tex_vec(gk)}" for k, gk in enumerate(ex.grad_seq, 1))
     return rf"g = {_tex_vec(ex.constant_grad)} \text{{ (constant)}}"
 
 
@@ -365,6 +374,8 @@ def as_dict(ex) -> dict[str, Any]:
             "description": ex.objective.description},
         "constant_grad": None if ex.constant_grad is None
         else [sp.sstr(v) for v in ex.constant_grad],
+        "grad_seq": None if ex.grad_seq is None
+        else [[sp.sstr(v) for v in gk] for gk in ex.grad_seq],
         "x0": [sp.sstr(v) for v in ex.x0],
         "hypers": {h.name: {"exact": sp.sstr(v), "float": float(v),
                             "float64_exact": representable(v)}

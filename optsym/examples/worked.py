@@ -83,15 +83,20 @@ def per_tensor(n: int) -> dict[sp.Symbol, sp.Expr]:
 
 def worked_example(rule_name: str, objective: Objective | None, x0: Sequence | None,
                    hypers: Mapping[str, Any], steps: int,
-                   grad: Sequence | None = None, convention: str | None = None) -> WorkedExample:
+                   grad: Sequence | None = None, convention: str | None = None, *,
+                   grads: Sequence[Sequence] | None = None) -> WorkedExample:
     """Run ``rule_name`` (a rule or ``gd``/``momentum``/``nesterov``) for ``steps`` steps in
-    exact arithmetic from ``x0`` on ``objective``, or with the constant gradient ``grad``;
+    exact arithmetic from ``x0`` on ``objective``, with the constant gradient ``grad``, or with
+    ``grads[k - 1]`` at step k (a sequence: a rare feature, gradients that stop);
     ``convention``: in that convention of the table (``sutskever``), see
     :mod:`optsym.examples.convention`."""
     if not 1 <= steps <= MAX_STEPS:
         raise SpecError(f"steps must be between 1 and {MAX_STEPS}, got {steps}")
-    if (objective is None) == (grad is None):
-        raise SpecError("give an objective or a constant gradient (one of the two)")
+    if sum(v is not None for v in (objective, grad, grads)) != 1:
+        raise SpecError("give an objective, a constant gradient or a gradient sequence (one)")
+    if grads is not None and len(grads) < steps:
+        raise SpecError(f"the gradient sequence has {len(grads)} gradient"
+                        f"{'s' if len(grads) != 1 else ''}; {steps} steps need {steps}")
     alias, name = resolve(rule_name)
     from optsym import rules
 
@@ -107,8 +112,10 @@ def worked_example(rule_name: str, objective: Objective | None, x0: Sequence | N
             given["base_lr"] = given["lr"]  # a constant lr is its own peak
     cfg, hyper_values = exact_hypers(rule, given)
     constant = None if grad is None else tuple(exact(v) for v in grad)
+    seq = None if grads is None else tuple(tuple(exact(v) for v in gk) for gk in grads[:steps])
+    first = next((len(gk) for gk in seq if len(gk) > 1), 1) if seq is not None else None
     n = objective.dim if objective is not None else (len(x0) if x0 is not None
-                                                     else len(constant))
+                                                     else len(constant or ()) or first)
     start = tuple(exact(v) for v in x0) if x0 is not None else (sp.Integer(0),) * n
     if len(start) != n:
         raise ObjectiveError(f"x0 has {len(start)} coordinate{'s' if len(start) != 1 else ''}; "
@@ -117,16 +124,26 @@ def worked_example(rule_name: str, objective: Objective | None, x0: Sequence | N
         constant = constant * n
     if constant is not None and len(constant) != n:
         raise ObjectiveError(f"the gradient has {len(constant)} coordinates; x0 has {n}")
+    if seq is not None:
+        seq = tuple(gk * n if len(gk) == 1 else gk for gk in seq)
+        bad = next((k for k, gk in enumerate(seq, 1) if len(gk) != n), None)
+        if bad is not None:
+            raise ObjectiveError(f"gradient {bad} of the sequence has {len(seq[bad - 1])} "
+                                 f"coordinates; " + (f"x0 has {n}" if x0 is not None else
+                                                     f"the first with more than one has {n}"))
     symbols = {h.symbol: hyper_values[h.name] for h in rule.hypers if h.name in hyper_values}
     symbols.update(per_tensor(n))
     equations = tuple(Assign(a.target, to_math(a.expr), a.note) for a in rule.textbook(cfg))
-    run = _Run(rule, cfg, symbols, equations, objective, constant, start,
+    run = _Run(rule, cfg, symbols, equations, objective,
+               seq if seq is not None else None if constant is None else (constant,) * steps,
+               start,
                theta if conv is None else conv.gradient_point)
     run.go(steps)
     example = WorkedExample(
         method=rule_name.strip().lower(), rule=rule, alias=alias if conv is None else None,
         config=cfg,
-        hypers=hyper_values, objective=objective, constant_grad=constant, x0=start,
+        hypers=hyper_values, objective=objective, constant_grad=constant, grad_seq=seq,
+        x0=start,
         equations=equations, records=run.records, iterates=run.iterates, values=run.values,
         generated=[], checks=[], notes=run.notes, exact_steps=run.exact_steps,
         diverged_at=run.diverged_at, x0_default=x0 is None, state_history=run.state_history,
@@ -135,11 +152,13 @@ def worked_example(rule_name: str, objective: Objective | None, x0: Sequence | N
     if conv is None:
         check_example(example)
     else:
-        _check_convention(example, conv, family, rule_name, objective, x0, hypers, grad)
+        _check_convention(example, conv, family, rule_name, objective, x0, hypers, grad,
+                          seq)
     return example
 
 
-def _check_convention(example, conv, family, rule_name, objective, x0, hypers, grad) -> None:
+def _check_convention(example, conv, family, rule_name, objective, x0, hypers, grad,
+                      grads=None) -> None:
     """A convention's example: its generated code, and torch's form beside it."""
     from optsym.examples.convention import check_generated, torch_relation
 
@@ -147,7 +166,8 @@ def _check_convention(example, conv, family, rule_name, objective, x0, hypers, g
     example.checks.append(Check(f"generated NumPy code of the {conv.name} convention (float64, "
                                 "gradient at the same point) reproduces the exact iterates",
                                 ok, detail=detail))
-    torch_example = worked_example(rule_name, objective, x0, hypers, example.steps, grad)
+    torch_example = worked_example(rule_name, objective, x0, hypers, example.steps, grad,
+                                   grads=grads)
     equal, text = torch_relation(example, torch_example, family, conv)
     example.checks.append(Check("torch's form on the same problem", True, detail=text,
                                 kind="observation"))
@@ -158,7 +178,7 @@ def _check_convention(example, conv, family, rule_name, objective, x0, hypers, g
 class _Run:
     """The state of an exact run: per-coordinate environments and scalar state."""
 
-    def __init__(self, rule, cfg, symbols, equations, objective, constant, start,
+    def __init__(self, rule, cfg, symbols, equations, objective, given, start,
                  gradient_point: sp.Expr = theta) -> None:
         self.rule, self.cfg, self.symbols = rule, cfg, symbols
         #: where the gradient is taken (a convention's look-ahead point theta + mu v)
@@ -169,7 +189,8 @@ class _Run:
         #: shown with numbers, which would otherwise read ``g*(1 - 0)``
         self.zero_hypers = {h.symbol: sp.Integer(0) for h in rule.hypers
                             if h.symbol is not None and symbols.get(h.symbol) == 0}
-        self.equations, self.objective, self.constant = equations, objective, constant
+        #: the gradient of each step where it is given (a constant one: the same each step)
+        self.equations, self.objective, self.given = equations, objective, given
         self.states = rule.states(cfg)
         self._numeric = None
         n = len(start)
@@ -228,9 +249,9 @@ class _Run:
             raise ObjectiveError(f"f is not a finite real number at {_point_text(point)}")
         return value
 
-    def _gradient(self, point) -> tuple[sp.Expr, ...]:
-        if self.constant is not None:
-            return self.constant
+    def _gradient(self, point, k: int) -> tuple[sp.Expr, ...]:
+        if self.given is not None:
+            return self.given[k - 1]
         self._float_guard(point)
         grad = tuple(tame(d) for d in self.objective.grad_at(point))
         if not all(finite_real(d) for d in grad):
@@ -244,7 +265,7 @@ class _Run:
             point = before if self.gradient_point == theta else tuple(
                 tame(self.gradient_point.xreplace({**self.symbols, **self.shared, **env}))
                 for env in self.coords)
-            grad = self._gradient(point)
+            grad = self._gradient(point, k)
             scalars = {**self.symbols, **self.shared, t: sp.Integer(k)}
             for env, gi in zip(self.coords, grad):
                 env[g] = gi
@@ -255,7 +276,7 @@ class _Run:
             after = tuple(env[theta] for env in self.coords)
             diverged = any(abs(sp.N(v, 20)) > self.diverged_limit for v in after)
             value = None if self.objective is None else self._value(after, diverged)
-            if self.constant is not None:
+            if self.given is not None and len(set(self.given)) == 1:
                 _remark_constant(updates, grad, before, after, self.hyper_by_name)
             self.records.append(StepRecord(k, before, grad, updates, after, value,
                                            None if point is before else point))
