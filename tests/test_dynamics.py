@@ -154,6 +154,59 @@ def test_retention_matches_torch_and_mutation_fails():
     assert not cl.weight_decay_retention(scales=(10.0, 0.01), rules=("adamw", "adam")).holds
 
 
+def test_adagrad_rare_features_matches_torch_and_mutation_fails():
+    from optsym.dynamics import claims_adaptive as ca
+
+    claim = cl.adagrad_rare_features()
+    assert claim.holds
+    # the same stream through torch.optim.Adagrad / SGD (float64)
+    for key, make in (("adagrad", lambda ps: torch.optim.Adagrad(ps, lr=0.1)),
+                      ("sgd", lambda ps: torch.optim.SGD(ps, lr=0.1))):
+        p = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+        opt = make([p])
+        for t in range(1, 101):
+            p.grad = torch.tensor([1.0, 1.0 if t % 10 == 0 else 0.0], dtype=torch.float64)
+            opt.step()
+        row = claim.measured["rules"][key]
+        assert (row["frequent"], row["rare"]) == (-float(p.detach()[0]), -float(p.detach()[1]))
+    # the derived ratio by hand: sum_{j<=10} j^-1/2 over sum_{k<=100} k^-1/2
+    by_hand = sum(j ** -0.5 for j in range(1, 11)) / sum(k ** -0.5 for k in range(1, 101))
+    assert claim.measured["derived_ratio"] == pytest.approx(by_hand, rel=1e-13)
+    # mutations: SGD and AdaGrad swapped; a rare feature as frequent as the other (no effect)
+    assert not cl.adagrad_rare_features(rules=("adagrad", "gd")).holds
+    assert not cl.adagrad_rare_features(every=1).holds
+    assert not ca.check_rare_features({"sgd": {"ratio": 0.1}, "adagrad": {"ratio": 0.1}}, 0.1,
+                                      claim.measured["derived_ratio"])
+
+
+def test_adam_early_updates_match_torch_and_mutation_fails():
+    from optsym.dynamics import claims_adaptive as ca
+
+    claim = cl.adam_early_updates(runs=500)
+    assert claim.holds
+    m = claim.measured
+    # the same noise through torch.optim.Adam (float64) for the first steps
+    noise = np.random.default_rng(0).standard_normal((10, 500))
+    p = torch.zeros(500, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.Adam([p], lr=1e-3)
+    prev, sizes = p.detach().clone(), []
+    for t in range(10):
+        p.grad = torch.tensor(noise[t])
+        opt.step()
+        sizes.append(float(torch.sqrt(torch.mean(((p.detach() - prev) / 1e-3) ** 2))))
+        prev = p.detach().clone()
+    ours = ca.update_sizes([1e-3] * 10, 1e-3, 10, 500, 0)
+    np.testing.assert_allclose(ours, sizes, rtol=1e-12)
+    assert m["sizes_plain"][:4] == pytest.approx([sizes[i] for i in (0, 1, 4, 9)], rel=1e-12)
+    # mutations: the early and steady sizes exchanged; warmup as large as no warmup
+    assert not ca.check_early_updates(m["first"], m["steady"], m["early_max_warmup"],
+                                      m["early_max_plain"], m["predicted_steady"])
+    assert not ca.check_early_updates(m["first"], m["early_max_plain"], m["early_max_plain"],
+                                      m["steady"], m["predicted_steady"])
+    # beta1 = 0.5: the steady size is sqrt(1/3), no longer a fourth of the first update
+    assert not cl.adam_early_updates(runs=500, beta1=0.5).holds
+
+
 def test_rosenbrock_adam_slowest_matches_torch_and_mutation_fails():
     claim = cl.rosenbrock_adam_slowest()
     assert claim.holds

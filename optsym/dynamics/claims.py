@@ -31,28 +31,13 @@ separate pure function of the numbers, so a test can feed it the reversed number
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from optsym.dynamics.claim import Claim
+from optsym.dynamics.claims_adaptive import adagrad_rare_features, adam_early_updates
 from optsym.spec import SpecError
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A statement, the setting it was measured in, the numbers and whether the check holds."""
-
-    name: str
-    statement: str
-    setting: str
-    measured: dict[str, Any]
-    holds: bool
-    notes: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "statement": self.statement, "setting": self.setting,
-                "holds": self.holds, "measured": self.measured, "notes": self.notes}
 
 
 # ---- momentum's regime -------------------------------------------------------------------------
@@ -196,6 +181,8 @@ CLAIMS: dict[str, Callable[[], Claim]] = {
     "momentum-regime": momentum_regime,
     "weight-decay-retention": weight_decay_retention,
     "rosenbrock-adam-slowest": rosenbrock_adam_slowest,
+    "adagrad-rare-features": adagrad_rare_features,
+    "adam-early-updates": adam_early_updates,
 }
 
 
@@ -217,4 +204,5 @@ def run(name: str | None = None) -> list[Claim]:
 
 __all__ = ["Claim", "CLAIMS", "names", "run", "momentum_regime", "weight_decay_retention",
            "rosenbrock_adam_slowest", "check_momentum_regime", "check_retention",
-           "check_slowest", "derived_rates", "retention"]
+           "check_slowest", "derived_rates", "retention", "adagrad_rare_features",
+           "adam_early_updates"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from optsym.dynamics.claims import Claim
+from optsym.dynamics.claim import Claim
 
 
 def _g(v: float) -> str:
@@ -26,6 +26,21 @@ def _rows(claim: Claim) -> list[str]:
         return out
     if claim.name == "rosenbrock-adam-slowest":
         return [f"  {rule:<10} f = {_g(v)}" for rule, v in m["final_loss"].items()]
+    if claim.name == "adagrad-rare-features":
+        out = [f"  {'rule':<8} {'frequent moved':>15} {'rare moved':>11} {'ratio':>8}"]
+        out += [f"  {rule:<8} {_g(r['frequent']):>15} {_g(r['rare']):>11} {r['ratio']:>8.4f}"
+                for rule, r in m["rules"].items()]
+        out.append(f"  derived ratio H_n^(1/2)/H_T^(1/2) = {m['derived_ratio']:.6f}; "
+                   f"frequency {m['frequency']:g}")
+        return out
+    if claim.name == "adam-early-updates":
+        steps = (1, 2, 5, 10, 50, 100)
+        out = ["  step t:         " + " ".join(f"{t:>6}" for t in steps),
+               "  RMS update/lr:  " + " ".join(f"{v:>6.3f}" for v in m["sizes_plain"])]
+        out.append(f"  steady {m['steady']:.4f} (predicted {m['predicted_steady']:.4f}); "
+                   f"early max {m['early_max_plain']:.3f} without warmup, "
+                   f"{m['early_max_warmup']:.3f} with it")
+        return out
     return [f"  {k}: {v}" for k, v in m.items()]
 
 
