@@ -23,7 +23,6 @@ r"""Properties of a schedule, derived symbolically and each cross-checked numeri
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -36,6 +35,7 @@ from optsym.schedules.sequence import BUDGET_SECONDS, DIGITS, EXACT_STEPS
 from optsym.schedules.sequence import Slow as _Slow
 from optsym.schedules.sequence import closed_values as _mp_values
 from optsym.schedules.sequence import deadline as _deadline
+from optsym.schedules.sequence import sums
 from optsym.schedules.sequence import tolerance as _tolerance
 from optsym.schedules.spec import Config, Phase, Schedule, k
 from optsym.spec import latex
@@ -140,9 +140,7 @@ def budget(schedule: Schedule, cfg: Config) -> Budget:
             total, method = _budget_formula(schedule, cfg, values, h, horizon_symbol)
     except _Slow:
         total, method = None, f"SymPy found no closed form within {BUDGET_SECONDS:g} s"
-    seq = _mp_values(schedule, cfg, h)
-    with mpmath.workdps(DIGITS):
-        numeric = mpmath.fsum(seq) if h <= EXACT_STEPS else mpmath.mpf(math.fsum(seq))
+    numeric, _ = sums(_mp_values(schedule, cfg, h))
     value = _evaluate(total, values) if total is not None else None
     if total is not None and value is None:  # a closed form can be slow to evaluate too
         total, method = None, f"SymPy's closed form took over {BUDGET_SECONDS:g} s to evaluate"

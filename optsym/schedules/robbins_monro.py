@@ -11,7 +11,8 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from optsym.schedules.sequence import DIGITS
+from optsym.schedules.sequence import peak_scale
+from optsym.schedules.sequence import sums as _sums
 from optsym.schedules.sequence import closed_values as _mp_values
 from optsym.schedules.spec import Config, J, Schedule, k
 
@@ -102,7 +103,7 @@ def robbins_monro(schedule: Schedule, cfg: Config) -> RobbinsMonro:
     else:
         period = tail.period or 0
         first_cycle = int(phases[0].end.subs(values)) if tail.kind == "cycles" else period
-        p1, p2 = _period_sums(_mp_values(schedule, cfg, first_cycle))
+        p1, p2 = _sums(_mp_values(schedule, cfg, first_cycle))
         s1 = "diverges" if p1 > 0 else "converges"
         s2 = "diverges" if p2 > 0 else "converges"
         if tail.kind == "periodic":
@@ -119,19 +120,6 @@ def robbins_monro(schedule: Schedule, cfg: Config) -> RobbinsMonro:
     holds = all(sym in ("undetermined", num) for sym, num in
                 ((s1, numeric["sum_lr"]), (s2, numeric["sum_lr2"])))
     return RobbinsMonro(True, s1, s2, satisfied, argument, numeric, holds)
-
-
-def _period_sums(seq) -> tuple[Any, Any]:
-    """The sums of one period's lr and lr^2: in 50 digits, or (a long period, given as a
-    float64 array) vectorized, the squares taken of the values scaled to a peak of 1 so that
-    they cannot underflow."""
-    if isinstance(seq, np.ndarray):
-        peak = float(np.max(np.abs(seq), initial=0.0))
-        scale = peak if np.isfinite(peak) and peak > 0 else 1.0
-        scaled = mpmath.mpf(float(np.sum((seq / scale) ** 2)))
-        return mpmath.mpf(float(np.sum(seq))), scaled * mpmath.mpf(scale) ** 2  # no underflow
-    with mpmath.workdps(DIGITS):
-        return mpmath.fsum(seq), mpmath.fsum([v * v for v in seq])
 
 
 #: where the integral test looks: far beyond any time scale the parameters allow
@@ -171,8 +159,7 @@ def _numeric_rm(schedule: Schedule, cfg: Config, start: int) -> dict[str, Any]:
                                               dtype=np.float64), (100 * a,))
     # the verdicts compare the decades' ratio, which a constant factor leaves alone: scale to a
     # peak of 1 first, so that lr^2 does not underflow (eta_max = 1e-300)
-    peak = float(np.max(np.abs(vals), initial=0.0))
-    scale = peak if np.isfinite(peak) and peak > 0 else 1.0
+    scale = peak_scale(vals)
     with np.errstate(all="ignore"):
         f1, f2, v1 = _decades(vals, a)
         g1, g2, v2 = _decades((vals / scale) ** 2, a)

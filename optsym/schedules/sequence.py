@@ -3,6 +3,7 @@ sequences), the agreement a cross-check asks of them, and a time limit for SymPy
 
 from __future__ import annotations
 
+import math
 import signal
 import threading
 from collections.abc import Iterator
@@ -67,6 +68,27 @@ def closed_values(schedule: Schedule, cfg: Config, n: int) -> list | np.ndarray:
     fn = sp.lambdify([k], closed, "mpmath")
     with mpmath.workdps(DIGITS):
         return [mpmath.mpf(fn(mpmath.mpf(j))) for j in range(n)]
+
+
+def peak_scale(values: np.ndarray) -> float:
+    """The largest finite ``|value|`` (1 when there is none): dividing by it before squaring
+    keeps lr^2 from underflowing (``eta_max = 1e-300``)."""
+    peak = float(np.max(np.abs(values), initial=0.0))
+    return peak if np.isfinite(peak) and peak > 0 else 1.0
+
+
+def sums(seq) -> tuple[mpmath.mpf, mpmath.mpf]:
+    r""":math:`\sum \eta_k` and :math:`\sum \eta_k^2` of :func:`closed_values`: in 50 digits,
+    or (a long sequence, a float64 array) correctly rounded by ``math.fsum``, the squares taken
+    of the values scaled to a peak of 1 so that they cannot underflow."""
+    if isinstance(seq, np.ndarray):
+        scale = peak_scale(seq)
+        with np.errstate(all="ignore"):
+            squares = math.fsum((seq / scale) ** 2)
+        with mpmath.workdps(DIGITS):
+            return mpmath.mpf(math.fsum(seq)), mpmath.mpf(squares) * mpmath.mpf(scale) ** 2
+    with mpmath.workdps(DIGITS):
+        return mpmath.fsum(seq), mpmath.fsum([v * v for v in seq])
 
 
 def tolerance(n: int) -> float:
