@@ -112,3 +112,17 @@ def test_the_constructor_refuses_what_torch_refuses(rule, torch_name, bad):
     with pytest.raises(ValueError) as ours:
         api.optimizer_class(rule)([torch.nn.Parameter(torch.ones(2))], **bad)
     assert str(ours.value) == str(theirs.value)
+
+
+def test_torchs_path_arguments_are_taken_and_checked():
+    """``foreach``/``fused`` as torch takes them: None or the generated path is accepted, another
+    path is refused with the option that generates it."""
+    single, fused = api.optimizer_class("adam"), api.optimizer_class("adam", path="fused")
+    p = [torch.nn.Parameter(torch.ones(2))]
+    single(p, foreach=False), single(p, foreach=None), fused(p, fused=True)
+    with pytest.raises(ValueError, match="--impl foreach"):
+        single(p, foreach=True)
+    with pytest.raises(ValueError, match="--impl fused"):
+        single(p, fused=True)
+    with pytest.raises(ValueError, match="follows torch's fused path"):
+        fused(p, foreach=False)

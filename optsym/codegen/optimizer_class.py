@@ -46,6 +46,17 @@ def _check(group):
                              f"has {{read(group)!r}}; regenerate it with that value")
 
 
+def _check_path(foreach, fused):
+    """torch's ``foreach``/``fused`` arguments: None (any) or the path this module follows."""
+    asked = "fused" if fused else "foreach" if foreach else "single" if foreach is False else None
+    if fused is False and _PATH == "fused":
+        asked = "single"
+    if asked is not None and asked != _PATH:
+        raise ValueError(f"this {cls} follows torch's {{_PATH}} path; foreach={{foreach!r}}, "
+                         f"fused={{fused!r}} asks for the {{asked}} path: regenerate it with "
+                         f"--impl {{asked}}")
+
+
 def _validate(group):
     """The reference's range checks on a param group, at construction (as torch's own)."""
 {validate}
@@ -55,7 +66,8 @@ class {cls}(torch.optim.Optimizer):
     """{title} as a ``torch.optim.Optimizer`` (generated; ``_step`` above does the arithmetic,
     in the operation order of torch's {path} path)."""
 
-    def __init__(self, params{signature}):
+    def __init__(self, params{signature}, foreach=None, fused=None):
+        _check_path(foreach, fused)
         super().__init__(params, dict({defaults}))
 
     def add_param_group(self, param_group):
@@ -208,7 +220,8 @@ def generate_class(rule: Rule, cfg: Config, path: str = "single") -> str:
         init_args="".join(init_args), step_args="".join(step_args), validate=validate,
         path=path)
     keys = {s.name: rule.reference.state_key(s.name) for s in rule.states(cfg)}
-    tables = (f"\n\n#: the step's state name -> the reference's state key\n_STATE_KEYS = {keys!r}\n"
+    tables = (f"\n\n#: torch's path whose operation order _step follows\n_PATH = {path!r}\n"
+              f"#: the step's state name -> the reference's state key\n_STATE_KEYS = {keys!r}\n"
               "#: the structural options this module was generated for: (argument, how a param "
               "group holds it, value)\n_STRUCTURE = (\n" + "\n".join(structure) + "\n)\n")
     source = _header(source, rule, cfg, cls)
