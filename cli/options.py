@@ -60,8 +60,6 @@ def add_spec_option(group: click.Group) -> None:
             command.params.append(spec_option())
         if isinstance(command, click.Group):  # ``optsym plot schedules --spec FILE``
             add_spec_option(command)
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
 
 
 def rule_arguments(fn):
@@ -116,61 +114,56 @@ EXACT = ExactNumber()
 
 
 def _boolean(flag: str, text: str) -> bool:
+    from optsym.params import FALSE_WORDS, TRUE_WORDS
+
     word = text.lower()
-    if word in _TRUE | _FALSE:
-        return word in _TRUE
+    if word in TRUE_WORDS | FALSE_WORDS:
+        return word in TRUE_WORDS
     raise UsageFailure(f"option {flag} expects true or false, got {text!r}")
 
 
-def _split_flag(token: str) -> tuple[str, str | None]:
-    """``--name=value`` -> (name, value); ``--name`` -> (name, None)."""
-    if not token.startswith("--") or len(token) == 2:
-        raise UsageFailure(f"unexpected argument {token!r}")
-    key, eq, value = token[2:].partition("=")
-    return key, value if eq else None
+def _pairs(args: tuple[str, ...], params, unknown) -> list[tuple[str, str, str | None]]:
+    """:func:`optsym.params.option_pairs` over ``params`` (``--betas`` for a rule with beta1
+    and beta2), a refused argument being a one-line usage error."""
+    from optsym.params import option_pairs
+    from optsym.spec import SpecError
+
+    names = {p.name for p in params}
+    known = names | ({"betas"} if {"beta1", "beta2"} <= names else set())
+    try:
+        return option_pairs(args, known, {p.name for p in params if p.is_flag}, unknown)
+    except SpecError as exc:
+        raise UsageFailure(str(exc)) from None
+
+
+def _parse(params, args: tuple[str, ...], unknown) -> dict:
+    """Typed values of ``params`` from ``--OPTION VALUE`` arguments."""
+    by_name = {p.name: p for p in params}
+    out: dict = {}
+    for name, flag, value in _pairs(args, params, unknown):
+        if name == "betas":
+            parts = (value or "").split(",")
+            if len(parts) != 2:
+                raise UsageFailure("option --betas expects two numbers, e.g. --betas 0.9,0.999")
+            out["beta1"], out["beta2"] = (_exact(flag, p) for p in parts)
+            continue
+        param = by_name[name]
+        if param.is_flag:
+            out[name] = True if value is None else _boolean(flag, value)
+        elif param.kind == "real" and param.default is None and value == "None":
+            out[name] = None  # torch's None default
+        else:
+            out[name] = _param_value(param, flag, value)
+    return out
 
 
 def parse_rule_options(rule, args: tuple[str, ...]) -> dict:
     """Hyperparameter overrides from ``args``; unknown options suggest the closest names."""
     from optsym.spec import unknown_name_message
 
-    names = [h.name for h in rule.hypers]
-    out: dict = {}
-    i = 0
-    while i < len(args):
-        token = args[i]
-        key, value = _split_flag(token)
-        name = key.replace("-", "_")
-        flag = "--" + key
-        if name == "betas" and {"beta1", "beta2"} <= set(names):
-            if value is None:
-                i += 1
-                value = args[i] if i < len(args) else None
-            parts = (value or "").split(",")
-            if len(parts) != 2:
-                raise UsageFailure("option --betas expects two numbers, e.g. --betas 0.9,0.999")
-            out["beta1"], out["beta2"] = (_exact(flag, p) for p in parts)
-            i += 1
-            continue
-        if name not in names:
-            known = ["--" + n.replace("_", "-") for n in names]
-            raise UsageFailure(unknown_name_message("option", flag, known, f" for {rule.name}"))
-        hyper = rule.hyper(name)
-        if hyper.is_flag:
-            if value is None and i + 1 < len(args) and args[i + 1].lower() in _TRUE | _FALSE:
-                i += 1
-                value = args[i]
-            out[name] = True if value is None else _boolean(flag, value)
-        else:
-            if value is None:
-                i += 1
-                if i >= len(args):
-                    raise UsageFailure(f"option {flag} needs a value")
-                value = args[i]
-            none = hyper.default is None and value == "None"  # torch's None default
-            out[name] = None if none else _exact(flag, value)
-        i += 1
-    return out
+    known = ["--" + h.name.replace("_", "-") for h in rule.hypers]
+    return _parse(rule.hypers, args,
+                  lambda flag: unknown_name_message("option", flag, known, f" for {rule.name}"))
 
 
 def parse_spec_options(spec, args: tuple[str, ...]) -> dict:
@@ -232,23 +225,24 @@ def _param_named(spec, key: str):
         raise UsageFailure(str(exc)) from None
 
 
+def _unknown_param(spec):
+    """The message for an unknown parameter of ``spec``: its own (with the closest names)."""
+    from optsym.spec import SpecError
+
+    def message(flag: str) -> str:
+        try:
+            spec.param(flag[2:].replace("-", "_"))
+        except SpecError as exc:
+            return str(exc)
+        return f"unknown option {flag}"  # pragma: no cover - only called for unknown names
+
+    return message
+
+
 def parse_params(spec, args: tuple[str, ...]) -> dict:
     """A schedule's or a derivation's parameters from ``--eta-max 0.1 --T=100 --milestones
     30,80`` style arguments."""
-    out: dict = {}
-    i = 0
-    while i < len(args):
-        token = args[i]
-        key, value = _split_flag(token)
-        param = _param_named(spec, key)
-        if value is None:
-            i += 1
-            if i >= len(args):
-                raise UsageFailure(f"option {param.flag} needs a value")
-            value = args[i]
-        out[param.name] = _param_value(param, param.flag, value)
-        i += 1
-    return out
+    return _parse(spec.params, args, _unknown_param(spec))
 
 
 def parse_schedule_pairs(schedule, pairs: tuple[str, ...]) -> dict:

@@ -13,34 +13,28 @@ import json
 import click
 
 from optsym.cli.errors import UsageFailure
-from optsym.cli.options import RULE_CONTEXT, _boolean, _number, _split_flag
+from optsym.cli.options import RULE_CONTEXT, _boolean, _number
 
 
 def _arguments(dialect, args: tuple[str, ...]) -> dict:
-    out: dict = {}
-    i = 0
-    while i < len(args):
-        key, value = _split_flag(args[i])
-        name = key.replace("-", "_")
+    """SOURCE's arguments in its own names (``--alpha`` for torch, ``--decay`` for optax)."""
+    from optsym.params import option_pairs
+    from optsym.spec import SpecError
+
+    def unknown(flag: str) -> str:
         try:
-            arg = dialect.arg(name)
+            dialect.arg(flag[2:].replace("-", "_"))
         except KeyError as exc:
-            raise UsageFailure(str(exc.args[0])) from None
-        flag = "--" + key
-        if isinstance(arg.default, bool):
-            if value is None and i + 1 < len(args) and not args[i + 1].startswith("--"):
-                i += 1
-                value = args[i]
-            out[name] = True if value is None else _boolean(flag, value)
-        else:
-            if value is None:
-                i += 1
-                if i >= len(args):
-                    raise UsageFailure(f"option {flag} needs a value")
-                value = args[i]
-            out[name] = _number(flag, value)
-        i += 1
-    return out
+            return str(exc.args[0])
+        return f"unknown option {flag}"  # pragma: no cover - only called for unknown names
+
+    flags = {a.name for a in dialect.args if isinstance(a.default, bool)}
+    try:
+        pairs = option_pairs(args, {a.name for a in dialect.args}, flags, unknown)
+    except SpecError as exc:
+        raise UsageFailure(str(exc)) from None
+    return {name: (True if value is None else _boolean(flag, value)) if name in flags
+            else _number(flag, value) for name, flag, value in pairs}
 
 
 def _gap(check: dict) -> str:

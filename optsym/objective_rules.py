@@ -320,29 +320,14 @@ def _coerce(name: str, default: Any, value: Any) -> Any:
 def parse_options(name: str, tokens: Sequence[str]) -> dict[str, str]:
     """``--batch-size 8 --x0=-1,2`` -> ``{"batch_size": "8", "x0": "-1,2"}`` for the rule
     ``name`` (values stay text; :func:`verify_objective_rule` types them)."""
+    from optsym.params import option_pairs
     from optsym.spec import unknown_name_message
 
     rule = get(name)
-    out: dict[str, str] = {}
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        if not token.startswith("--") or len(token) == 2:
-            raise SpecError(f"unexpected argument {token!r}")
-        key, eq, value = token[2:].partition("=")
-        option = key.replace("-", "_")
-        if option not in rule.options:
-            known = ["--" + n.replace("_", "-") for n in rule.options]
-            raise SpecError(unknown_name_message("option", "--" + key, known,
-                                                 f" for {rule.name}"))
-        if not eq:
-            i += 1
-            if i >= len(tokens):
-                raise SpecError(f"option --{key} needs a value")
-            value = tokens[i]
-        out[option] = value
-        i += 1
-    return out
+    known = ["--" + n.replace("_", "-") for n in rule.options]
+    pairs = option_pairs(tokens, rule.options, (), lambda flag: unknown_name_message(
+        "option", flag, known, f" for {rule.name}"))
+    return {option: value for option, _, value in pairs}
 
 
 def list_entries() -> list[dict[str, Any]]:

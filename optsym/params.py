@@ -15,7 +15,7 @@ domain, valid, error, sample)``); it builds a :class:`Param` of kind ``real`` or
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -328,5 +328,42 @@ def shown(value: Any) -> Any:
 
 _shown = shown  # the older name
 
-__all__ = ["Exact", "ExactConfig", "Hyper", "KINDS", "Param", "ParamSet", "exact_number", "exact_of", "find",
-           "parse_real", "shown"]
+#: the words a flag option takes for true and for false (``--amsgrad false``)
+TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
+FALSE_WORDS = frozenset({"false", "0", "no", "off"})
+
+
+def option_pairs(args: Sequence[str], known: Collection[str], flags: Collection[str],
+                 unknown: Callable[[str], str]) -> list[tuple[str, str, str | None]]:
+    """``--name VALUE`` / ``--name=VALUE`` / ``--flag [true|false]`` arguments as
+    ``(name, --flag as typed, text)`` triples, in order: the one reading of options after a
+    spec's name that every command shares.  ``name`` has ``_`` for ``-``; a flag's text is None
+    when no true/false word follows; an unknown name raises ``SpecError(unknown(flag))``."""
+    out: list[tuple[str, str, str | None]] = []
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if not token.startswith("--") or len(token) == 2:
+            raise SpecError(f"unexpected argument {token!r}")
+        key, eq, value = token[2:].partition("=")
+        name, flag = key.replace("-", "_"), "--" + key
+        if name not in known:
+            raise SpecError(unknown(flag))
+        if not eq:
+            if name in flags:
+                follows = i + 1 < len(args) and args[i + 1].lower() in TRUE_WORDS | FALSE_WORDS
+                value = args[i + 1] if follows else None
+                i += int(follows)
+            else:
+                i += 1
+                if i >= len(args):
+                    raise SpecError(f"option {flag} needs a value")
+                value = args[i]
+        out.append((name, flag, value))
+        i += 1
+    return out
+
+
+__all__ = ["Exact", "ExactConfig", "FALSE_WORDS", "Hyper", "KINDS", "Param", "ParamSet",
+           "TRUE_WORDS", "exact_number", "exact_of", "find", "option_pairs", "parse_real",
+           "shown"]
