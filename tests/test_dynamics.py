@@ -207,6 +207,27 @@ def test_adam_early_updates_match_torch_and_mutation_fails():
     assert not cl.adam_early_updates(runs=500, beta1=0.5).holds
 
 
+def test_saddle_escape_matches_torch_and_mutation_fails():
+    from optsym.dynamics import claims_saddle as cs
+
+    claim = cl.saddle_escape(runs=5)
+    assert claim.holds
+    m = claim.measured
+
+    def saddle(v):
+        return v[0] ** 2 / 2 + v[1] ** 4 / 4 - v[1] ** 2 / 2
+
+    path = _torch_path(lambda ps: torch.optim.SGD(ps, lr=0.1), (1.0, 1e-8), 400, saddle)
+    assert cs.escape_step(np.array(path)) == m["gd_escape_step"]
+    assert m["derived_escape_step"] == pytest.approx(np.log(0.5e8) / np.log(1.1), rel=1e-12)
+    # mutations: no noise (it lingers as long as GD); momentum instead of GD leaves far sooner
+    # than the GD linearization says; a start on the stable manifold given as y0 = 0
+    assert not cl.saddle_escape(runs=5, sigma=0.0).holds
+    assert not cl.saddle_escape(runs=5, rule="momentum").holds
+    assert not cs.check_saddle(m["gd_escape_step"], m["derived_escape_step"],
+                               m["noisy_escape_median"], 0.3, None)
+
+
 def test_rosenbrock_adam_slowest_matches_torch_and_mutation_fails():
     claim = cl.rosenbrock_adam_slowest()
     assert claim.holds

@@ -37,6 +37,7 @@ import numpy as np
 
 from optsym.dynamics.claim import Claim
 from optsym.dynamics.claims_adaptive import adagrad_rare_features, adam_early_updates
+from optsym.dynamics.claims_saddle import saddle_escape
 from optsym.spec import SpecError
 
 
@@ -183,6 +184,7 @@ CLAIMS: dict[str, Callable[[], Claim]] = {
     "rosenbrock-adam-slowest": rosenbrock_adam_slowest,
     "adagrad-rare-features": adagrad_rare_features,
     "adam-early-updates": adam_early_updates,
+    "saddle-escape": saddle_escape,
 }
 
 

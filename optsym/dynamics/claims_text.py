@@ -41,6 +41,14 @@ def _rows(claim: Claim) -> list[str]:
                    f"early max {m['early_max_plain']:.3f} without warmup, "
                    f"{m['early_max_warmup']:.3f} with it")
         return out
+    if claim.name == "saddle-escape":
+        lo, hi = m["noisy_escape_range"]
+        return [f"  GD leaves |y| < 0.5 at step {m['gd_escape_step']} (derived "
+                f"{m['derived_escape_step']:.1f})",
+                f"  with noise: median step {m['noisy_escape_median']}, range {lo}-{hi} "
+                f"({m['runs_escaped']} runs; about {m['noisy_derived']:.0f} derived)",
+                f"  from y0 = 0: distance to the saddle {m['manifold_distance_to_saddle']:.2g}, "
+                "never leaves"]
     return [f"  {k}: {v}" for k, v in m.items()]
 
 
