@@ -478,3 +478,15 @@ def test_cyclic_triangular2_properties():
     cfg = spec.config({"mode": "triangular2", "step_size_up": 4, "horizon": 40})
     props = properties(spec, cfg)
     assert props.holds and props.robbins_monro.applies
+
+
+def test_transformer_schedule_in_the_papers_terms(run_json):
+    """Vaswani et al. (2017), eq. (3): lr = d_model^-1/2 min(s^-1/2, s W^-3/2), s = k + 1; the
+    peak, at k = W - 1, is (d_model W)^-1/2 (by hand: 512 * 4000 = 2048000)."""
+    code, data = run_json("schedule", "transformer", "--at", "0,3999,4000,15999")
+    assert code == 0
+    lrs = {row["k"]: row["lr"] for row in data["values"]}
+    assert lrs[3999] == pytest.approx(2048000 ** -0.5, rel=1e-15)
+    assert lrs[0] == pytest.approx(512 ** -0.5 * 4000 ** -1.5, rel=1e-15)
+    assert lrs[15999] == pytest.approx(512 ** -0.5 / 16000 ** 0.5, rel=1e-15)
+    assert lrs[4000] < lrs[3999]

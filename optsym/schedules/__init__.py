@@ -15,6 +15,7 @@ SCHEDULE_MODULES = {
     "polynomial": ("optsym.schedules.linear", "POLYNOMIAL"),
     "inverse-time": ("optsym.schedules.decay", "INVERSE_TIME"),
     "inverse-sqrt": ("optsym.schedules.decay", "INVERSE_SQRT"),
+    "transformer": ("optsym.schedules.decay", "TRANSFORMER"),
     "cosine": ("optsym.schedules.cosine", "COSINE"),
     "cosine-restarts": ("optsym.schedules.cosine", "RESTARTS"),
     "warmup-cosine": ("optsym.schedules.cosine", "WARMUP_COSINE"),

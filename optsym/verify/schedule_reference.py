@@ -39,6 +39,12 @@ def _inverse_sqrt(c: Config) -> Callable[[int], float]:
     return lambda k: k / warmup if k < warmup else (warmup / k) ** 0.5
 
 
+def _transformer(c: Config) -> Callable[[int], float]:
+    """Vaswani et al. (2017), eq. (3), as a LambdaLR multiplier (step_num = k + 1)."""
+    d_model, warmup, factor = c["d_model"], c["warmup"], c["factor"]
+    return lambda k: factor * d_model ** -0.5 * min((k + 1) ** -0.5, (k + 1) * warmup ** -1.5)
+
+
 ADAPTERS: dict[str, Callable[[torch.optim.Optimizer, Config], S.LRScheduler]] = {
     "constant": lambda o, c: S.ConstantLR(o, factor=c["factor"], total_iters=c["total_iters"]),
     "linear": lambda o, c: S.LinearLR(o, start_factor=c["start_factor"],
@@ -53,6 +59,7 @@ ADAPTERS: dict[str, Callable[[torch.optim.Optimizer, Config], S.LRScheduler]] = 
                                               power=c["power"]),
     "inverse-time": lambda o, c: S.LambdaLR(o, lambda k: 1 / (1 + c["decay"] * k)),
     "inverse-sqrt": lambda o, c: S.LambdaLR(o, _inverse_sqrt(c)),
+    "transformer": lambda o, c: S.LambdaLR(o, _transformer(c)),
     "cosine": lambda o, c: S.CosineAnnealingLR(o, T_max=c["T"], eta_min=c["eta_min"]),
     "cosine-restarts": lambda o, c: S.CosineAnnealingWarmRestarts(
         o, T_0=c["T_0"], T_mult=c["T_mult"], eta_min=c["eta_min"]),
