@@ -1,8 +1,11 @@
 r"""A randomized parity sweep: random valid configurations of every rule, on every torch path
 and dtype, through ``optsym.api.verify`` against the references.
 
-Each configuration draws every real hyperparameter from its spec's sampling interval (half of
-them log-uniformly, so that tiny values such as Adafactor's ``eps1 = 1e-31`` appear), every flag
+Each configuration draws every real hyperparameter from its spec's sampling interval (uniformly
+or log-uniformly) or, three times in ten, from anywhere between 1e-40 and ten times the
+interval's top with either sign (so that tiny values such as Adafactor's ``eps1 = 1e-31`` and
+negative ones such as its ``beta2_decay`` appear; the spec refuses what is outside its domain,
+and that draw is drawn again), every flag
 at random, a path among those the rule writes (single, foreach, fused), a dtype and a gradient
 seed; a draw the spec refuses (a cross-parameter check) is drawn again.  It prints the counts,
 each failure with its first divergence, and with ``--json FILE`` writes them.
@@ -38,7 +41,11 @@ def draw(rule, rng: random.Random) -> dict:
                 over[h.name] = rng.random() < 0.5
             elif h.kind == "real":
                 lo, hi = h.sample
-                if lo > 0 and rng.random() < 0.5:
+                u = rng.random()
+                if u < 0.3:  # far outside the sampling interval: tiny, huge or negative
+                    value = math.exp(rng.uniform(math.log(1e-40), math.log(max(hi, 1.0) * 10)))
+                    value = -value if rng.random() < 0.3 else value
+                elif lo > 0 and u < 0.6:
                     value = math.exp(rng.uniform(math.log(lo), math.log(hi)))
                 else:
                     value = rng.uniform(lo, hi)

@@ -14,7 +14,9 @@ Results.
         \text{ steps ago; } 0.9^{10} \approx 0.349) \\
     \sum_{j=0}^{t-1} (1 - \beta) \beta^j &= 1 - \beta^t
         \quad (\text{so } m_t / (1 - \beta^t) \text{ is unbiased for a constant gradient}) \\
-    \sum_{j \ge 0} \mu^j &= \frac{1}{1 - \mu} \quad (\text{effective window}) \\
+    \sum_{j \ge 0} \mu^j &= \frac{1}{1 - \mu} \quad (\text{effective window}), \qquad
+        h = \frac{\ln 2}{\ln(1/\mu)} \quad (\text{half-life: } \mu^h = \tfrac12;
+        6.58 \text{ steps at } 0.9) \\
     v_t &= g \frac{1 - \mu^t}{1 - \mu} \to \frac{g}{1 - \mu}, \qquad
         \theta_t - \theta_{t-1} \to -\frac{\eta}{1 - \mu} g
     \end{align*}
@@ -80,6 +82,14 @@ def build() -> Sheet:
     d.step("The weights sum to the effective window", sp.Eq(sp.Sum(mu**j, (j, 0, sp.oo)), window),
            "geometric series; SymPy returns a Piecewise on |mu| < 1, and 0 < mu < 1 here")
     d.result("window", "effective window 1/(1 - mu)", window)
+    h = sp.Symbol("h", positive=True)
+    half = sp.solveset(sp.Eq(mu**h, sp.Rational(1, 2)), h, sp.Interval.open(0, sp.oo))
+    half = sp.simplify(next(iter(half))) if isinstance(half, sp.FiniteSet) and len(half) == 1 \
+        else sp.log(2) / sp.log(1 / mu)
+    d.step("A gradient's weight halves after h steps, mu^h = 1/2:", sp.Eq(h, half),
+           "sympy.solveset on h > 0 (one root, as mu^h decreases for 0 < mu < 1)")
+    d.result("half_life", "half-life: steps after which a gradient's weight halves",
+             half)
     y = sp.Function("y")
     solved = sp.rsolve(y(t) - mu * y(t - 1) - g, y(t), {y(0): 0})
     d.step("Under a constant gradient g, v_t solves v_t = mu v_{t-1} + g, v_0 = 0:",
@@ -108,6 +118,16 @@ def cross_checks(cfg) -> list[Check]:
         buf = m * buf + (1.0 if step == 0 else 0.0)
     out.append(Check("weight of k steps ago by running v = mu v + g on an impulse", bool(
         np.isclose(buf, res["weight"], rtol=1e-12, atol=1e-300)), buf, res["weight"]))
+    # the half-life: the first whole step at which the impulse's weight is <= 1/2, by iteration
+    weight, steps_ = 1.0, 0
+    while weight > 0.5 and steps_ < MAX_K:
+        weight, steps_ = weight * m, steps_ + 1
+    hl = res["half_life"]
+    out.append(Check("half-life: the impulse's weight first falls to 1/2 at step ceil(h) "
+                     "(iterating v = mu v), and mu^h = 1/2", bool(
+                         steps_ == int(np.ceil(hl - 1e-12)) and np.isclose(m ** hl, 0.5,
+                                                                            rtol=1e-12)),
+                     steps_, hl))
     ema = 0.0
     for _ in range(tt):
         ema = m * ema + (1 - m) * 1.0
