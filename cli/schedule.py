@@ -172,7 +172,8 @@ def schedule(ctx: click.Context, name: str | None, options: tuple[str, ...], at:
                       f"({bd.jump_formula})"))
     mono = props.monotonicity
     click.echo(f"    monotonicity: {mono.overall} (numeric: {mono.numeric} "
-               f"[{'agrees' if mono.holds else 'DISAGREES'}])")
+               f"[{'agrees' if mono.holds else 'DISAGREES'}])"
+               + (f"; {mono.caveat}" if mono.caveat else ""))
     click.echo("    " + _rm_line(props.robbins_monro))
     click.echo("\n      k  lr")
     for k, v in zip(ks, values):

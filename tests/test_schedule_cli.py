@@ -308,3 +308,15 @@ def test_verify_linear_decay_to_zero(run_json):
 def test_composed_onecycle_too_many_steps_is_a_usage_error(run_cli):
     _one_line_error(run_cli("verify", "adam", "--schedule", "onecycle", "--schedule-opt",
                             "total_steps=50"), "total_steps")
+
+
+def test_a_horizon_shorter_than_the_warmup_says_so(run_cli, run_json):
+    """inverse-sqrt with a warmup of 2000 over the default horizon 1000 rises all the window
+    long; the schedule itself is not monotone, and the verdict must say it saw only the
+    window."""
+    result = run_cli("schedule", "inverse-sqrt", "--warmup", "2000")
+    line = next(ln for ln in result.output.splitlines() if "monotonicity" in ln)
+    assert "over the horizon only" in line and "k = 2000" in line
+    _, whole = run_json("schedule", "inverse-sqrt", "--warmup", "2000", "--horizon", "3000")
+    assert whole["monotonicity"]["overall"] == "not monotone"
+    assert whole["monotonicity"]["beyond"] == [] and whole["monotonicity"]["caveat"] == ""

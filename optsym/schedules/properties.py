@@ -23,7 +23,7 @@ r"""Properties of a schedule, derived symbolically and each cross-checked numeri
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import mpmath
@@ -241,9 +241,22 @@ class Monotonicity:
     overall: str
     numeric: str
     holds: bool
+    #: phases that start at or after the horizon (a warmup longer than the window): the trend
+    #: is the window's, not the schedule's
+    beyond: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def caveat(self) -> str:
+        """Why the trend is only the window's, or ''."""
+        if not self.beyond:
+            return ""
+        first = self.beyond[0]
+        return (f"over the horizon only: the phase '{first['phase']}' starts at k = "
+                f"{first['from']}, past it (give --horizon > {first['from']} for the whole "
+                "schedule)")
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "caveat": self.caveat}
 
 
 def _trend(diffs) -> str:
@@ -326,7 +339,9 @@ def monotonicity(schedule: Schedule, cfg: Config) -> Monotonicity:
     trends = {f["trend"] for f in found}
     overall = "undetermined" if "undetermined" in trends else _overall(found, seq, numeric)
     holds = overall in ("undetermined", numeric)
-    return Monotonicity(found, overall, numeric, holds)
+    beyond = [{"phase": ph.label, "from": int(ph.start.subs(values))}
+              for ph in schedule.phases(cfg) if int(ph.start.subs(values)) >= h]
+    return Monotonicity(found, overall, numeric, holds, beyond)
 
 
 def _overall(found, seq, numeric) -> str:
