@@ -268,3 +268,28 @@ def test_special_gradients_overflow_centered_rmsprops_textbook_form_in_float32()
     by = {r.backend: r for r in verdict.results}
     assert by["torch-parity"].passed
     assert not by["numpy"].passed and "step 1, param[0][0, 4]" in by["numpy"].failure
+
+
+@pytest.mark.parametrize("rule, path, options, seed", [
+    # a gradient of ~1e-20 squared underflows to a subnormal under 1/sqrt(v): underflow's
+    # absolute error u*tiny per rounding, amplified by the sensitivity
+    ("nadam", "single", {"lr": 0.45, "beta1": 0.329, "beta2": 1.79e-31, "eps": 7.86e-28,
+                         "weight_decay": 0.426, "momentum_decay": 0.0194,
+                         "decoupled_weight_decay": True, "maximize": True}, 822),
+    ("adamw", "foreach", {"lr": 0.00895, "beta1": 0.518, "beta2": 2.28e-30, "eps": 1.54e-39,
+                          "weight_decay": 0.47}, 258),
+    ("adam", "fused", {"lr": 0.486, "beta1": 0.469, "beta2": 7.61e-35, "eps": 6.08e-39,
+                       "weight_decay": 6.34e-32, "amsgrad": True}, 516),
+    # centered RMSprop at a tiny alpha: sqrt(g^2 - avg^2) of a value within rounding of 0
+    ("rmsprop", "single", {"lr": 0.292, "alpha": 0.000231, "eps": 0.000291,
+                           "weight_decay": 0.125, "momentum": 0.627, "centered": True}, 884),
+])
+def test_random_sweep_failures_at_extreme_values_are_within_the_bound(rule, path, options,
+                                                                      seed):
+    """Four failures of the wide random parity sweep (benchmarks/parity_sweep.py --seed 2): the
+    rounding bound now covers underflow and a square root of a value within rounding of 0."""
+    from optsym import api
+
+    verdict = api.verify(rule, options, steps=30, dtypes=("float32",), seed=seed,
+                         impl=None if path == "single" else path)
+    assert verdict.passed, "\n".join(verdict.lines())

@@ -260,8 +260,8 @@ def _mean_error(node: Mean, child_bound, value) -> np.ndarray:
 
 
 def evaluate_bound(f: sp.Expr, scalar_leaves: set[sp.Symbol],
-                   values: dict[str, np.ndarray | float], unit: float | None = None
-                   ) -> np.ndarray:
+                   values: dict[str, np.ndarray | float], unit: float | None = None,
+                   tiny: float = 0.0) -> np.ndarray:
     r"""B(f) at ``values`` (arrays broadcast together): forward values, then reverse adjoints.
 
     The adjoints propagated are absolute values (:math:`\sum |\prod \partial|` over paths), an
@@ -273,16 +273,22 @@ def evaluate_bound(f: sp.Expr, scalar_leaves: set[sp.Symbol],
     bounded by :func:`_norm_error`.  A sign is flat, but rounding can flip it where its
     argument is within rounding of 0: given ``unit`` (the dtype's unit roundoff), an element
     whose sign argument :math:`c` has :math:`|c| \le 2u B(c)` gets an infinite bound (not
-    checkable to first order: the two computations may take different signs there).
+    checkable to first order: the two computations may take different signs there).  So does
+    an element where a square root's argument :math:`c` has :math:`|c| \le 2u B(c)`.
+
+    ``tiny`` (the dtype's smallest normal number) covers underflow: a result below it carries an
+    absolute error up to :math:`u \cdot \text{tiny}` instead of a relative one, so each
+    rounding's weight is :math:`|s| + \text{tiny}` (negligible unless a sensitivity is huge: a
+    gradient of 1e-20 squared to a subnormal 1e-40 under :math:`1/\sqrt{v}`).
     """
     f = _piecewise_fold(f)
     if isinstance(f, sp.Piecewise):
         chosen = _scalar_choice(f, values)
         if chosen is not None:  # one branch for the whole tensor (Adafactor's ndim > 1)
-            return evaluate_bound(chosen, scalar_leaves, values, unit)
+            return evaluate_bound(chosen, scalar_leaves, values, unit, tiny)
         out = None
         for expr, cond in reversed(f.args):
-            branch = evaluate_bound(expr, scalar_leaves, values, unit)
+            branch = evaluate_bound(expr, scalar_leaves, values, unit, tiny)
             out = branch if out is None else np.where(_condition(cond, values), branch, out)
         return out
     order = _topological(f)
@@ -297,16 +303,23 @@ def evaluate_bound(f: sp.Expr, scalar_leaves: set[sp.Symbol],
             if a is None:
                 continue
             if isinstance(node, Norm):
-                inner = evaluate_bound(node.args[0], scalar_leaves, values, unit)
+                inner = evaluate_bound(node.args[0], scalar_leaves, values, unit, tiny)
                 total = total + _times(_norm_error(node, inner, val[node.args[0]]), a)
                 continue
             if isinstance(node, Mean):
-                inner = evaluate_bound(node.args[0], scalar_leaves, values, unit)
+                inner = evaluate_bound(node.args[0], scalar_leaves, values, unit, tiny)
                 total = total + _times(_mean_error(node, inner, val[node.args[0]]), a)
                 continue
             if isinstance(node, sp.sign) and unit is not None:
-                inner = evaluate_bound(node.args[0], scalar_leaves, values, unit)
+                inner = evaluate_bound(node.args[0], scalar_leaves, values, unit, tiny)
                 near_zero = np.abs(val[node.args[0]]) <= 2 * unit * inner
+                total = total + np.where(near_zero & (np.asarray(a) != 0), np.inf, 0.0)
+            if (isinstance(node, sp.Pow) and node.exp in (sp.S.Half, -sp.S.Half)
+                    and unit is not None and not node.base.is_Atom):
+                # a square root whose argument is within rounding of 0 (centered RMSprop's
+                # g^2 - avg^2 at a tiny alpha): one order may take the root of a negative
+                inner = evaluate_bound(node.base, scalar_leaves, values, unit, tiny)
+                near_zero = np.abs(val[node.base]) <= 2 * unit * inner
                 total = total + np.where(near_zero & (np.asarray(a) != 0), np.inf, 0.0)
             if node.is_Atom:
                 if node in scalar_leaves:  # a Python float rounded to the tensor dtype
@@ -316,7 +329,7 @@ def evaluate_bound(f: sp.Expr, scalar_leaves: set[sp.Symbol],
             k = _roundings(node) if not isinstance(node, Float32) else _float32_roundings(unit)
             if k:
                 weight = (sum(np.abs(x) for x in args) if isinstance(node, sp.Add)
-                          else np.abs(val[node]))
+                          else np.abs(val[node])) + tiny
                 total = total + k * _times(weight, a)
             for child, local in zip(node.args, _backward(node, args, val[node], 1.0)):
                 if child.is_Number:

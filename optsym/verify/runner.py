@@ -262,7 +262,7 @@ def _one_step(namespace, cfg_kw, ref, grad_stack, rule, cfg, exprs, backend, dev
             # each output's own shape (Adafactor's row_var is (n, 1)); a scalar state's bound is
             # first taken over the parameter's shape
             own = tuple(shape) if ref[n][i].ndim == 1 else ref[n][i].shape[1:]
-            bound = np.broadcast_to(sum(evaluate_bound(f, leaves, values, u_n)
+            bound = np.broadcast_to(sum(evaluate_bound(f, leaves, values, u_n, tiny_n)
                                         for f in exprs[n]), (steps,) + own)
             if ref[n][i].ndim == 1 and shape:  # a scalar state: its worst case over the tensor
                 bound = bound.reshape(steps, -1).max(axis=1)
