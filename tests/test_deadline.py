@@ -47,3 +47,28 @@ def test_a_swallowed_alarm_fires_again():
                     if caught > 1:
                         raise
     assert caught == 2
+
+
+def test_an_alarm_in_a_finalizer_is_not_printed(monkeypatch):
+    """An alarm landing in a garbage-collector callback is "Exception ignored in ...", a
+    traceback on stderr; inside the limit it is dropped (the next alarm follows), and any other
+    unraisable error still reaches the hook."""
+    import sys
+
+    seen = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: seen.append(type(u.exc_value)))
+
+    class Raises:
+        def __init__(self, error):
+            self.error = error
+
+        def __del__(self):
+            raise self.error
+
+    with deadline(60):
+        item = Raises(Slow())
+        del item
+        other = Raises(ValueError("kept"))
+        del other
+    assert seen == [ValueError]
+    assert sys.unraisablehook is not None and sys.unraisablehook.__name__ == "<lambda>"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,13 +44,24 @@ def deadline(seconds: float) -> Iterator[None]:
     def expire(signum, frame):
         raise Slow
 
+    hook = sys.unraisablehook
+
+    def quiet(unraisable) -> None:
+        """An alarm that lands in a garbage-collector callback cannot be raised from there;
+        Python would print it as "Exception ignored in ..." with a traceback. The next alarm
+        follows REPEAT_SECONDS later, so this one is dropped silently."""
+        if not isinstance(unraisable.exc_value, Slow):
+            hook(unraisable)
+
     previous = signal.signal(signal.SIGALRM, expire)
+    sys.unraisablehook = quiet
     signal.setitimer(signal.ITIMER_REAL, seconds, REPEAT_SECONDS)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        sys.unraisablehook = hook
 
 
 #: sequences longer than this are cross-checked in float64 (vectorized), not in 50 digits
