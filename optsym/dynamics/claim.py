@@ -16,6 +16,8 @@ class Claim:
     measured: dict[str, Any]
     holds: bool
     notes: list[str] = field(default_factory=list)
+    #: what the claim's figure draws (not part of the JSON)
+    data: Any = field(default=None, compare=False, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "statement": self.statement, "setting": self.setting,

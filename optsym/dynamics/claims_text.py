@@ -49,6 +49,20 @@ def _rows(claim: Claim) -> list[str]:
                 f"({m['runs_escaped']} runs; about {m['noisy_derived']:.0f} derived)",
                 f"  from y0 = 0: distance to the saddle {m['manifold_distance_to_saddle']:.2g}, "
                 "never leaves"]
+    if claim.name == "noise-floor":
+        b, k, lr = m["batch"], m["scale"], m["lr"]
+        rows = ((f"B = {b}, lr {lr:g}", m["floor_constant"], m["derived_constant"]),
+                (f"B = {k * b}, lr {lr:g}", m["floor_big_batch"], m["derived_big_batch"]),
+                (f"B = {k * b}, lr {k * lr:g}", m["floor_scaled"], m["derived_scaled"]))
+        out = [f"  {'floor (mean F - F*)':<28} {'measured':>10} {'derived':>10}"]
+        out += [f"  {label:<28} {_g(v):>10} {_g(d):>10}" for label, v, d in rows]
+        decayed = f"B = {b}, lr {lr:g}/(1 + {m['decay']:g} k)"
+        out.append(f"  {decayed:<28} {_g(m['decayed_end']):>10}  (end; lr now "
+                   f"{_g(m['final_lr_decayed'])})")
+        out.append("  batch sweep:  B   lr        measured   derived")
+        out += [f"  {r['batch']:>14} {r['lr']:<9g} {_g(r['measured']):>9} {_g(r['derived']):>9}"
+                for r in m["batch_sweep"]]
+        return out
     return [f"  {k}: {v}" for k, v in m.items()]
 
 
