@@ -198,7 +198,7 @@ def verify_rule(rule, options: Mapping[str, Any] | None = None, *,
     overrides = {**(family_config or {}), **options}
     configs = [overrides] if overrides else list(rule.sweep)
     for c in configs:
-        rule.config(c)  # validate before any work
+        rule.check_horizon(rule.config(c), steps)  # validate before any work
     rule.implementation_for(impl)
     composed = None
     if schedule is not None:

@@ -140,6 +140,34 @@ class TMax(FrameworkOp):
         return sp.Max(a, b)
 
 
+class FusedCpuMax(TMax):
+    r"""The maximum in torch's fused CPU Adam kernel (AMSGrad's ``max_exp_avg_sq``).
+
+    The kernel walks each tensor in vectors of :data:`VECTOR_BYTES` (8 float32 or 4 float64:
+    its AVX2 build, which torch also dispatches on AVX-512 machines, and the 32-byte default
+    vector) with ``Vectorized::maximum``, which carries a NaN of either side, and finishes the
+    last :math:`n \bmod w` elements in a scalar loop with ``std::max(a, b)``, that is
+    ``b if a < b else a``, which keeps ``a`` where ``b`` is NaN.  On real numbers both are
+    :math:`\max(a, b)`; the difference shows only under a NaN gradient (measured with torch
+    2.13 on CPU: a 1-element tensor keeps its maximum, the first 8 of 9 float32 elements
+    carry the NaN).  torch's CUDA kernel is not modelled: there the node is ``torch.maximum``.
+    """
+
+    #: bytes per vector in the kernel's main loop
+    VECTOR_BYTES = 32
+
+    @staticmethod
+    def print_torch(printer, expr) -> str:
+        """torch source: the vector body's ``torch.maximum``, the scalar tail's ``std::max``."""
+        a, b = (printer._print(x) for x in expr.args)
+        torch = printer._module_format("torch")
+        tail = (f"{torch}.arange({a}.numel(), device={a}.device).reshape({a}.shape) >= "
+                f"{a}.numel() - {a}.numel() % ({FusedCpuMax.VECTOR_BYTES} // {a}.element_size())")
+        keep = f"{torch}.logical_and({tail}, {torch}.logical_not({a} < {b}))"
+        vector = f"{torch}.maximum({a}, {b})"
+        return f"({torch}.where({keep}, {a}, {vector}) if {a}.is_cpu else {vector})"
+
+
 class TNeg(FrameworkOp):
     """``torch.neg(a)``: exact negation."""
 

@@ -168,6 +168,9 @@ class Rule:
     #: (cfg, dtype) -> why the textbook form cannot be evaluated in that dtype (a constant it
     #: squares underflows, say), or None: outside that domain only the parity form is checked
     textbook_domain: Callable[[Config, str], str | None] | None = None
+    #: (cfg, steps) -> why the update leaves real arithmetic within ``steps`` steps (ASGD's
+    #: ``1 + lambd*lr*t`` reaching 0 under a negative ``lambd``), or None
+    horizon: Callable[[Config, int], str | None] | None = None
 
     def __post_init__(self) -> None:
         ref = as_reference(self.reference, self.torch_class)
@@ -220,6 +223,12 @@ class Rule:
         for bad, message in self.checks:
             if bad(cfg):  # a message may name the options: ``{etaminus}``
                 raise SpecError(message.format(**{k: shown(v) for k, v in cfg.items()}))
+
+    def check_horizon(self, cfg: Config, steps: int) -> None:
+        """Refuse a run of ``steps`` steps that leaves the update's domain (:attr:`horizon`)."""
+        why = None if self.horizon is None else self.horizon(cfg, steps)
+        if why is not None:
+            raise SpecError(why)
 
     def scalar_values(self, cfg: Config) -> dict[sp.Symbol, float]:
         """The numeric value of each hyperparameter symbol under ``cfg``."""

@@ -84,6 +84,7 @@ def run_generated(rule_name: str, cfg: Mapping, objective: Objective | None, x0:
     alias, name = resolve(rule_name)
     rule = rules.get(name)
     config = rule_config(rule, apply_alias(alias, cfg))
+    rule.check_horizon(config, steps)
     namespace = _module(rule, config, target)
     states = rule.states(config)
     init_kw = {h.name: config[h.name] for h in rule.hypers if h.symbol is not None

@@ -239,17 +239,64 @@ def test_special_gradients_keep_parity_bitwise(rule, options):
     assert parity and all(r.criterion.startswith("bitwise") and r.passed for r in parity)
 
 
-def test_special_gradients_show_the_fused_amsgrad_scalar_tail():
+def test_special_gradients_model_the_fused_amsgrad_scalar_tail():
     """torch's fused AMSGrad keeps max_exp_avg_sq where the gradient is NaN in the scalar tail
-    of its loop (a 1-element tensor is all tail); the model carries the NaN: a FAIL that names
-    the tensor, the step of the NaN tensor (6), and the values."""
+    of its loop (a 1-element tensor is all tail): the parity form models it (FusedCpuMax), and
+    the textbook backends count that element as outside the bound's domain (a NaN input)."""
     from optsym import api
 
     verdict = api.verify("adam", {"amsgrad": True}, steps=6, impl="fused",
                          grad_stream="special", dtypes=("float64",))
+    assert verdict.passed, "\n".join(verdict.lines())
+    assert all(r.outside_domain for r in verdict.results if r.backend != "torch-parity")
+
+
+def test_fused_amsgrad_model_fails_without_the_scalar_tail(monkeypatch):
+    """Mutation: the fused form with torch.maximum everywhere carries the NaN where torch's
+    scalar loop keeps the old maximum, and the parity check names that element."""
+    from optsym import api
+    from optsym.ops import FusedCpuMax
+
+    monkeypatch.delattr(FusedCpuMax, "print_torch")
+    verdict = api.verify("adam", {"amsgrad": True}, steps=6, impl="fused",
+                         grad_stream="special", dtypes=("float64",),
+                         backends=("torch-parity",))
     fails = [r.failure for r in verdict.results if not r.passed]
-    assert fails and all("step 6, max_exp_avg_sq[2]" in f and "ours np.float64(nan)" in f
-                         for f in fails), fails
+    assert fails and all("step 6, max_exp_avg_sq[2]" in f for f in fails), fails
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("n", [1, 3, 4, 7, 8, 9, 17, 33, 100])
+def test_fused_amsgrad_nan_pattern_matches_torch(dtype, n):
+    """A NaN gradient at step 2 on an n-element tensor: the generated fused form keeps the old
+    maximum exactly where torch's fused kernel does (the last n mod (32 bytes / itemsize)
+    elements, whatever the tensor's length)."""
+    import inspect
+
+    import torch
+
+    from optsym import rules
+    from optsym.codegen.module import generate, load
+
+    rule = rules.get("adam")
+    cfg = rule.config({"amsgrad": True})
+    ns = load(generate(rule, cfg, "torch-parity", "fused"), "optsym_fused_tail")
+    tdtype = getattr(torch, dtype)
+    p = torch.zeros(n, dtype=tdtype, requires_grad=True)
+    opt = torch.optim.Adam([p], amsgrad=True, fused=True)
+    ours = [torch.zeros(n, dtype=tdtype)]
+    state = {"step": 0, "exp_avg": [torch.zeros(n, dtype=tdtype)],
+             "exp_avg_sq": [torch.zeros(n, dtype=tdtype)],
+             "max_exp_avg_sq": [torch.zeros(n, dtype=tdtype)]}
+    kwargs = {k: cfg[k] for k in inspect.signature(ns["step"]).parameters
+              if k not in ("params", "grads", "state")}
+    for grad in (torch.ones(n, dtype=tdtype), torch.full((n,), float("nan"), dtype=tdtype)):
+        p.grad = grad.clone()
+        opt.step()
+        ns["step"](ours, [grad.clone()], state, **kwargs)
+    theirs = opt.state[p]["max_exp_avg_sq"]
+    assert torch.equal(torch.isnan(state["max_exp_avg_sq"][0]), torch.isnan(theirs))
+    assert 0 < int(torch.isnan(theirs).sum()) or n < 32 // theirs.element_size()
 
 
 def test_grad_stream_needs_four_steps(run_cli):

@@ -106,11 +106,34 @@ def test_nested_sigmoid_is_refused_quickly(depth):
     assert "nest more than 8 deep" in one_line(result.stderr)
 
 
-@pytest.mark.parametrize("lambd", ["-1", "-200", "-1e308"])
-def test_asgd_negative_lambd_is_a_usage_error(lambd):
-    result = invoke("verify", "asgd", "--lambd", lambd, "--lr", "2", "--steps", "5")
+@pytest.mark.parametrize(("lambd", "lr", "steps", "first"), [
+    ("-1", "2", "5", 1), ("-200", "2", "5", 1), ("-1e308", "2", "5", 1),
+    # 1 + (-1/2)(1/10) t <= 0 from t = 20 on (by hand)
+    ("-0.5", "0.1", "30", 20)])
+def test_asgd_negative_lambd_past_its_domain_is_a_usage_error(lambd, lr, steps, first):
+    result = invoke("verify", "asgd", "--lambd", lambd, "--lr", lr, "--steps", steps)
     assert result.exit_code == 2
-    assert "optsym requires lambd >= 0" in one_line(result.stderr)
+    assert f"reaches below 0 at step {first} (within {steps} steps)" in one_line(result.stderr)
+    if first > 1:
+        assert f"at most {first - 1} steps" in result.stderr
+
+
+def test_asgd_negative_lambd_within_its_domain_verifies():
+    """1 + lambd*lr*t > 0 for t <= 19 at lambd = -0.5, lr = 0.1: torch.optim.ASGD is matched
+    (bitwise in its order), on both paths; past step 19 torch's foreach rate is NaN, as the
+    refusal above says."""
+    import torch
+
+    for impl in ("single", "foreach"):
+        result = invoke("verify", "asgd", "--lambd", "-0.5", "--lr", "0.1", "--steps", "19",
+                        "--impl", impl)
+        assert result.exit_code == 0, result.output
+    p = torch.ones(2, requires_grad=True)
+    opt = torch.optim.ASGD([p], lr=0.1, lambd=-0.5, foreach=True)
+    for _ in range(21):
+        p.grad = torch.ones(2)
+        opt.step()
+    assert torch.isnan(opt.state[p]["eta"])
 
 
 # --- budgets -----------------------------------------------------------------------------------

@@ -191,6 +191,8 @@ class TorchParityPrinter(TorchTextbookPrinter):
     """torch source in torch's own operation order: each :class:`FrameworkOp` is one call."""
 
     def _print_FrameworkOp(self, expr):
+        if hasattr(expr, "print_torch"):  # more than one call (optsym.ops.FusedCpuMax)
+            return expr.print_torch(self, expr)
         args = [self._print(a) for a in expr.args]
         if expr.torch_keyword:
             args[-1] = f"{expr.torch_keyword}={args[-1]}"

@@ -111,6 +111,7 @@ def worked_example(rule_name: str, objective: Objective | None, x0: Sequence | N
                 and "lr" in given:
             given["base_lr"] = given["lr"]  # a constant lr is its own peak
     cfg, hyper_values = exact_hypers(rule, given)
+    rule.check_horizon(cfg, steps)
     constant = None if grad is None else tuple(exact(v) for v in grad)
     seq = None if grads is None else tuple(tuple(exact(v) for v in gk) for gk in grads[:steps])
     first = next((len(gk) for gk in seq if len(gk) > 1), 1) if seq is not None else None

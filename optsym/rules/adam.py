@@ -44,7 +44,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from optsym.ops import AddCDiv, AddCMul, Lerp, LibmSqrt, TAdd, TDiv, TMax, TMul, TNeg, TSqrt
+from optsym.ops import (AddCDiv, AddCMul, FusedCpuMax, Lerp, LibmSqrt, TAdd, TDiv, TMax, TMul,
+                        TNeg, TSqrt)
 from optsym.rules._fused import FUSED_INEXACT
 from optsym.rules._prologue import decoupled_decay, gradient_prologue
 from optsym.references import Reference
@@ -133,9 +134,10 @@ def textbook(cfg: Config) -> tuple[Assign, ...]:
     return tuple(eqs)
 
 
-def _moments_and_denominator(cfg: Config, sqrt) -> list[Assign]:
+def _moments_and_denominator(cfg: Config, sqrt, maximum=TMax) -> list[Assign]:
     """torch's moment updates, bias corrections (``sqrt``: Python's ``** 0.5`` or C's
-    ``std::sqrt``) and denominator, shared by the single-tensor, foreach and fused forms."""
+    ``std::sqrt``; ``maximum``: AMSGrad's, see :class:`~optsym.ops.FusedCpuMax`) and
+    denominator, shared by the single-tensor, foreach and fused forms."""
     eqs = [Assign(m, Lerp(m, g, 1 - beta1), "exp_avg.lerp_(grad, 1 - beta1)"),
            Assign(v, AddCMul(TMul(v, beta2), g, g, 1 - beta2),
                   "exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)"),
@@ -145,7 +147,7 @@ def _moments_and_denominator(cfg: Config, sqrt) -> list[Assign]:
            Assign(bias_correction2_sqrt, sqrt(bias_correction2))]
     second = v
     if cfg["amsgrad"]:
-        eqs.append(Assign(vmax, TMax(vmax, v), "torch.maximum(max_exp_avg_sq, exp_avg_sq)"))
+        eqs.append(Assign(vmax, maximum(vmax, v), "torch.maximum(max_exp_avg_sq, exp_avg_sq)"))
         second = vmax
     eqs.append(Assign(denom, TAdd(TDiv(TSqrt(second), bias_correction2_sqrt), eps),
                       "(v.sqrt() / bias_correction2_sqrt).add_(eps)"))
@@ -172,7 +174,8 @@ def fused(cfg: Config) -> tuple[Assign, ...]:
     double), so this path is checked within the rounding bound, not bitwise (``RULE.inexact``).
     """
     lam = hyper_weight_decay().symbol
-    eqs = _prologue(cfg, lam, parity=True) + _moments_and_denominator(cfg, LibmSqrt)
+    eqs = _prologue(cfg, lam, parity=True) + _moments_and_denominator(cfg, LibmSqrt,
+                                                                       FusedCpuMax)
     eqs.append(Assign(theta, TAdd(theta, TNeg(TDiv(TMul(m, step_size), denom))),
                       "param - step_size * m / denom"))
     return tuple(eqs)

@@ -28,11 +28,15 @@ through ``torch.as_tensor`` (:class:`~optsym.ops.Float32`).
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+
 import sympy as sp
 
 from optsym.ops import AddScaled, Copy, Float32, Float32Pow, TAdd, TMul, TSub
 from optsym.pyops import PyAdd, PyDiv, PyMul, parse
 from optsym.rules._prologue import gradient_prologue
+from optsym.params import shown
 from optsym.references import Reference
 from optsym.spec import (
     Assign,
@@ -139,6 +143,29 @@ def _float32_rate() -> sp.Expr:
     return Float32(PyMul(Float32(PyDiv(1, power)), Float32(lr)))
 
 
+def _horizon(cfg: Config, steps: int) -> str | None:
+    r"""The rate's base :math:`1 + \kappa \eta t` stays positive for :math:`t \le` ``steps``.
+
+    torch does not check ``lambd``.  A negative one reaches a base :math:`\le 0` at
+    :math:`t^* = \lceil -1/(\kappa\eta) \rceil` (exact, from the two floats), where the rate is
+    a fractional power of a non-positive number: torch's single-tensor path then keeps the real
+    part of a complex power (with a warning), its foreach path gives NaN.  Before :math:`t^*`
+    the rule is well defined and verified as any other.
+    """
+    product = Fraction(cfg["lambd"]) * Fraction(cfg["lr"])
+    if product >= 0:
+        return None
+    first = math.ceil(-1 / product)
+    if first > steps:
+        return None
+    return (f"lambd = {shown(cfg['lambd'])} < 0 with lr = {shown(cfg['lr'])}: the rate's base "
+            f"1 + lambd*lr*t reaches {'0' if first == -1 / product else 'below 0'} at step "
+            f"{first} (within {steps} steps), where lr/(1 + lambd*lr*t)**alpha is a power of a "
+            "non-positive number (torch does not check: its single-tensor path keeps the real "
+            "part of a complex power, its foreach path gives NaN); use lambd >= 0"
+            + (f" or at most {first - 1} steps" if first > 1 else ""))
+
+
 RULE = Rule(
     name="asgd",
     title="ASGD",
@@ -156,11 +183,7 @@ RULE = Rule(
                "kept in the state, never written to the parameter; eta and mu are float32 0-d "
                "tensors even for float64 parameters.",
     proof_assumptions=("1 + lambd*lr*t > 0",),
-    # torch does not check lambd; a negative one makes 1 + lambd*lr*t negative within a few
-    # steps, and its fractional power complex (torch: NaN), so optsym asks for lambd >= 0
-    checks=((lambda c: not c["lambd"] >= 0.0,
-             "lambd = {lambd} < 0: the rate lr/(1 + lambd*lr*step)**alpha would take a power "
-             "of a negative number (complex); optsym requires lambd >= 0"),),
+    horizon=_horizon,
     check_order=("lr", "weight_decay"),
     paths={"foreach": foreach},  # torch has no fused ASGD
 )

@@ -111,12 +111,15 @@ class _Accumulator:
         self.outside_first: tuple[int, str] | None = None
 
     def add(self, ours: np.ndarray, ref: np.ndarray, where: tuple[str, int],
-            tol: np.ndarray | None) -> None:
+            tol: np.ndarray | None, undefined: np.ndarray | None = None) -> None:
         """Compare stacked arrays whose axis 0 is the step (step 1 first).
 
         ``tol is None``: bitwise equality is required.  Otherwise an element passes when it is
         equal, or when its error is finite and within ``tol``; an element whose bound is not
         finite (an ill-conditioned formula, e.g. a square root of an exact zero) is counted.
+        An element that differs where torch's value is not finite, or where ``undefined`` marks
+        an input of the step that is not (inf or NaN), is outside the bound's domain: counted,
+        not a failure.
         """
         ours = np.asarray(ours)
         if ours.dtype != ref.dtype:
@@ -135,6 +138,8 @@ class _Accumulator:
             equal = err == 0
             bad = ~equal & ~(np.isfinite(err) & (err <= tol))
             outside = bad & ~np.isfinite(ref)
+            if undefined is not None:  # an input of the step not finite (a NaN gradient)
+                outside |= bad & undefined
             if outside.any():
                 self._outside(ours, ref, where, outside)
                 bad &= ~outside
@@ -264,9 +269,27 @@ def _one_step(namespace, cfg_kw, ref, grad_stack, rule, cfg, exprs, backend, dev
             own = tuple(shape) if ref[n][i].ndim == 1 else ref[n][i].shape[1:]
             bound = np.broadcast_to(sum(evaluate_bound(f, leaves, values, u_n, tiny_n)
                                         for f in exprs[n]), (steps,) + own)
+            # the parity form models torch's own handling of inf and NaN inputs
+            undefined = (None if backend == "torch-parity" else
+                         _not_finite_inputs(values, (steps,) + own))
             if ref[n][i].ndim == 1 and shape:  # a scalar state: its worst case over the tensor
                 bound = bound.reshape(steps, -1).max(axis=1)
-            acc.add(np.stack(ours[(n, i)]), ref[n][i][1:], (n, i), u_n * bound + tiny_n)
+                undefined = None if undefined is None else undefined.reshape(steps, -1).any(1)
+            acc.add(np.stack(ours[(n, i)]), ref[n][i][1:], (n, i), u_n * bound + tiny_n,
+                    undefined)
+
+
+def _not_finite_inputs(values: dict[str, Any], shape: tuple[int, ...]) -> np.ndarray:
+    """Elements of an output of ``shape`` one of whose elementwise inputs (the gradient, the
+    parameter and state before the step) is inf or NaN: real arithmetic has no value there."""
+    out = np.zeros(shape, dtype=bool)
+    for v in values.values():
+        if isinstance(v, np.ndarray) and v.ndim == len(shape):
+            try:
+                out |= np.broadcast_to(~np.isfinite(v), shape)
+            except ValueError:  # another shape (Adafactor's factored rows): not elementwise
+                continue
+    return out
 
 
 def bound_expressions(rule: Rule, cfg: Config, path: str = "single"
