@@ -21,9 +21,13 @@ option is refused with a ``ValueError`` instead of silently computing something 
 
 from __future__ import annotations
 
+import ast
+
+from optsym.codegen.foreach import lower_loop
 from optsym.codegen.inplace import inplace_loop
-from optsym.codegen.module import _fmt_value, check_lines, cli_options, generate
-from optsym.spec import Config, Rule, SpecError
+from optsym.codegen.module import _fmt_value, _split, check_lines, cli_options, generate
+from optsym.codegen.printers import _array_valued
+from optsym.spec import PER_TENSOR_CODE, Config, Rule, SpecError
 
 #: references whose state holds no ``step`` (torch's SGD): the class derives the one fact the
 #: step reads from it, "first step or not", from whether the state is empty
@@ -84,7 +88,7 @@ class {cls}(torch.optim.Optimizer):
                 loss = closure()
         for group in self.param_groups:
             _check(group)
-            batches = {{}}  # steps done -> parameters (one _step call per step count)
+            batches = {{}}  # {batch_doc}
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -97,14 +101,14 @@ class {cls}(torch.optim.Optimizer):
 {fresh_step}                    for ours, theirs in _STATE_KEYS.items():
                         value = fresh[ours][0]
                         state[theirs] = value.to(_scalar_dtype()) if value.dim() == 0 else value
-                batches.setdefault(done, []).append(p)
-            for done, ps in batches.items():
+                batches.setdefault({batch_key}, []).append(p)
+            for key, ps in batches.items():
                 states = [self.state[p] for p in ps]
-                view = {{"step": done}}
+                view = {{"step": {batch_done}}}
                 for ours, theirs in _STATE_KEYS.items():
                     view[ours] = [s[theirs] for s in states]
                 _step(ps, [p.grad for p in ps], view{step_args})
-                for j, s in enumerate(states):
+{count_steps}                for j, s in enumerate(states):
 {count_step}                    for ours, theirs in _STATE_KEYS.items():
                         if view[ours][j] is not s[theirs]:
                             s[theirs].copy_(view[ours][j])
@@ -151,8 +155,20 @@ def _signature(rule: Rule, cfg: Config) -> dict[str, object]:
     return {a: kwargs[a] for a in order if a in kwargs}
 
 
-def _in_place(source: str, rule: Rule, cfg: Config) -> str:
-    """``source`` with the loop of its ``_step`` rewritten in place."""
+def _tensor_names(rule: Rule, cfg: Config, path: str) -> set[str]:
+    """The loop's names that hold tensors (the others hold one number per tensor: NAdam's
+    ``mu_product``, Adafactor's ``alpha``, ...), from the rule's equations."""
+    states = rule.states(cfg)
+    _, per_tensor = _split(rule.implementation_for(path)(cfg),
+                           frozenset(s.symbol for s in states if s.scalar)
+                           | frozenset(PER_TENSOR_CODE))
+    return ({"param", "grad"} | {str(s.symbol) for s in states if not s.scalar}
+            | {str(eq.target) for eq in per_tensor if _array_valued(eq.expr)})
+
+
+def _in_place(source: str, rule: Rule, cfg: Config, path: str) -> str:
+    """``source`` with the loop of its ``_step`` rewritten in place, and on the foreach path
+    lowered to multi-tensor operations (:mod:`optsym.codegen.foreach`)."""
     head, loop = source.split(_LOOP, 1)
     lines = loop.rstrip("\n").split("\n")
     states = rule.states(cfg)
@@ -160,7 +176,12 @@ def _in_place(source: str, rule: Rule, cfg: Config) -> str:
     assigned = {ln.split("=", 1)[0].strip() for ln in lines
                 if "=" in ln and ln.split("=", 1)[0].strip().isidentifier()}
     tensors = owned | {"grad"} | assigned
-    return head + _LOOP + "\n".join(inplace_loop(lines, owned, tensors)) + "\n"
+    lines = inplace_loop(lines, owned, tensors)
+    if path != "foreach":
+        return head + _LOOP + "\n".join(lines) + "\n"
+    reserved = {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)} \
+        | {n.arg for n in ast.walk(ast.parse(source)) if isinstance(n, ast.arg)}
+    return head + "\n".join(lower_loop(lines, _tensor_names(rule, cfg, path), reserved)) + "\n"
 
 
 def _header(source: str, rule: Rule, cfg: Config, cls: str) -> str:
@@ -187,7 +208,7 @@ def generate_class(rule: Rule, cfg: Config, path: str = "single") -> str:
     equations = rule.implementation_for(path)(cfg)  # refuses a path the rule does not write
     source = generate(rule, cfg, "torch-parity", path)
     source = source.replace("\ndef step(", "\ndef _step(", 1)
-    source = _in_place(source, rule, cfg)
+    source = _in_place(source, rule, cfg, path)
     used = set().union(*(eq.expr.free_symbols for eq in equations))
     in_init = set().union(*(s.init.free_symbols for s in rule.states(cfg)))
     step_args, init_args, structure = [], [], []
@@ -208,6 +229,7 @@ def generate_class(rule: Rule, cfg: Config, path: str = "single") -> str:
              if (arg := _argument(rule, h.name)) is not None and arg[0] in signature}
     validate = "\n".join(check_lines(rule, set(reads), reads.__getitem__)) or "    pass"
     keeps_step = rule.reference.qualified not in NO_STEP_STATE
+    foreach = path == "foreach"
     body = _CLASS.format(
         cls=cls, title=rule.title,
         signature="".join(f", {a}={_literal(v)}" for a, v in signature.items()),
@@ -216,7 +238,15 @@ def generate_class(rule: Rule, cfg: Config, path: str = "single") -> str:
                     else "0 if len(state) == 0 else 1"),
         fresh_step=('                    state["step"] = torch.tensor(0.0, dtype=_scalar_dtype())\n'
                     if keeps_step else ""),
-        count_step=('                    s["step"] += 1\n' if keeps_step else ""),
+        count_step=('                    s["step"] += 1\n' if keeps_step and not foreach
+                    else ""),
+        count_steps=('                torch._foreach_add_([s["step"] for s in states], 1)\n'
+                     if keeps_step and foreach else ""),
+        batch_key="(p.device, p.dtype, done)" if foreach else "done",
+        batch_done="key[2]" if foreach else "key",
+        batch_doc=("(device, dtype, steps done) -> parameters, as torch groups them (one _step "
+                   "call each)" if foreach else "steps done -> parameters (one _step call per "
+                   "step count)"),
         init_args="".join(init_args), step_args="".join(step_args), validate=validate,
         path=path)
     keys = {s.name: rule.reference.state_key(s.name) for s in rule.states(cfg)}
