@@ -26,6 +26,8 @@ from typing import Any
 
 import sympy as sp
 
+from optsym.mathtext import to_latex as prose
+from optsym.mathtext import to_mathjax as mathjax_prose
 from optsym.params import Param, ParamSet
 from optsym.report import Check, number
 from optsym.spec import latex
@@ -210,22 +212,22 @@ class Derivation(ParamSet):
 
     def as_latex(self) -> str:
         """A LaTeX fragment (amsmath) for course notes."""
-        out = [rf"\subsection*{{{_tex_text(self.title)}}}"]
+        out = [rf"\subsection*{{{prose(self.title)}}}"]
         if self.assumptions:
-            out.append(r"\textit{Assumptions:} " + "; ".join(_tex_text(a)
+            out.append(r"\textit{Assumptions:} " + "; ".join(prose(a)
                                                              for a in self.assumptions) + ".")
         out.append(r"\begin{enumerate}")
         for s in self.sheet().steps:
-            item = rf"\item {_tex_text(s.statement)}"
+            item = rf"\item {prose(s.statement)}"
             if s.expr is not None:
                 item += "\n" + rf"\[ {latex(s.expr)} \]"
             if s.justification:
-                item += "\n" + rf"\textit{{{_tex_text(s.justification)}}}"
+                item += "\n" + rf"\textit{{{prose(s.justification)}}}"
             out.append(item)
         out.append(r"\end{enumerate}")
         out.append(r"\paragraph{Results.}")
         out.append(r"\begin{align*}")
-        rows = [rf"\text{{{_tex_text(r.description)}}}: &\quad {latex(r.expr)}"
+        rows = [rf"\text{{{prose(r.description)}}}: &\quad {latex(r.expr)}"
                 for r in self.sheet().results]
         out.append(" \\\\\n".join(rows))
         out.append(r"\end{align*}")
@@ -242,10 +244,12 @@ class Derivation(ParamSet):
 def mathjax_block(title: str, rows: list[tuple[str, str]]) -> str:
     r"""``$$\begin{aligned} ... \end{aligned}$$`` with a bold title and one row per
     (words, formula) pair: what Jupyter's ``_repr_latex_`` hands to MathJax, which renders math
-    mode only (no sections, no lists)."""
-    lines = [rf"&\textbf{{{_tex_text(title)}}}"]
+    mode only (no sections, no lists).  The words are :func:`optsym.mathtext.to_mathjax`'s:
+    their formulas in math mode, the rest in ``\text{}`` without any text-mode macro (MathJax
+    prints ``\_`` there literally)."""
+    lines = ["&" + mathjax_prose(title).replace(r"\text{", r"\textbf{")]
     for words, formula in rows:
-        lines.append(rf"&\text{{{_tex_text(words)}}}" + (rf" && {formula}" if formula else ""))
+        lines.append(f"&{mathjax_prose(words)}" + (rf" && {formula}" if formula else ""))
     return "$$\\begin{aligned}" + " \\\\\n".join(lines) + r"\end{aligned}$$"
 
 

@@ -106,11 +106,13 @@ def test_course_content(course):
     tex = result.tex.read_text()
     assert r"\tableofcontents" in tex and r"\documentclass[11pt,a4paper]{report}" in tex
     from optsym import rules
-    from optsym.spec import latex
+    from optsym.reading import constants_of, update
 
     adam = rules.get("adam")
     for a in adam.textbook(adam.config()):
-        assert latex(a.expr) in tex
+        assert update(a.target, a.expr, constants_of(adam)) in tex
+    # reading order, written out by hand: the parameter first, eps last
+    assert r"\theta \gets \theta - \frac{\eta \hat m}{\sqrt{\hat v} + \epsilon}" in tex
     assert tex.count(r"\begin{algorithm}") >= len(rules.names())
     assert tex.count(r"\toprule") >= len(all_topics())
     assert "Worked example" in tex and r"\includegraphics" in tex

@@ -8,12 +8,16 @@ exactly doubles are listed with the double float64 uses instead (``0.1`` is stor
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
 from optsym.derivation import _tex_text
+from optsym.mathtext import to_latex as prose
+from optsym.mathtext import to_mathjax as mathjax_prose
+from optsym.reading import constants_of, update
 from optsym.examples.exact import decimal, float64_text, is_exact, representable
 from optsym.spec import latex
 
@@ -67,15 +71,55 @@ def _num(value: sp.Expr) -> str:
 
 
 def _tex_num(value: sp.Expr) -> str:
-    """``\\frac{3}{5} = 0.6`` (``\\approx`` when the decimal is rounded)."""
-    if not is_exact(value) or len(sp.sstr(value)) > LONG:
-        return rf"\approx {decimal(value, 17)}"
+    """``\\frac{3}{5} = 0.6``, ``\\sqrt{2} \\approx 1.414213562``, or, for a long or rounded
+    value, ``\\approx`` its decimal to :data:`TEX_DIGITS` significant digits in scientific
+    notation where it is large or small (``\\approx 1.000000001 \\cdot 10^{-8}``, never
+    ``1e-08``)."""
+    if not _tex_exact_short(value):
+        return rf"\approx {tex_decimal(value)}"
     if isinstance(value, sp.Integer):
         return latex(value)
-    shown = decimal(value, 12)
-    same = isinstance(value, sp.Rational) and sp.Rational(shown) == value
+    shown = decimal(value, TEX_DIGITS)
+    same = isinstance(value, sp.Rational) and "e" not in shown and sp.Rational(shown) == value
     relation = "=" if same else r"\approx"
-    return rf"{latex(value)} {relation} {shown}"
+    return rf"{tex_exact(value)} {relation} {tex_decimal(value)}"
+
+
+#: the significant digits of a decimal in the LaTeX output
+TEX_DIGITS = 10
+#: an exact value longer than this (printed by SymPy) is shown as its decimal in LaTeX
+TEX_SHORT = 16
+#: the sentence that says so
+TEX_NUMBERS = (r"Values are exact where they are short; otherwise $\approx$ the value to "
+               f"{TEX_DIGITS} significant digits.")
+
+
+def _tex_exact_short(value: sp.Expr) -> bool:
+    return is_exact(value) and len(sp.sstr(value)) <= TEX_SHORT
+
+
+def tex_decimal(value: sp.Expr, digits: int = TEX_DIGITS) -> str:
+    """``value`` to ``digits`` significant digits as LaTeX: ``0.9000000005``, and
+    ``1.5 \\cdot 10^{-8}`` where Python would print e-notation."""
+    text = decimal(value, digits)
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    power = rf"10^{{{int(exponent)}}}"
+    return power if mantissa == "1" else rf"{mantissa} \cdot {power}"
+
+
+_POWER_OF_TEN = re.compile(r"\\frac\{1\}\{10(0{3,})\}")
+
+
+def tex_exact(value: sp.Expr) -> str:
+    """An exact value as LaTeX, ``10^{-8}`` for ``\\frac{1}{100000000}``."""
+    return tens(latex(value))
+
+
+def tens(text: str) -> str:
+    """LaTeX with each ``\\frac{1}{10...0}`` (four zeros or more) written as a power of ten."""
+    return _POWER_OF_TEN.sub(lambda m: f"10^{{-{len(m.group(1)) + 1}}}", text)
 
 
 def _used_hypers(ex) -> list[tuple[Any, sp.Expr]]:
@@ -218,9 +262,19 @@ def _rounding(ex) -> list[tuple[str, sp.Expr]]:
 
 # ---- LaTeX --------------------------------------------------------------------------------------
 def _tex_short(value: sp.Expr) -> str:
-    if is_exact(value) and len(sp.sstr(value)) <= LONG:
-        return latex(value)
-    return rf"\approx {decimal(value, 17)}"
+    if _tex_exact_short(value):
+        return tex_exact(value)
+    return rf"\approx {tex_decimal(value)}"
+
+
+def _tex_is(values) -> str:
+    """`` = (1, 2)``, or `` \\approx (0.9000000005, 0.9)`` when an entry is rounded (the
+    relation once, before the vector, not ``= (\\approx a, \\approx b)``)."""
+    if all(_tex_exact_short(v) for v in values):
+        return " = " + _tex_vec(values)
+    entries = [tex_exact(v) if _tex_exact_short(v) else tex_decimal(v) for v in values]
+    body = entries[0] if len(entries) == 1 else r"\left(" + ", ".join(entries) + r"\right)"
+    return r" \approx " + body
 
 
 def _tex_vec(values) -> str:
@@ -243,27 +297,51 @@ def _tex_title(ex) -> str:
     return _tex_text(f"Worked example: {what}{rule} on ") + f"${_problem_tex(ex)}$"
 
 
+#: a substituted formula holding a number this long is left out (the value follows it)
+_LONG_NUMBER = re.compile(r"\d{8,}")
+
+
 def _tex_eq(formula_tex: str | None, shown: str, value: sp.Expr) -> str:
-    """``formula = substituted = value``, leaving out what repeats."""
-    parts = [p for p in (formula_tex, shown) if p is not None]
+    """``formula = substituted = value`` (``\\approx value`` when rounded), leaving out what
+    repeats and a substitution with long numbers."""
+    shown = tens(shown)
+    parts = ([] if formula_tex is None else [tens(formula_tex)]) + \
+        ([] if _LONG_NUMBER.search(shown) else [shown])
     value_tex = _tex_num(value)
-    out = []
+    out: list[str] = []
     for part in parts:
-        if part not in out and part != latex(value):
+        if part not in out and part != latex(value) and part != tex_exact(value):
             out.append(part)
-    return " = ".join([*out, value_tex])
+    if not out:
+        return value_tex
+    return " = ".join(out) + (" " if value_tex.startswith("\\approx") else " = ") + value_tex
+
+
+def _rel(value_tex: str) -> str:
+    """``&= value`` or ``&\\approx value`` (never ``= \\approx``)."""
+    return ("&" if value_tex.startswith("\\approx") else "&= ") + value_tex
+
+
+def _tex_float64(value: sp.Expr) -> str:
+    """The double nearest ``value``, every digit, as LaTeX (``1.00...473 \\cdot 10^{-8}``)."""
+    text = float64_text(value)
+    if "e" not in text:
+        return text
+    mantissa, exponent = text.split("e")
+    return rf"{mantissa} \cdot 10^{{{int(exponent)}}}"
 
 
 def as_latex(ex) -> str:
     """A LaTeX fragment (amsmath) for course notes; wrap it with
     :func:`optsym.derivation.document`."""
     out = [rf"\subsection*{{{_tex_title(ex)}}}"]
-    settings = ", ".join(rf"${latex(h.symbol)} = {latex(v)}$" for h, v in _used_hypers(ex))
+    settings = ", ".join(rf"${latex(h.symbol)} = {tex_exact(v)}$" for h, v in _used_hypers(ex))
     flags = _flags(ex)
     out.append(r"\textbf{Problem.} " + ("Minimize " if ex.objective is not None else "Run with ")
                + rf"${_problem_tex(ex)}$ from $x_0 = {_tex_vec(ex.x0)}$, "
                + rf"{ex.steps} step{'s' if ex.steps != 1 else ''}; {settings}"
-               + (f"; {_tex_text(', '.join(flags))}" if flags else "") + ".")
+               + (f"; {_tex_text(', '.join(flags))}" if flags else "") + ". "
+               + TEX_NUMBERS)
     if ex.objective is not None:
         grad = r",\ ".join(rf"\frac{{\partial f}}{{\partial {latex(v)}}} = {latex(d)}"
                            for v, d in zip(ex.objective.variables, ex.objective.gradient()))
@@ -272,39 +350,39 @@ def as_latex(ex) -> str:
                                                 "in order, at each step t ")
                + r"($\theta$ is the point $x$, $g$ the gradient there):")
     out.append(r"\begin{align*}")
-    out.append(" \\\\\n".join(rf"{latex(eq.target)} &\leftarrow {latex(eq.expr)}"
+    out.append(" \\\\\n".join(update(eq.target, eq.expr, constants_of(ex.rule), r"&\leftarrow")
                               for eq in ex.equations))
     out.append(r"\end{align*}")
     labels = _labels(ex)
     for rec in ex.records:
-        before = rf"$x_{{{rec.t - 1}}} = {_tex_vec(rec.before)}$"
+        before = rf"$x_{{{rec.t - 1}}}{_tex_is(rec.before)}$"
         out.append(rf"\paragraph{{Step {rec.t}}} ($t = {rec.t}$, {before})")
         rows = []
         if ex.objective is not None:
-            rows.append(rf"g &= \nabla f(x_{{{rec.t - 1}}}) = {_tex_vec(rec.grad)}")
+            rows.append(rf"g &= \nabla f(x_{{{rec.t - 1}}}){_tex_is(rec.grad)}")
         for u in rec.updates:
             if u.scalar or len(u.results) == 1:
-                rows.append(rf"{latex(u.target)} &= "
-                            + _tex_eq(latex(u.formula), u.shown[0][1], u.results[0]))
+                rows.append(latex(u.target) + " "
+                            + _rel(_tex_eq(latex(u.formula), u.shown[0][1], u.results[0])))
                 continue
             for label, shown, value in zip(labels, u.shown, u.results):
-                rows.append(rf"{latex(u.target)}[{label}] &= " + _tex_eq(None, shown[1], value))
-        rows.append(rf"x_{{{rec.t}}} &= {_tex_vec(rec.after)}")
+                rows.append(rf"{latex(u.target)}[{label}] " + _rel(_tex_eq(None, shown[1], value)))
+        rows.append(rf"x_{{{rec.t}}} &" + _tex_is(rec.after).lstrip())
         if rec.value is not None:
-            rows.append(rf"f(x_{{{rec.t}}}) &= {_tex_num(rec.value)}")
+            rows.append(rf"f(x_{{{rec.t}}}) " + _rel(_tex_num(rec.value)))
         out.append(r"\begin{align*}")
         out.append(" \\\\\n".join(rows))
         out.append(r"\end{align*}")
     out.append(r"\paragraph{Checks.}")
     out.append(r"\begin{itemize}")
     for c in ex.checks:
-        out.append(rf"\item [{_mark(c)}] {_tex_text(c.description)}"
-                   + (f": {_tex_text(c.detail)}" if c.detail else ""))
+        out.append(rf"\item [{_mark(c)}] {prose(c.description)}"
+                   + (f": {prose(c.detail)}" if c.detail else ""))
     for note in ex.notes:
-        out.append(rf"\item {_tex_text(note)}")
+        out.append(rf"\item {prose(note)}")
     for name, value in _rounding(ex):
-        out.append(rf"\item {_tex_text(name)} $= {latex(value)}$ is "
-                   rf"${float64_text(value)}$ in float64")
+        out.append(rf"\item {_tex_text(name)} $= {tex_exact(value)}$ is "
+                   rf"${_tex_float64(value)}$ in float64 (exactly)")
     out.append(r"\end{itemize}")
     return "\n".join(out)
 
@@ -314,25 +392,26 @@ def as_mathjax(ex) -> str:
     iterate."""
     what = ex.alias.title if ex.alias is not None else ex.rule.title
     rule = f" ({ex.rule.name})" if ex.alias is not None else ""
-    rows = [rf"&\text{{Worked example: {what}{rule}}}",
+    rows = ["&" + mathjax_prose(f"Worked example: {what}{rule}"),
             rf"&{_problem_tex(ex)},\quad x_0 = {_tex_vec(ex.x0)}"]
     labels = _labels(ex)
     for rec in ex.records:
         rows.append(rf"&\textbf{{Step {rec.t}}}")
         for u in rec.updates:
             if u.scalar or len(u.results) == 1:
-                rows.append(rf"{latex(u.target)} &= " + _tex_eq(None, u.shown[0][1],
-                                                                 u.results[0]))
+                rows.append(latex(u.target) + " "
+                            + _rel(_tex_eq(None, u.shown[0][1], u.results[0])))
             else:
                 for label, shown, value in zip(labels, u.shown, u.results):
-                    rows.append(rf"{latex(u.target)}[{label}] &= "
-                                + _tex_eq(None, shown[1], value))
-        row = rf"x_{{{rec.t}}} &= {_tex_vec(rec.after)}"
+                    rows.append(rf"{latex(u.target)}[{label}] "
+                                + _rel(_tex_eq(None, shown[1], value)))
+        row = rf"x_{{{rec.t}}} &" + _tex_is(rec.after).lstrip()
         if rec.value is not None:
-            row += rf",\quad f(x_{{{rec.t}}}) = {_tex_num(rec.value)}"
+            value = _tex_num(rec.value)
+            row += rf",\quad f(x_{{{rec.t}}}) " + _rel(value)[1:]
         rows.append(row)
     checks = "; ".join(f"{_mark(c)}: {c.description}" for c in ex.checks)
-    rows.append(rf"&\text{{{checks}}}")
+    rows.append("&" + mathjax_prose(checks))
     return "$$\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}$$"
 
 

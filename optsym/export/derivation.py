@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import sympy as sp
+
+from optsym.examples.render import tex_decimal, tex_exact
 from optsym.export import latex as tex
 from optsym.export.context import Context
 from optsym.export.related import rules_of
@@ -43,22 +46,57 @@ def _body(derivation) -> str:
     return tex.fit_displays(rest if first.startswith(r"\subsection*{") else body)
 
 
+#: significant digits of a derivation's values in the course
+VALUE_DIGITS = 8
+
+
+def _value(exact, value) -> str:
+    """A result's value as LaTeX: exact where it is short, else to :data:`VALUE_DIGITS`
+    significant digits (``1.5 \\cdot 10^{-8}``, never ``1.5e-08``)."""
+    if exact is not None and len(sp.sstr(exact)) <= 16:
+        return f"${tex_exact(exact)}$"
+    if value is None:
+        return "--"
+    return f"${tex_decimal(value, VALUE_DIGITS)}$"
+
+
+def _setting(value) -> str:
+    return tex_decimal(value, VALUE_DIGITS) if isinstance(value, float) else str(value)
+
+
 def _values(derivation) -> str:
     cfg = derivation.config()
     values = derivation.instantiate(cfg)
-    rows = [[tex.texttt(r.key), tex.text(r.description),
-             f"${values[r.key]:.8g}$" if values.get(r.key) is not None else "--"]
+    exact = derivation.exact_results(cfg)
+    rows = [[tex.texttt(r.key), tex.prose(r.description), _value(exact.get(r.key),
+                                                                 values.get(r.key))]
             for r in derivation.sheet().results]
-    shown = ", ".join(f"{p.name} = {cfg[p.name]:g}" for p in derivation.params
-                      if isinstance(cfg[p.name], (int, float)))
+    shown = ", ".join(f"${_symbol(p.name)} = {_setting(cfg[p.name])}$"
+                      for p in derivation.params if isinstance(cfg[p.name], (int, float)))
     return tex.table(r"@{}l>{\raggedright\arraybackslash}p{0.6\linewidth}r@{}",
                      ["result", "what", "value"], rows,
-                     f"{tex.text(derivation.title)}: the results at {tex.text(shown)}")
+                     f"{tex.prose(derivation.title)}: the results at {shown} (exact where "
+                     f"short, else to {VALUE_DIGITS} significant digits)")
+
+
+def _symbol(name: str) -> str:
+    """A parameter's name as a formula (``beta1`` is :math:`\\beta_1`)."""
+    from optsym.mathtext import segments
+
+    pieces = segments(name)
+    return pieces[0].text if len(pieces) == 1 and pieces[0].kind == "math" \
+        else rf"\mathrm{{{tex.text(name)}}}"
+
+
+def _title(title: str) -> str:
+    r"""A chapter title with formulas: ``\texorpdfstring`` keeps the PDF bookmark plain."""
+    body = tex.prose(title)
+    return body if body == tex.text(title) else rf"\texorpdfstring{{{body}}}{{{tex.text(title)}}}"
 
 
 def derivation_chapter(topic: Topic, ctx: Context, figures: bool = True) -> str:
     d = topic.spec()
-    out = [rf"\chapter{{{tex.text(d.title)}}}\label{{{topic.label}}}",
+    out = [rf"\chapter{{{_title(d.title)}}}\label{{{topic.label}}}",
            rf"The derivation {tex.texttt(d.name)}: every step is a SymPy computation and every "
            "result has a numeric cross-check computed another way "
            rf"({tex.texttt('optsym derive ' + d.name)} runs them).",

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 
 from optsym.derivation import _tex_text
+from optsym.mathtext import to_latex
 
 #: the LaTeX packages the notes need, all in texlive-latex-base + texlive-latex-recommended
 PACKAGES = ("amsmath", "amssymb", "mathtools", "booktabs", "float", "graphicx", "xcolor",
@@ -50,6 +51,12 @@ def preamble(title: str, author: str = "") -> str:
 def text(s: str) -> str:
     """Plain text for LaTeX: special characters escaped, ``$...$`` math kept."""
     return _tex_text(s)
+
+
+def prose(s: str) -> str:
+    """A sentence with formulas typed in ASCII (``1e-7``, ``sqrt(v) + eps``) as LaTeX text
+    with ``$...$`` formulas (:func:`optsym.mathtext.to_latex`)."""
+    return to_latex(s)
 
 
 _ROLE = re.compile(r":math:`([^`]*)`")

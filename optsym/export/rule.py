@@ -13,6 +13,7 @@ from optsym.export import latex as tex
 from optsym.export.context import Context
 from optsym.export.related import derivations_of
 from optsym.export.topics import Topic, all_topics
+from optsym.reading import constants_of, update
 from optsym.rules.docmath import richest_config
 from optsym.spec import Assign, Rule, latex
 
@@ -25,8 +26,9 @@ LR_FACTORS = (1, 10, 100)
 STEPS = 200
 
 
-def _assign_line(a: Assign) -> tuple[str, str]:
-    return rf"{latex(a.target)} \gets {latex(a.expr)}", a.note
+def _assign_line(a: Assign, constants: frozenset = frozenset()) -> tuple[str, str]:
+    """An update in reading order (:mod:`optsym.reading`) and its note."""
+    return update(a.target, a.expr, constants), a.note
 
 
 def _richest(rule: Rule) -> dict | None:
@@ -58,7 +60,7 @@ def _states(rule: Rule, cfg: dict) -> str:
 
 def _block(rule: Rule, cfg: dict, caption: str, label: str) -> str:
     lines = [(r"g \gets \nabla f(\theta)", "the gradient at the current parameters")]
-    lines += [_assign_line(a) for a in rule.textbook(cfg)]
+    lines += [_assign_line(a, constants_of(rule)) for a in rule.textbook(cfg)]
     return tex.algorithm(caption, label, [_inputs(rule, cfg), _states(rule, cfg)], lines)
 
 
@@ -77,7 +79,7 @@ def _hyper_table(rule: Rule, topic: Topic) -> str:
     for h in rule.hypers:
         symbol = f"${latex(h.symbol)}$" if h.symbol is not None else "--"
         rows.append([tex.texttt(h.reference_argument), symbol, tex.number(h.default),
-                     tex.text(h.domain), tex.text(h.doc)])
+                     tex.prose(h.domain), tex.prose(h.doc)])
     who = _reference_name(rule)
     return tex.table(r"@{}llll>{\raggedright\arraybackslash}p{0.4\linewidth}@{}",
                      [f"{tex.text(who)} argument", "symbol", "default", "domain", "meaning"],
@@ -114,13 +116,13 @@ def _conventions(rule: Rule) -> str:
         out.append(rf"\subsection{{{tex.text(family.title)}}}")
         rows = []
         for c in family.conventions:
-            eqs = r" \\ ".join(rf"{latex(a.target)} &\gets {latex(a.expr)}"
+            eqs = r" \\ ".join(update(a.target, a.expr, constants_of(rule), r"&\gets")
                                for a in c.equations(cfg))
-            note = f" {tex.text(c.note)}." if c.note else ""
+            note = f" {tex.prose(c.note)}." if c.note else ""
             mapping = family.mappings.get(c.name)
-            how = f" Change of variables: {tex.text(mapping.words)}." if mapping and \
+            how = f" Change of variables: {tex.prose(mapping.words)}." if mapping and \
                 mapping.words else ""
-            rows.append(rf"\item[{tex.text(c.name)}] {tex.text(c.source)}.{note}{how}"
+            rows.append(rf"\item[{tex.text(c.name)}] {tex.prose(c.source)}.{note}{how}"
                         "\n" + rf"\[ \begin{{aligned}} {eqs} \end{{aligned}} \]")
         out += [r"\begin{description}", *rows, r"\end{description}"]
         out.append(rf"{tex.texttt('optsym compare ' + family.name)} proves which change of "
@@ -205,7 +207,7 @@ def rule_chapter(topic: Topic, ctx: Context, figures: bool = True) -> str:
                    + (f" ({tex.text(ref.note)})" if ref.note else "")
                    + f": {tex.text(ref.as_dict()['what'])}.")
     if rule.torch_note:
-        out.append(rf"\textbf{{{tex.text(ref.qualified)}:}} {tex.text(rule.torch_note)}")
+        out.append(rf"\textbf{{{tex.text(ref.qualified)}:}} {tex.prose(rule.torch_note)}")
     out += [f"{who}'s CPU single-tensor path computes the update in this order; optsym proves "
             "it equal to the textbook form symbolically and generates code from it that "
             rf"matches {who} bit for bit ({tex.texttt('optsym verify ' + rule.name)}):",
