@@ -244,6 +244,15 @@ def _dynamics_setup(objective: str, start: str, rule_names: str, lr: str | None,
     return obj, x0, racers, sigma, runs or (10 if sigma > 0 else 1)
 
 
+def _clip(clip_norm: str | None, clip_value: str | None):
+    """``("norm" | "value", c)`` from ``--clip-norm`` / ``--clip-value``, or None."""
+    from optsym.verify.composition import clip_for
+
+    norm = None if clip_norm is None else _number("--clip-norm", clip_norm)
+    value = None if clip_value is None else _number("--clip-value", clip_value)
+    return clip_for(norm, value)
+
+
 @plot.command()
 @_dynamics_options
 @click.option("--lr", default=None, metavar="LR",
@@ -256,8 +265,13 @@ def _dynamics_setup(objective: str, start: str, rule_names: str, lr: str | None,
                    "--list).")
 @click.option("--schedule-opt", "schedule_opts", multiple=True, metavar="KEY=VALUE",
               help="A schedule parameter, e.g. T=200 (repeatable).")
+@click.option("--clip-norm", default=None, metavar="C",
+              help="Clip every gradient to global norm C first (generated clip_grad_norm_).")
+@click.option("--clip-value", default=None, metavar="C",
+              help="Clamp every gradient coordinate to [-C, C] first (generated "
+                   "clip_grad_value_).")
 def curves(objective, start, rule_names, steps, noise, runs, seed, rule_opts, output,
-           as_json, lr, optimum, schedule, schedule_opts, out) -> None:
+           as_json, lr, optimum, schedule, schedule_opts, clip_norm, clip_value, out) -> None:
     """Loss, gradient norm, lr, distance to the optimum and update size against the step."""
     path = _claimed(out, output)
     from optsym.dynamics.curves import curves_data, curves_json
@@ -275,16 +289,19 @@ def curves(objective, start, rule_names, steps, noise, runs, seed, rule_opts, ou
 
         spec = load_schedule(schedule)
         lrs = schedule_lrs(spec, parse_schedule_pairs(spec, schedule_opts), steps)
+    clip = _clip(clip_norm, clip_value)
     data = curves_data(obj, [float(v) for v in x0], racers, steps, sigma, runs, seed,
-                       lrs=lrs, optimum=best)
+                       lrs=lrs, optimum=best, clip=clip)
     if path is not None:
         from optsym.dynamics.figures import curves_figure
 
-        curves_figure(path, obj, x0, data, sigma)
+        curves_figure(path, obj, x0, data, sigma, clip)
     if as_json:
         click.echo(json.dumps({"file": output,
                                "objective": obj.name, "start": [float(v) for v in x0],
                                "steps": steps, "noise": sigma, "runs": runs, "seed": seed,
+                               "clip": None if clip is None else
+                               {"kind": clip[0], "threshold": clip[1]},
                                "racers": curves_json(data)}, indent=1))
         return
     from optsym.dynamics.report import curves_table

@@ -30,8 +30,9 @@ def _noise_floor(fig, claim: Claim) -> None:
         if r.floor is not None:
             left.axhline(r.floor, color=color, ls="--", lw=1.0)
     left.axvline(data.window, color="0.5", ls=":", lw=1.0)
-    left.annotate("floor measured from here", (data.window, 1), xycoords=("data", "axes fraction"),
-                  xytext=(4, -12), textcoords="offset points", color="0.35")
+    left.annotate("floor measured from here on", (data.window, 0),
+                  xycoords=("data", "axes fraction"), xytext=(4, 6), textcoords="offset points",
+                  color="0.35")
     left.set_yscale("log")
     left.set_ylim(bottom=max(1e-7, 0.02 * min(float(np.mean(r.excess[:, -20:]))
                                               for r in data.runs)))
@@ -67,9 +68,51 @@ def _noise_floor(fig, claim: Claim) -> None:
                  f"{data.runs[0].excess.shape[0]} runs): {'HOLDS' if claim.holds else 'FAILS'}")
 
 
+def _clipping_cliff(fig, claim: Claim) -> None:
+    from optsym.figures.race import Racer, Run, draw_race
+
+    data = claim.data
+    trace, loss, angle = fig.subplots(1, 3)
+    runs = [Run(Racer(label, "sgd", {}), {"lr": 0}, r["path"]) for label, r in
+            data["runs"].items()]
+    draw_race(trace, data["objective"], data["x0"], runs)
+    trace.set_title("trajectories (GD, lr 0.5): the cliff at x = 2")
+    (x0, x1), (y0, y1) = trace.get_xlim(), trace.get_ylim()
+    for i, r in enumerate(data["runs"].values()):
+        end = r["path"][-1]
+        if np.all(np.isfinite(end)) and not (x0 <= end[0] <= x1 and y0 <= end[1] <= y1):
+            at = (min(max(end[0], x0), x1), min(max(end[1], y0), y1))
+            trace.annotate(f"thrown to ({end[0]:.3g}, {end[1]:.2g})", at,
+                           xytext=(at[0] + 0.35 * (x1 - x0), at[1] + 0.25 * (y1 - y0)),
+                           color=COLORS[i % len(COLORS)],
+                           arrowprops={"arrowstyle": "->", "color": COLORS[i % len(COLORS)]})
+    best = min(float(np.nanmin(r["loss"])) for r in data["runs"].values())
+    for i, (label, r) in enumerate(data["runs"].items()):
+        color = COLORS[i % len(COLORS)]
+        steps = np.arange(len(r["loss"]))
+        loss.plot(steps, r["loss"] - best + 1e-9, color=color, lw=1.4, label=label)
+        if label != "plain GD":
+            angle.plot(np.arange(1, len(r["angles"]) + 1), r["angles"], color=color, lw=1.4,
+                       marker="o", ms=3, label=label)
+    loss.set_yscale("log")
+    loss.set_xlabel("step t")
+    loss.set_ylabel("f(x_t) - min f (+1e-9)")
+    loss.set_title("loss: plain GD is thrown onto the plateau")
+    loss.legend(loc="best")
+    angle.set_xlabel("step t")
+    angle.set_ylabel("angle(raw g, clipped g) in degrees")
+    angle.set_title("value clipping turns the gradient, norm clipping does not")
+    angle.legend(loc="best")
+    for ax in (loss, angle):
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"clipping at a cliff: f = {data['objective'].name}: "
+                 f"{'HOLDS' if claim.holds else 'FAILS'}")
+
+
 #: claim name -> (figure size, drawing function)
 FIGURES: dict[str, tuple[tuple[float, float], Callable]] = {
     "noise-floor": ((12.0, 4.8), _noise_floor),
+    "clipping-cliff": ((15.0, 4.8), _clipping_cliff),
 }
 
 

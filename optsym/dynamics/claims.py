@@ -38,6 +38,7 @@ import numpy as np
 from optsym.dynamics.claim import Claim
 from optsym.dynamics.claims_adaptive import adagrad_rare_features, adam_early_updates
 from optsym.dynamics.claims_saddle import saddle_escape
+from optsym.dynamics.claims_clipping import clipping_cliff
 from optsym.dynamics.noise_floor import noise_floor
 from optsym.spec import SpecError
 
@@ -187,6 +188,7 @@ CLAIMS: dict[str, Callable[[], Claim]] = {
     "adam-early-updates": adam_early_updates,
     "saddle-escape": saddle_escape,
     "noise-floor": noise_floor,
+    "clipping-cliff": clipping_cliff,
 }
 
 

@@ -49,6 +49,19 @@ def _rows(claim: Claim) -> list[str]:
                 f"({m['runs_escaped']} runs; about {m['noisy_derived']:.0f} derived)",
                 f"  from y0 = 0: distance to the saddle {m['manifold_distance_to_saddle']:.2g}, "
                 "never leaves"]
+    if claim.name == "clipping-cliff":
+        out = [f"  {'run':<12} {'f(x_T)':>10} {'largest step':>13} {'largest turn':>13}"]
+        for key, label in (("plain", "plain GD"), ("clip_norm", "clip norm"),
+                           ("clip_value", "clip value")):
+            r = m[key]
+            turn = f"{r['max_angle_deg']:.3g} deg" if "max_angle_deg" in r else "-"
+            out.append(f"  {label:<12} {_g(r['final_loss']):>10} {_g(r['max_update']):>13} "
+                       f"{turn:>13}")
+        out.append(f"  step bound lr*c = {m['step_bound']:g}; generated clip - torch's clip: "
+                   f"{m['torch_gap']:g}")
+        out.append(f"  grid of {m['grid_starts']} starts: plain GD lost from "
+                   f"{m['grid_lost_plain']}, clipped from {m['grid_lost_clipped']}")
+        return out
     if claim.name == "noise-floor":
         b, k, lr = m["batch"], m["scale"], m["lr"]
         rows = ((f"B = {b}, lr {lr:g}", m["floor_constant"], m["derived_constant"]),

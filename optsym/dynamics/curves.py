@@ -95,10 +95,16 @@ class _quiet:
 
 def one_run(objective, x0: Sequence, rule: str, cfg: dict, steps: int, sigma: float = 0.0,
             seed: int = 0, lrs: Sequence[float] | None = None,
-            points: Sequence[np.ndarray] | None = None) -> dict[str, np.ndarray]:
+            points: Sequence[np.ndarray] | None = None,
+            clip: tuple[str, float] | None = None) -> dict[str, np.ndarray]:
     """The iterates and the :data:`METRICS` of one run (arrays of length ``steps + 1``);
-    ``points``: the minima for the distance (default: :func:`~optsym.dynamics.optimum.minima`)."""
-    path = run_stream(rule, cfg, x0, steps, objective_stream(objective, sigma, seed), lrs)
+    ``points``: the minima for the distance (default: :func:`~optsym.dynamics.optimum.minima`);
+    ``clip``: ``("norm" | "value", c)``, the generated clipping before every step
+    (:mod:`optsym.dynamics.clipped`)."""
+    from optsym.dynamics.clipped import clipped
+
+    stream = clipped(objective_stream(objective, sigma, seed), clip)
+    path = run_stream(rule, cfg, x0, steps, stream, lrs)
     with np.errstate(all="ignore"):
         return _metrics(objective, path, cfg, steps, lrs,
                         minima(objective) if points is None else points)
@@ -119,9 +125,11 @@ def _metrics(objective, path, cfg, steps, lrs, points) -> dict[str, np.ndarray]:
 def curves_data(objective, x0: Sequence, racers: Sequence, steps: int, sigma: float = 0.0,
                 runs: int = 1, seed: int = 0,
                 lrs: Sequence[float] | Callable[[float], Sequence[float]] | None = None,
-                optimum: Sequence[float] | None = None) -> list[Curves]:
+                optimum: Sequence[float] | None = None,
+                clip: tuple[str, float] | None = None) -> list[Curves]:
     """Each racer's (:class:`optsym.figures.race.Racer`) curves over ``runs`` runs; ``lrs``
-    is the lr of each step, or a function of the rule's lr giving it (a schedule)."""
+    is the lr of each step, or a function of the rule's lr giving it (a schedule); ``clip``
+    clips every racer's gradients (``("norm" | "value", c)``)."""
     from optsym import rules
 
     if not 1 <= steps <= MAX_STEPS:
@@ -140,7 +148,7 @@ def curves_data(objective, x0: Sequence, racers: Sequence, steps: int, sigma: fl
     for r in racers:
         cfg = rules.get(r.rule).config(r.options)
         own = lrs(cfg["lr"]) if callable(lrs) else lrs
-        each = [one_run(objective, x0, r.rule, cfg, steps, sigma, seed + k, own, points)
+        each = [one_run(objective, x0, r.rule, cfg, steps, sigma, seed + k, own, points, clip)
                 for k in range(runs)]
         metrics = {m: np.stack([e[m] for e in each]) for m in METRICS}
         out.append(Curves(r.label, r.rule, cfg, np.stack([e["path"] for e in each]), metrics))

@@ -58,7 +58,7 @@ def draw_metric(ax, curves: Sequence[Curves], name: str, legend: bool = False) -
 
 
 def curves_figure(path: str | Path, objective, x0: Sequence, curves: Sequence[Curves],
-                  sigma: float = 0.0) -> Path:
+                  sigma: float = 0.0, clip: tuple[str, float] | None = None) -> Path:
     """Five panels (loss, gradient norm, lr, distance, update size) and a caption panel."""
     check_path(path)
     plt = pyplot()
@@ -79,7 +79,9 @@ def curves_figure(path: str | Path, objective, x0: Sequence, curves: Sequence[Cu
             noise = (f", gradient noise sigma {sigma:g}, median and 10-90 % band of {runs} "
                      "runs" if sigma > 0 else "")
             start = ", ".join(f"{float(v):g}" for v in x0)
-            fig.suptitle(f"{objective.name} from ({start}): optsym's generated code{noise}")
+            clipping = "" if clip is None else f", gradients clipped by {clip[0]} {clip[1]:g}"
+            fig.suptitle(f"{objective.name} from ({start}): optsym's generated code{noise}"
+                         f"{clipping}")
             fig.tight_layout()
         except BaseException:
             plt.close(fig)
