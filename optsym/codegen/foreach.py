@@ -40,6 +40,8 @@ from __future__ import annotations
 
 import ast
 
+from optsym.codegen.inplace import _aliases, _split_comment
+
 #: torch functions whose ``torch._foreach_<name>`` (and ``_foreach_<name>_``) forms take lists
 #: in the tensor positions: unary, binary (list or scalar second operand), lerp, addcmul/addcdiv
 FOREACH = frozenset({"add", "sub", "mul", "div", "lerp", "addcmul", "addcdiv", "sqrt", "rsqrt",
@@ -67,8 +69,8 @@ def _torch_function(node: ast.AST) -> str | None:
 
 
 def _in_place_method(node: ast.AST) -> str | None:
-    """``f`` when ``node`` is ``x.f_(...)`` with ``f`` in :data:`FOREACH`, ``None`` for another
-    in-place method, raising nothing; ``""`` when it is not a method call ending in ``_``."""
+    """For an in-place method call ``x.f_(...)``: ``f`` when it is in :data:`FOREACH`, else
+    ``None`` (``clamp_``: done per tensor); ``""`` when ``node`` is no such call."""
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
             and node.func.attr.endswith("_") and not node.func.attr.startswith("_")):
         op = node.func.attr[:-1]
@@ -77,10 +79,11 @@ def _in_place_method(node: ast.AST) -> str | None:
 
 
 def _ordered_names(node: ast.AST, among: dict[str, str]) -> list[str]:
-    """The names of ``among`` that ``node`` reads, in their first order of appearance."""
+    """The names of ``among`` that ``node`` reads, in the order they first appear in it."""
     out: list[str] = []
-    for n in ast.walk(node):
-        if isinstance(n, ast.Name) and n.id in among and n.id not in out:
+    found = [n for n in ast.walk(node) if isinstance(n, ast.Name)]
+    for n in sorted(found, key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0))):
+        if n.id in among and n.id not in out:
             out.append(n.id)
     return out
 
@@ -90,9 +93,13 @@ class Lowering:
     which of those names hold tensors (``tensors``; the others hold one number per tensor) and
     the names already taken (``reserved``)."""
 
-    def __init__(self, lists: dict[str, str], tensors: set[str], reserved: set[str]):
+    def __init__(self, lists: dict[str, str], tensors: set[str], owned: set[str],
+                 reserved: set[str]):
         self.lists = dict(lists)
         self.tensors = set(tensors)
+        self.owned = set(owned)  # tensors the step may write in place (param, tensor states)
+        self.aliased: set[str] = set()  # names bound to another's tensor: never written in place
+        self.owned_target: str | None = None  # the line's target list, when it may be written
         self.reserved = set(reserved) | set(lists.values())
         self.written: set[str] = set()  # list variables bound to a new list by some line
         self.preferred: str | None = None  # the line's target list, while it may be bound early
@@ -192,8 +199,11 @@ class Lowering:
             raise NoForeach(f"{node.id} is not a tensor")
         op = _torch_function(node)
         if op is not None:
-            first, _ = self.tensor(node.args[0], out, head=False)
+            first, _ = self.tensor(node.args[0], out, head)
             args, no_tensors = self.arguments(op, node.args[1:], node.keywords, out)
+            if head and first == self.owned_target:  # x = torch.maximum(x, y): in place on x
+                out.append(f"torch._foreach_{op}_({first}{args})")
+                return first, False
             if self.is_fresh(first) and no_tensors:  # as torch does: in place on a temporary
                 name = self.bind(first, out)
                 out.append(f"torch._foreach_{op}_({name}{args})")
@@ -233,6 +243,9 @@ class Lowering:
     def assign(self, target: str, value: ast.expr) -> list[str]:
         """The statements of one line ``target = value`` of the loop."""
         listed = self.list_name(target)
+        others = [n for n in _aliases(value) if n != target and n in self.tensors]
+        if others:  # direction = momentum_buffer: neither may be written in place from now on
+            self.aliased |= {target, *others}
         try:
             if target not in self.tensors:
                 raise NoForeach("a number per tensor")
@@ -240,18 +253,32 @@ class Lowering:
         except NoForeach:
             out = [f"{listed} = {self.comprehension(value)}  # per tensor"]
         finally:
-            self.preferred = None
+            self.preferred = self.owned_target = None
             self.fresh_lists = set()
         if any(ln.strip().startswith(f"{listed} = ") for s in out for ln in s.split("\n")):
             self.written.add(listed)
         return out
 
+    def _branch(self, target: str, listed: str, value: ast.expr) -> list[str]:
+        """One branch of a conditional common to all tensors: lowered, or per tensor (SGD's
+        first step clones each gradient, as torch's foreach SGD does)."""
+        try:
+            return self._assign(target, listed, value)
+        except NoForeach:
+            self.preferred = None
+            return [f"{listed} = {self.comprehension(value)}  # per tensor"]
+
     def _assign(self, target: str, listed: str, value: ast.expr) -> list[str]:
         if isinstance(value, ast.IfExp) and not _ordered_names(value.test, self.lists):
-            body = self._assign(target, listed, value.body)
-            orelse = self._assign(target, listed, value.orelse)
+            body = self._branch(target, listed, value.body)
+            orelse = self._branch(target, listed, value.orelse)
+            if all(ln.endswith("# per tensor") for ln in body + orelse):
+                raise NoForeach("neither branch lowers")
             return [f"if {ast.unparse(value.test)}:", *_indent(body), "else:", *_indent(orelse)]
-        self.preferred = listed if target not in _ordered_names(value, self.lists) else None
+        reads = [n.id for n in ast.walk(value) if isinstance(n, ast.Name)]
+        self.preferred = listed if target not in reads else None
+        self.owned_target = listed if (target in self.owned and target not in self.aliased
+                                       and reads.count(target) == 1) else None
         out: list[str] = []
         code, _ = self.tensor(value, out, head=True)
         self.preferred = None
@@ -281,19 +308,20 @@ class _Elements(ast.NodeTransformer):
         return self.generic_visit(node)
 
 
-def lower_loop(lines: list[str], tensors: set[str], reserved: set[str]) -> list[str]:
+def lower_loop(lines: list[str], tensors: set[str], owned: set[str], reserved: set[str]
+               ) -> list[str]:
     """The body of ``for i in range(len(params)):`` (``lines``, one statement a line) as
     whole-list statements, one indent level out.
 
     ``tensors``: the loop's names that hold tensors (every other name the loop assigns holds a
-    number per tensor); ``reserved``: names the step already uses.  The loop reads element
+    number per tensor); ``owned``: those the step may write in place (``param`` and tensor
+    states, as for :func:`optsym.codegen.inplace.inplace_loop`); ``reserved``: names the step
+    already uses.  The loop reads element
     ``i`` of ``params``, ``grads`` and ``state[...]`` lists and writes them back
     (``params[i].copy_(param)``, ``state["exp_avg"][i] = exp_avg``); the lowering binds
     ``exp_avgs = state["exp_avg"]`` and writes a list back only where a line made a new one.
     """
-    from optsym.codegen.inplace import _split_comment
-
-    low = Lowering({}, tensors, reserved)
+    low = Lowering({}, tensors, owned, reserved)
     sources: dict[str, str] = {}  # list variable -> the list it was read from
     out: list[str] = []
     copy_back = False

@@ -1,7 +1,10 @@
 r"""A generated ``torch.optim.Optimizer`` subclass: the rule's parity step inside a drop-in class.
 
-The module holds the ``torch-parity`` step (torch's single-tensor operation order, rewritten to
-update state and parameters in place by :mod:`optsym.codegen.inplace`) and a class around it::
+The module holds the ``torch-parity`` step (in the operation order of torch's single-tensor,
+foreach or fused path, rewritten to update state and parameters in place by
+:mod:`optsym.codegen.inplace`; on the foreach path lowered to ``torch._foreach_*`` calls over
+whole lists by :mod:`optsym.codegen.foreach`, one call per batch of parameters that share a
+device, a dtype and a step count, as torch groups them) and a class around it::
 
     opt = Adam(model.parameters(), lr=1e-3)      # the reference's argument names and defaults
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=50)
@@ -107,8 +110,8 @@ class {cls}(torch.optim.Optimizer):
                 view = {{"step": {batch_done}}}
                 for ours, theirs in _STATE_KEYS.items():
                     view[ours] = [s[theirs] for s in states]
-                _step(ps, [p.grad for p in ps], view{step_args})
-{count_steps}                for j, s in enumerate(states):
+{count_steps}                _step(ps, [p.grad for p in ps], view{step_args})
+                for j, s in enumerate(states):
 {count_step}                    for ours, theirs in _STATE_KEYS.items():
                         if view[ours][j] is not s[theirs]:
                             s[theirs].copy_(view[ours][j])
@@ -181,7 +184,8 @@ def _in_place(source: str, rule: Rule, cfg: Config, path: str) -> str:
         return head + _LOOP + "\n".join(lines) + "\n"
     reserved = {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)} \
         | {n.arg for n in ast.walk(ast.parse(source)) if isinstance(n, ast.arg)}
-    return head + "\n".join(lower_loop(lines, _tensor_names(rule, cfg, path), reserved)) + "\n"
+    return head + "\n".join(lower_loop(lines, _tensor_names(rule, cfg, path), owned,
+                                         reserved)) + "\n"
 
 
 def _header(source: str, rule: Rule, cfg: Config, cls: str) -> str:
