@@ -1,11 +1,13 @@
 r"""Step time and peak memory of optsym's generated ``torch.optim`` classes against torch's own.
 
 For each rule, size and layout, every path steps the same parameters and gradients: torch's
-single-tensor (``foreach=False``), foreach and fused optimizers and optsym's generated class
-(``optsym codegen RULE --target torch-optimizer``, torch's single-tensor order, in place).
-Times are medians over ``--rounds`` rounds of ``--steps`` steps, the paths interleaved within
-each round so that they share the machine's state; the figure is the ratio to torch
-single-tensor measured in the same run.
+single-tensor (``foreach=False``), foreach and fused optimizers and optsym's generated classes
+(``optsym codegen RULE --target torch-optimizer --impl single|foreach``: in place, in the
+operation order of torch's single-tensor path, and of its foreach path with ``torch._foreach_*``
+calls).  Times are medians over ``--rounds`` rounds of ``--steps`` steps, the paths interleaved
+within each round so that they share the machine's state; the figure is the ratio to torch
+single-tensor measured in the same run, and *parity* is each optsym class against torch's
+path it follows (optsym single / torch single, optsym foreach / torch foreach; target <= 1).
 
 Beside them the *bandwidth floor*: the bytes a step must read and write once (rule's tensors
 per parameter x dtype size, e.g. Adam reads p, g, m, v and writes p, m, v: 28 bytes a float32
@@ -42,8 +44,14 @@ RULES: dict[str, tuple[str, dict, int]] = {
     "sgd": ("SGD", {"lr": 1e-2, "momentum": 0.9}, 5),
     "rmsprop": ("RMSprop", {"lr": 1e-2}, 5),
     "adagrad": ("Adagrad", {"lr": 1e-2}, 5),
+    "nadam": ("NAdam", {"lr": 2e-3}, 7),
+    "radam": ("RAdam", {"lr": 1e-3}, 7),
+    "adamax": ("Adamax", {"lr": 2e-3}, 7),
+    "adadelta": ("Adadelta", {"lr": 1.0}, 7),
 }
-PATHS = ("torch single", "torch foreach", "torch fused", "optsym class")
+PATHS = ("torch single", "torch foreach", "torch fused", "optsym single", "optsym foreach")
+#: each optsym class and the torch path whose operation order it follows
+PARITY = {"optsym single": "torch single", "optsym foreach": "torch foreach"}
 
 
 def _params(size: int, tensors: int, device: str, seed: int = 0) -> list[torch.Tensor]:
@@ -59,10 +67,10 @@ def _params(size: int, tensors: int, device: str, seed: int = 0) -> list[torch.T
 
 def _optimizer(rule: str, path: str, params: list[torch.Tensor]) -> torch.optim.Optimizer | None:
     name, options, _ = RULES[rule]
-    if path == "optsym class":
+    if path in PARITY:
         from optsym import api
 
-        return api.optimizer_class(rule, options)(params, **options)
+        return api.optimizer_class(rule, options, path=path.split()[1])(params, **options)
     cls = getattr(torch.optim, name)
     flag = {"torch single": {"foreach": False}, "torch foreach": {"foreach": True},
             "torch fused": {"fused": True}}[path]
@@ -118,6 +126,8 @@ def speed(rule: str, size: int, tensors: int, device: str, steps: int, rounds: i
     floor = RULES[rule][2] * 4 * size / bandwidth
     return {"rule": rule, "size": size, "tensors": tensors, "device": device,
             "seconds": median, "ratio": {p: t / base for p, t in median.items()},
+            "parity": {p: median[p] / median[q] for p, q in PARITY.items()
+                       if p in median and q in median},
             "floor_seconds": floor, "vs_floor": {p: t / floor for p, t in median.items()}}
 
 
@@ -181,11 +191,12 @@ def peak(rule: str, size: int, tensors: int, device: str, steps: int) -> dict[st
     return out
 
 
-def _table(rows: list[dict], key: str, fmt: Callable[[float], str]) -> list[str]:
-    head = "| rule | size | tensors | " + " | ".join(PATHS) + " |"
-    lines = [head, "|" + "---|" * (3 + len(PATHS))]
+def _table(rows: list[dict], key: str, fmt: Callable[[float], str],
+           paths: tuple[str, ...] = PATHS) -> list[str]:
+    head = "| rule | size | tensors | " + " | ".join(paths) + " |"
+    lines = [head, "|" + "---|" * (3 + len(paths))]
     for r in rows:
-        cells = [fmt(r[key][p]) if r[key].get(p) is not None else "n/a" for p in PATHS]
+        cells = [fmt(r[key][p]) if r[key].get(p) is not None else "n/a" for p in paths]
         lines.append(f"| {r['rule']} | {r['size']:.0e} | {r['tensors']} | " + " | ".join(cells)
                      + " |")
     return lines
@@ -232,6 +243,14 @@ def main() -> None:
           f"{torch.__version__}, {torch.get_num_threads()} threads)\n")
     print("time per step, ratio to torch single-tensor (lower is faster):")
     print("\n".join(_table(rows, "ratio", lambda v: f"{v:.2f}")))
+    print("\nparity: each optsym class against the torch path it follows (target <= 1.00):")
+    print("\n".join(_table(rows, "parity", lambda v: f"{v:.2f}", tuple(PARITY))))
+    for p, q in PARITY.items():
+        met = [r for r in rows if r["parity"].get(p, 2) <= 1.0]
+        worst = max(rows, key=lambda r: r["parity"].get(p, 0))
+        print(f"{p} <= 1.0x {q}: met in {len(met)} of {len(rows)} cases; worst "
+              f"{worst['parity'][p]:.2f} ({worst['rule']} {worst['size']:.0e} "
+              f"x{worst['tensors']})")
     print("\ntime per step, ratio to the bandwidth floor:")
     print("\n".join(_table(rows, "vs_floor", lambda v: f"{v:.1f}")))
     if args.memory:

@@ -47,7 +47,7 @@ def _foreach(ops):
 
 
 #: rules whose whole update lowers to multi-tensor operations, in the reference's own order
-WHOLLY = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "radam", "adamax")
+WHOLLY = ("sgd", "adam", "adamw", "rmsprop", "adagrad", "radam", "adamax", "adadelta")
 
 
 @pytest.mark.parametrize("name", WHOLLY)
@@ -140,6 +140,17 @@ def test_lowering_a_chain_in_place_and_a_fresh_temporary():
         "torch._foreach_div_(denoms, c)",
         "torch._foreach_add_(denoms, eps)",
         "torch._foreach_addcdiv_(params, grads, denoms, value=-lr)"]
+
+
+def test_a_fresh_list_takes_tensor_operands_in_place_only_at_the_parameters_shape():
+    """``sqrt(v) * g`` in place on the fresh ``sqrt(v)`` when ``v`` has the parameter's shape;
+    from a smaller ``r`` (Adafactor's row factor) the product would broadcast past it."""
+    body = ["grad = grads[i]", 'v = state["v"][i]', "u = torch.mul(torch.sqrt(v), grad)"]
+    assert _lower(body, {"grad", "v", "u"})[1:] == [
+        "us = torch._foreach_mul(torch._foreach_sqrt(vs), grads)"]
+    assert [ln[4:].replace("\n    ", "\n") for ln in lower_loop(
+        ["        " + ln for ln in body], {"grad", "v", "u"}, set(), set(),
+        {"grad", "v"})][1:] == ["us = torch._foreach_sqrt(vs)", "torch._foreach_mul_(us, grads)"]
 
 
 def test_lowering_keeps_unowned_and_aliased_tensors_out_of_place():

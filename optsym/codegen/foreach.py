@@ -94,10 +94,13 @@ class Lowering:
     the names already taken (``reserved``)."""
 
     def __init__(self, lists: dict[str, str], tensors: set[str], owned: set[str],
-                 reserved: set[str]):
+                 reserved: set[str], full: set[str] = frozenset()):
         self.lists = dict(lists)
         self.tensors = set(tensors)
         self.owned = set(owned)  # tensors the step may write in place (param, tensor states)
+        #: lists (and lowered expressions) of tensors with the parameters' shapes: a fresh one
+        #: may take tensor operands in place (broadcasting cannot grow it)
+        self.full = {lists[n] for n in full if n in lists}
         self.aliased: set[str] = set()  # names bound to another's tensor: never written in place
         self.owned_target: str | None = None  # the line's target list, when it may be written
         self.reserved = set(reserved) | set(lists.values())
@@ -200,15 +203,19 @@ class Lowering:
         op = _torch_function(node)
         if op is not None:
             first, _ = self.tensor(node.args[0], out, head)
+            full = first in self.full
             args, no_tensors = self.arguments(op, node.args[1:], node.keywords, out)
             if head and first == self.owned_target:  # x = torch.maximum(x, y): in place on x
                 out.append(f"torch._foreach_{op}_({first}{args})")
                 return first, False
-            if self.is_fresh(first) and no_tensors:  # as torch does: in place on a temporary
+            if self.is_fresh(first) and (no_tensors or full):  # torch's: in place on a temporary
                 name = self.bind(first, out)
                 out.append(f"torch._foreach_{op}_({name}{args})")
+                self.full |= {name} if full else set()
                 return name, True
-            return f"torch._foreach_{op}({first}{args})", True
+            code = f"torch._foreach_{op}({first}{args})"
+            self.full |= {code} if full else set()
+            return code, True
         method = _in_place_method(node)
         if method == "":
             raise NoForeach(type(node).__name__)
@@ -216,6 +223,7 @@ class Lowering:
         if not (fresh or head):
             raise NoForeach("a named tensor written in place inside an operand")
         name = self.bind(code, out)
+        self.full |= {name} if code in self.full else set()
         if method is not None:
             extra: list[str] = []
             try:
@@ -282,6 +290,10 @@ class Lowering:
         out: list[str] = []
         code, _ = self.tensor(value, out, head=True)
         self.preferred = None
+        if code in self.full:
+            self.full.add(listed)
+        elif code != listed:
+            self.full.discard(listed)
         if code != listed:
             out.append(f"{listed} = {code}")
         return out
@@ -308,20 +320,22 @@ class _Elements(ast.NodeTransformer):
         return self.generic_visit(node)
 
 
-def lower_loop(lines: list[str], tensors: set[str], owned: set[str], reserved: set[str]
-               ) -> list[str]:
+def lower_loop(lines: list[str], tensors: set[str], owned: set[str], reserved: set[str],
+               full: set[str] = frozenset({"param", "grad"})) -> list[str]:
     """The body of ``for i in range(len(params)):`` (``lines``, one statement a line) as
     whole-list statements, one indent level out.
 
     ``tensors``: the loop's names that hold tensors (every other name the loop assigns holds a
     number per tensor); ``owned``: those the step may write in place (``param`` and tensor
     states, as for :func:`optsym.codegen.inplace.inplace_loop`); ``reserved``: names the step
-    already uses.  The loop reads element
+    already uses; ``full``: the names whose tensors have the parameter's shape (``param``,
+    ``grad``, most states).  The loop reads element
     ``i`` of ``params``, ``grads`` and ``state[...]`` lists and writes them back
     (``params[i].copy_(param)``, ``state["exp_avg"][i] = exp_avg``); the lowering binds
     ``exp_avgs = state["exp_avg"]`` and writes a list back only where a line made a new one.
     """
     low = Lowering({}, tensors, owned, reserved)
+    full = set(full)
     sources: dict[str, str] = {}  # list variable -> the list it was read from
     out: list[str] = []
     copy_back = False
@@ -351,8 +365,10 @@ def lower_loop(lines: list[str], tensors: set[str], owned: set[str], reserved: s
             whole = ast.get_source_segment(code.strip(), value.value)
             if whole in ("params", "grads") and name == whole[:-1]:
                 low.lists[name] = whole
+                low.full |= {whole} if name in full else set()
                 continue
             listed = low.list_name(name)
+            low.full |= {listed} if name in full else set()
             sources[listed] = whole
             out.append(f"{listed} = {whole}")
             continue

@@ -184,8 +184,10 @@ def _in_place(source: str, rule: Rule, cfg: Config, path: str) -> str:
         return head + _LOOP + "\n".join(lines) + "\n"
     reserved = {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)} \
         | {n.arg for n in ast.walk(ast.parse(source)) if isinstance(n, ast.arg)}
+    full = {"param", "grad"} | {str(s.symbol) for s in states
+                                if not s.scalar and s.shape_of == "p"}
     return head + "\n".join(lower_loop(lines, _tensor_names(rule, cfg, path), owned,
-                                         reserved)) + "\n"
+                                         reserved, full)) + "\n"
 
 
 def _header(source: str, rule: Rule, cfg: Config, cls: str) -> str:
