@@ -133,6 +133,15 @@ class NumpyTextbookPrinter(_ArrayPrinterMixin, NumPyPrinter):
     def _print_FrameworkOp(self, expr):
         raise TypeError(f"{type(expr).__name__} is a torch operation; numpy prints textbook forms")
 
+    def _print_Norm(self, expr):
+        """The 2-norm with its squares summed in float64, cast back to the tensor's dtype, as
+        torch's CPU norm accumulates float32 (``numpy.linalg.norm`` squares in the dtype: a
+        float32 vector of 1e-27 has norm 0 there, and LAMB's trust ratio takes its other
+        branch)."""
+        x, np_ = self._print(expr.args[0]), self._module_format("numpy")
+        return (f"{np_}.sqrt({np_}.sum({np_}.square({x}, dtype={np_}.float64)))"
+                f".astype({x}.dtype)")
+
     def _print_Min(self, expr):
         """Nested ``numpy.minimum`` (SymPy's own prints ``functools.reduce`` over a list)."""
         call = self._module_format("numpy.minimum")

@@ -47,6 +47,7 @@ import sympy as sp
 from sympy.functions.elementary.piecewise import ExprCondPair
 
 from optsym.ops import Float32, Mean, Norm
+from optsym.spec import is_tensor_expr
 
 SQRT_ROUNDINGS = 2
 
@@ -259,9 +260,22 @@ def _mean_error(node: Mean, child_bound, value) -> np.ndarray:
             + n * np.mean(np.abs(x), axis=axis, keepdims=True))
 
 
+def _onto(mask: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """``mask`` reduced by ``any`` onto the shape of ``like``: an output reduced along an axis
+    (Adafactor's row mean, a norm) is marked where any element it reduces is."""
+    shape, mask = np.shape(like), np.asarray(mask)
+    lead = mask.ndim - len(shape)
+    if lead < 0:
+        return mask  # it broadcasts
+    for axis, n in enumerate((1,) * lead + shape):
+        if n == 1 and mask.shape[axis] > 1:
+            mask = mask.any(axis=axis, keepdims=True)
+    return mask.reshape(mask.shape[lead:])
+
+
 def evaluate_bound(f: sp.Expr, scalar_leaves: set[sp.Symbol],
                    values: dict[str, np.ndarray | float], unit: float | None = None,
-                   tiny: float = 0.0) -> np.ndarray:
+                   tiny: float = 0.0, huge: float | None = None) -> np.ndarray:
     r"""B(f) at ``values`` (arrays broadcast together): forward values, then reverse adjoints.
 
     The adjoints propagated are absolute values (:math:`\sum |\prod \partial|` over paths), an
@@ -273,22 +287,29 @@ def evaluate_bound(f: sp.Expr, scalar_leaves: set[sp.Symbol],
     bounded by :func:`_norm_error`.  A sign is flat, but rounding can flip it where its
     argument is within rounding of 0: given ``unit`` (the dtype's unit roundoff), an element
     whose sign argument :math:`c` has :math:`|c| \le 2u B(c)` gets an infinite bound (not
-    checkable to first order: the two computations may take different signs there).  So does
-    an element where a square root's argument :math:`c` has :math:`|c| \le 2u B(c)`.
+    checkable to first order: the two computations may take different signs there).  An
+    element where a square root's argument :math:`c` has :math:`|c| \le 2u B(c)` is outside the
+    bound's domain (NaN, below): either order may take the root of a value rounded below 0.
 
     ``tiny`` (the dtype's smallest normal number) covers underflow: a result below it carries an
     absolute error up to :math:`u \cdot \text{tiny}` instead of a relative one, so each
     rounding's weight is :math:`|s| + \text{tiny}` (negligible unless a sensitivity is huge: a
     gradient of 1e-20 squared to a subnormal 1e-40 under :math:`1/\sqrt{v}`).
+
+    ``huge`` (the dtype's largest finite number) marks overflow: an element where an
+    intermediate tensor value of ``f`` (taken in float64) exceeds it in magnitude has no
+    first-order bound at all, since the dtype's computation there is inf or NaN (centered
+    RMSprop's :math:`g^2` at a float32 gradient of 1e30).  It is returned as NaN: outside the
+    bound's domain, where inf means "not checkable to first order".
     """
     f = _piecewise_fold(f)
     if isinstance(f, sp.Piecewise):
         chosen = _scalar_choice(f, values)
         if chosen is not None:  # one branch for the whole tensor (Adafactor's ndim > 1)
-            return evaluate_bound(chosen, scalar_leaves, values, unit, tiny)
+            return evaluate_bound(chosen, scalar_leaves, values, unit, tiny, huge)
         out = None
         for expr, cond in reversed(f.args):
-            branch = evaluate_bound(expr, scalar_leaves, values, unit, tiny)
+            branch = evaluate_bound(expr, scalar_leaves, values, unit, tiny, huge)
             out = branch if out is None else np.where(_condition(cond, values), branch, out)
         return out
     order = _topological(f)
@@ -298,6 +319,7 @@ def evaluate_bound(f: sp.Expr, scalar_leaves: set[sp.Symbol],
             val[node] = _forward(node, [val[a] for a in node.args], values)
         adj: dict[sp.Basic, object] = {f: 1.0}
         total = 0.0
+        undefined: list[np.ndarray] = []  # elements outside the bound's domain (NaN)
         for node in reversed(order):
             a = adj.get(node)
             if a is None:
@@ -317,10 +339,11 @@ def evaluate_bound(f: sp.Expr, scalar_leaves: set[sp.Symbol],
             if (isinstance(node, sp.Pow) and node.exp in (sp.S.Half, -sp.S.Half)
                     and unit is not None and not node.base.is_Atom):
                 # a square root whose argument is within rounding of 0 (centered RMSprop's
-                # g^2 - avg^2 at a tiny alpha): one order may take the root of a negative
+                # g^2 - avg^2 at a tiny alpha): one order may take the root of a negative, a
+                # NaN that rounding explains: outside the bound's domain
                 inner = evaluate_bound(node.base, scalar_leaves, values, unit, tiny)
                 near_zero = np.abs(val[node.base]) <= 2 * unit * inner
-                total = total + np.where(near_zero & (np.asarray(a) != 0), np.inf, 0.0)
+                undefined.append(near_zero & (np.asarray(a) != 0))
             if node.is_Atom:
                 if node in scalar_leaves:  # a Python float rounded to the tensor dtype
                     total = total + _times(np.abs(val[node]), a)
@@ -335,5 +358,11 @@ def evaluate_bound(f: sp.Expr, scalar_leaves: set[sp.Symbol],
                 if child.is_Number:
                     continue
                 adj[child] = adj.get(child, 0.0) + _times(a, np.abs(local))
-        out = np.asarray(total, dtype=np.float64)
-    return np.where(np.isnan(out), np.inf, out)
+        out = np.where(np.isnan(np.asarray(total, dtype=np.float64)), np.inf, total)
+        if huge is not None:
+            undefined += [np.abs(np.asarray(val[n], dtype=np.float64)) > huge for n in order
+                          if not n.is_Atom and is_tensor_expr(n)]
+        if undefined:
+            out = np.where(_onto(np.logical_or.reduce(np.broadcast_arrays(*undefined)), out),
+                           np.nan, out)
+    return np.asarray(out, dtype=np.float64)

@@ -23,7 +23,7 @@ import numpy as np
 import sympy as sp
 
 from optsym.codegen.module import generate, load
-from optsym.ops import Float32
+from optsym.ops import Float32, Mean, Norm
 from optsym.proof import compose, outputs
 from optsym.spec import Config, Rule, SpecError, per_tensor_values
 from optsym.verify import metrics
@@ -137,7 +137,7 @@ class _Accumulator:
         else:
             equal = err == 0
             bad = ~equal & ~(np.isfinite(err) & (err <= tol))
-            outside = bad & ~np.isfinite(ref)
+            outside = bad & (~np.isfinite(ref) | np.isnan(tol))  # NaN: an overflow (bounds)
             if undefined is not None:  # an input of the step not finite (a NaN gradient)
                 outside |= bad & undefined
             if outside.any():
@@ -267,11 +267,19 @@ def _one_step(namespace, cfg_kw, ref, grad_stack, rule, cfg, exprs, backend, dev
             # each output's own shape (Adafactor's row_var is (n, 1)); a scalar state's bound is
             # first taken over the parameter's shape
             own = tuple(shape) if ref[n][i].ndim == 1 else ref[n][i].shape[1:]
-            bound = np.broadcast_to(sum(evaluate_bound(f, leaves, values, u_n, tiny_n)
+            # the textbook backends: an overflowing intermediate leaves the bound's domain (NaN)
+            huge = None if backend == "torch-parity" else float(np.finfo(ref[n][i].dtype).max)
+            bound = np.broadcast_to(sum(evaluate_bound(f, leaves, values, u_n, tiny_n, huge)
                                         for f in exprs[n]), (steps,) + own)
             # the parity form models torch's own handling of inf and NaN inputs
             undefined = (None if backend == "torch-parity" else
                          _not_finite_inputs(values, (steps,) + own))
+            if undefined is not None and any(f.has(Norm, Mean, sp.Sum) for f in exprs[n]):
+                # a reduction over the tensor (a norm, Adafactor's RMS): one element not
+                # finite leaves every element of that step undefined
+                flat = undefined.reshape(steps, -1).any(axis=1)
+                undefined = np.broadcast_to(flat.reshape((steps,) + (1,) * len(own)),
+                                            undefined.shape)
             if ref[n][i].ndim == 1 and shape:  # a scalar state: its worst case over the tensor
                 bound = bound.reshape(steps, -1).max(axis=1)
                 undefined = None if undefined is None else undefined.reshape(steps, -1).any(1)

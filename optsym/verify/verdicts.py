@@ -158,8 +158,9 @@ class RuleVerdict:
             if r.outside_domain:
                 out.append(f"outside the bound's domain [{config_label(r.overrides)}] "
                            f"{r.backend} {r.dtype} {r.device}: {r.outside_domain} element(s) "
-                           f"where torch's value or an input of the step is not finite and "
-                           f"ours differs (first: {r.outside_first}); real arithmetic was left "
+                           f"where torch's value or an input of the step is not finite, or "
+                           f"an intermediate overflows the dtype, and ours differs (first: "
+                           f"{r.outside_first}); real arithmetic was left "
                            "there (an inf or NaN gradient, an overflow, 0/0, or a square root "
                            "of a value rounded below 0), where a rounding bound says nothing")
         if self.proofs is not None and not self.proofs.holds:
