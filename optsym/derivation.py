@@ -11,7 +11,7 @@ citation, and a ``build`` function whose body reads like the textbook::
         d.result("bound", "largest stable step", 2 / L)
         return d
 
-SymPy can be wrong silently (DESIGN.md: ``minimum`` returned 1 instead of 9/11), so every result
+SymPy can be wrong silently (measured: ``minimum`` returned 1 instead of 9/11), so every result
 is backed by a numeric cross-check (``cross_checks``) that computes the same quantity another
 way (simulation of optsym's generated code, eigenvalues, a grid search, Monte Carlo) and runs in
 the tests.  Where SymPy needs help, the step's justification says what was done.
