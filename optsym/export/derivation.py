@@ -38,6 +38,16 @@ def _convergence(path) -> str:
 FIGURES: dict[str, Callable] = {"heavy-ball": _stability, "gd-quadratic": _convergence}
 
 
+def _heavy_ball_note() -> str:
+    from optsym.export.heavy_ball_note import note
+
+    return note()
+
+
+#: derivation name -> a section after its values (what its results do not cover)
+NOTES: dict[str, Callable[[], str]] = {"heavy-ball": _heavy_ball_note}
+
+
 def _body(derivation) -> str:
     """``as_latex()`` without its own starred heading (the chapter has the title), its displays
     shrunk to the text width where wider."""
@@ -101,6 +111,9 @@ def derivation_chapter(topic: Topic, ctx: Context, figures: bool = True) -> str:
            "result has a numeric cross-check computed another way "
            rf"({tex.texttt('optsym derive ' + d.name)} runs them).",
            _body(d), r"\section*{Values}", _values(d)]
+    note = NOTES.get(d.name)
+    if note is not None:
+        out.append(note())
     draw = FIGURES.get(d.name)
     if figures and draw is not None:
         path, rel = ctx.figure(topic.slug)
