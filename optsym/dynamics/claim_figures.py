@@ -109,10 +109,51 @@ def _clipping_cliff(fig, claim: Claim) -> None:
                  f"{'HOLDS' if claim.holds else 'FAILS'}")
 
 
+NAMES = {"gd": "gradient descent", "heavy-ball": "heavy ball", "nesterov": "Nesterov"}
+
+
+def _nesterov(fig, claim: Claim) -> None:
+    data = claim.data
+    left, right = fig.subplots(1, 2)
+    for i, (name, (errors, rate)) in enumerate(data["curves"].items()):
+        color = COLORS[i % len(COLORS)]
+        t = np.arange(len(errors))
+        shown = errors > 1e-300
+        left.semilogy(t[shown], errors[shown], color=color, lw=1.6,
+                      label=f"{NAMES[name]} (generated code)")
+        # the derived slope, through the run's last shown point
+        last = int(np.nonzero(shown)[0].max())
+        ref = errors[last] * rate ** (t - last)
+        left.semilogy(t, ref, color=color, lw=1.0, ls="--",
+                      label=f"derived rate {rate:.4f}^t")
+    left.set_ylim(1e-60, 10)
+    left.set_xlabel("step t")
+    left.set_ylabel("|x_t - x*|")
+    left.set_title(f"kappa = {data['kappa']:g}, each at its derived tuning")
+    left.legend(loc="lower left")
+    for i, name in enumerate(NAMES):
+        color = COLORS[i % len(COLORS)]
+        folds = [-1 / np.log(r) for r in data["derived_grid"][name]]
+        right.loglog(data["grid"], folds, color=color, lw=1.2, label=f"{NAMES[name]}, derived")
+        right.loglog([r["kappa"] for r in data["rows"]],
+                     [-1 / np.log(r["measured"][name]) for r in data["rows"]], color=color,
+                     marker="o", ms=7, mfc="none", mew=1.5, ls="none",
+                     label=f"{NAMES[name]}, measured")
+    right.set_xlabel("condition number kappa = L/mu")
+    right.set_ylabel("steps per e-fold of the error, -1/ln(rate)")
+    right.set_title("steps per e-fold: GD ~kappa/2, momentum methods ~sqrt(kappa)")
+    right.legend(loc="upper left")
+    for ax in (left, right):
+        ax.grid(alpha=0.3, which="both")
+    fig.suptitle("Nesterov vs heavy ball vs GD on f = (mu x^2 + L y^2)/2: "
+                 f"{'HOLDS' if claim.holds else 'FAILS'}")
+
+
 #: claim name -> (figure size, drawing function)
 FIGURES: dict[str, tuple[tuple[float, float], Callable]] = {
     "noise-floor": ((12.0, 4.8), _noise_floor),
     "clipping-cliff": ((15.0, 4.8), _clipping_cliff),
+    "nesterov-heavy-ball": ((12.0, 4.8), _nesterov),
 }
 
 

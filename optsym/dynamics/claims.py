@@ -39,6 +39,7 @@ from optsym.dynamics.claim import Claim
 from optsym.dynamics.claims_adaptive import adagrad_rare_features, adam_early_updates
 from optsym.dynamics.claims_saddle import saddle_escape
 from optsym.dynamics.claims_clipping import clipping_cliff
+from optsym.dynamics.claims_nesterov import nesterov_heavy_ball
 from optsym.dynamics.noise_floor import noise_floor
 from optsym.spec import SpecError
 
@@ -189,6 +190,7 @@ CLAIMS: dict[str, Callable[[], Claim]] = {
     "saddle-escape": saddle_escape,
     "noise-floor": noise_floor,
     "clipping-cliff": clipping_cliff,
+    "nesterov-heavy-ball": nesterov_heavy_ball,
 }
 
 

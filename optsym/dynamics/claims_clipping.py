@@ -69,8 +69,8 @@ def run(obj, x0: Sequence[float], lr: float, steps: int, clip: tuple[str, float]
     with np.errstate(all="ignore"):
         update = np.linalg.norm(np.diff(path, axis=0), axis=1)
     angles = [angle_degrees(raw, out) for raw, out in record]
-    gap = 0.0 if clip is None or not compare else max(float(np.max(np.abs(out - torch_clip(raw, clip))))
-                                       for raw, out in record)
+    gap = 0.0 if clip is None or not compare else max(
+        float(np.max(np.abs(out - torch_clip(raw, clip)))) for raw, out in record)
     return {"path": path, "loss": loss, "update": update, "angles": np.array(angles),
             "torch_gap": gap}
 

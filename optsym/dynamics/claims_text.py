@@ -49,6 +49,15 @@ def _rows(claim: Claim) -> list[str]:
                 f"({m['runs_escaped']} runs; about {m['noisy_derived']:.0f} derived)",
                 f"  from y0 = 0: distance to the saddle {m['manifold_distance_to_saddle']:.2g}, "
                 "never leaves"]
+    if claim.name == "nesterov-heavy-ball":
+        out = [f"  {'kappa':>7} " + " ".join(f"{k + ' derived':>19} {'measured':>9}"
+                                              for k in ("GD", "heavy ball", "Nesterov"))]
+        for r in m["kappas"]:
+            out.append(f"  {r['kappa']:>7g} " + " ".join(
+                f"{r['derived'][k]:>19.6f} {r['measured'][k]:>9.6f}"
+                for k in ("gd", "heavy-ball", "nesterov")))
+        out.append(f"  (agree to {m['tolerance']:g} per step)")
+        return out
     if claim.name == "clipping-cliff":
         out = [f"  {'run':<12} {'f(x_T)':>10} {'largest step':>13} {'largest turn':>13}"]
         for key, label in (("plain", "plain GD"), ("clip_norm", "clip norm"),
