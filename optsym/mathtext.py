@@ -44,7 +44,7 @@ NAMES = {"oo": r"\infty", "lr": r"\mathrm{lr}", "grad": r"\nabla", "int": r"\int
 #: two-letter English words (never a product of two variables)
 ENGLISH2 = {"is", "of", "to", "in", "on", "at", "by", "as", "or", "if", "so", "be", "it", "we",
             "an", "no", "do", "up", "us", "me", "my", "he", "am", "go", "ok", "vs"}
-OPERATORS = {"<=": r"\le", ">=": r"\ge", "!=": r"\ne", "->": r"\to", "==": "=", "~": r"\sim",
+OPERATORS = {"<-": r"\gets", "<=": r"\le", ">=": r"\ge", "!=": r"\ne", "->": r"\to", "==": "=", "~": r"\sim",
              "=": "=", "<": "<", ">": ">", "+": "+", "-": "-", "/": "/", "|": "|",
              "||": r"\|", "+-": r"\pm"}
 
@@ -58,7 +58,7 @@ _TOKEN = re.compile(r"""
   | (?P<number>\d+(?:\.\d+)?(?:e[-+]?\d+)?)
   | (?P<word>[A-Za-z][A-Za-z0-9]*)
   | (?P<poss>'s\b)
-  | (?P<op><=|>=|!=|->|==|\*\*|\|\||\.\.\.|[-+*/^_=<>~|'])
+  | (?P<op><-|<=|>=|!=|->|==|\*\*|\|\||\.\.\.|[-+*/^_=<>~|'])
   | (?P<open>[(\[{])
   | (?P<close>[)\]}])
   | (?P<space>\s+)

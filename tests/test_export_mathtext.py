@@ -145,3 +145,13 @@ def test_worked_example_mathjax_has_no_text_escapes(adam_example):
     for inside in re.findall(r"\\text\{([^{}]*)\}", block):
         assert "\\" not in inside and "_" not in inside, inside
     assert not re.search(r"=\s*\\approx", block)
+
+
+def test_adamw_weight_decay_is_not_called_an_l2_penalty():
+    adamw = {h.name: h for h in rules.get("adamw").hypers}
+    adam = {h.name: h for h in rules.get("adam").hypers}
+    assert "L2 penalty coefficient" not in adamw["weight_decay"].doc
+    assert "decoupled" in adamw["weight_decay"].doc
+    assert "L2 penalty" in adam["weight_decay"].doc  # Adam's default is the coupled penalty
+    assert to_latex(adamw["weight_decay"].doc).startswith(
+        r"decoupled weight decay: $\theta \gets (1 - \eta \lambda) \theta$")

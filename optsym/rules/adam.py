@@ -42,6 +42,8 @@ torch's single-tensor path computes the same quantity as
 
 from __future__ import annotations
 
+import dataclasses
+
 import sympy as sp
 
 from optsym.ops import (AddCDiv, AddCMul, FusedCpuMax, Lerp, LibmSqrt, TAdd, TDiv, TMax, TMul,
@@ -95,8 +97,12 @@ step_size = scalar("step_size", r"\alpha_t")
 
 def _hypers(weight_decay: float, decoupled_option: bool) -> tuple[Hyper, ...]:
     """Adam's options; AdamW has the same ones less ``decoupled_weight_decay`` (always on)."""
-    base = (lr_h, beta1_h, beta2_h, eps_h, hyper_weight_decay(weight_decay), amsgrad_h,
-            hyper_maximize())
+    decay = hyper_weight_decay(weight_decay)
+    if not decoupled_option:  # AdamW's decay is decoupled: not an L2 penalty on the loss
+        decay = dataclasses.replace(decay, doc="decoupled weight decay: theta <- (1 - eta "
+                                    "lambda) theta before the Adam step, eta = lr, lambda = "
+                                    "weight_decay (not an L2 penalty)")
+    base = (lr_h, beta1_h, beta2_h, eps_h, decay, amsgrad_h, hyper_maximize())
     if not decoupled_option:
         return base
     return base + (Hyper("decoupled_weight_decay", None, False,
