@@ -155,3 +155,16 @@ def test_adamw_weight_decay_is_not_called_an_l2_penalty():
     assert "L2 penalty" in adam["weight_decay"].doc  # Adam's default is the coupled penalty
     assert to_latex(adamw["weight_decay"].doc).startswith(
         r"decoupled weight decay: $\theta \gets (1 - \eta \lambda) \theta$")
+
+
+def test_worked_example_takes_a_formula_string():
+    """The string goes through the safe objective parser; the step is checked by hand:
+    GD on f = x^2 + 10 y^2 from (1, 1) at lr = 1/10: x_1 = (1 - 2/10, 1 - 20/10) = (4/5, -1)."""
+    from optsym import examples
+    from optsym.objective import ObjectiveError
+
+    ex = examples.worked_example("gd", "x^2 + 10*y^2", (1, 1), {"lr": sp.Rational(1, 10)}, 1)
+    assert tuple(ex.records[-1].after) == (sp.Rational(4, 5), -1)
+    with pytest.raises(ObjectiveError):
+        examples.worked_example("gd", "__import__('os').system('true')", (1, 1),
+                                {"lr": sp.Rational(1, 10)}, 1)

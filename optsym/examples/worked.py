@@ -81,7 +81,7 @@ def per_tensor(n: int) -> dict[sp.Symbol, sp.Expr]:
     return out
 
 
-def worked_example(rule_name: str, objective: Objective | None, x0: Sequence | None,
+def worked_example(rule_name: str, objective: Objective | str | None, x0: Sequence | None,
                    hypers: Mapping[str, Any], steps: int,
                    grad: Sequence | None = None, convention: str | None = None, *,
                    grads: Sequence[Sequence] | None = None) -> WorkedExample:
@@ -89,7 +89,12 @@ def worked_example(rule_name: str, objective: Objective | None, x0: Sequence | N
     exact arithmetic from ``x0`` on ``objective``, with the constant gradient ``grad``, or with
     ``grads[k - 1]`` at step k (a sequence: a rare feature, gradients that stop);
     ``convention``: in that convention of the table (``sutskever``), see
-    :mod:`optsym.examples.convention`."""
+    :mod:`optsym.examples.convention`.  ``objective`` may be a formula or a built-in's name
+    (``"x^2 + 10*y^2"``, ``"rosenbrock"``), read by the safe objective parser."""
+    if isinstance(objective, str):
+        from optsym.objective import parse_objective
+
+        objective = parse_objective(objective)
     if not 1 <= steps <= MAX_STEPS:
         raise SpecError(f"steps must be between 1 and {MAX_STEPS}, got {steps}")
     if sum(v is not None for v in (objective, grad, grads)) != 1:
