@@ -171,11 +171,7 @@ def parse_spec_options(spec, args: tuple[str, ...]) -> dict:
     a schedule's or derivation's parameters, a rule over an objective's options."""
     if hasattr(spec, "hypers"):
         return parse_rule_options(spec, args)
-    if hasattr(spec, "params"):
-        return parse_params(spec, args)
-    from optsym import objective_rules
-
-    return objective_rules.parse_options(spec.name, args)
+    return parse_params(spec, args)
 
 
 def _load(registry, name: str):
@@ -196,7 +192,7 @@ def load_rule(name: str):
 
 
 def _param_value(param, flag: str, text: str):
-    """One schedule parameter's value from text, by the parameter's kind."""
+    """One parameter's value from text, by the parameter's kind."""
     if param.kind == "real":
         return _exact(flag, text)
     if param.kind == "int":
@@ -204,6 +200,8 @@ def _param_value(param, flag: str, text: str):
             return int(text)
         except ValueError:
             raise UsageFailure(f"option {flag} expects an integer, got {text!r}") from None
+    if param.kind == "text":  # a formula or a point: the spec's own safe parser reads it
+        return text
     if param.kind == "choice":
         if text not in param.choices:
             raise UsageFailure(f"option {flag} expects one of {', '.join(param.choices)}, "
@@ -240,8 +238,8 @@ def _unknown_param(spec):
 
 
 def parse_params(spec, args: tuple[str, ...]) -> dict:
-    """A schedule's or a derivation's parameters from ``--eta-max 0.1 --T=100 --milestones
-    30,80`` style arguments."""
+    """A schedule's, a derivation's or a rule over an objective's parameters from ``--eta-max
+    0.1 --T=100 --milestones 30,80`` style arguments."""
     return _parse(spec.params, args, _unknown_param(spec))
 
 

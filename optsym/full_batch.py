@@ -36,15 +36,18 @@ from optsym.objective_rules import (
     base_symbols,
     base_update,
     check_step_map,
-    positive,
+    point_param,
     reference_run,
+    sgd_param,
 )
+from optsym.params import Param
 from optsym.spec import SpecError
 
-DEFAULTS = {"objective": ("rosenbrock", "the objective (a built-in name or a formula)"),
-            "x0": ("-1.5,2", "the starting point"),
-            "lr": (1e-3, "learning rate"),
-            "weight_decay": (0.0, "L2 penalty coefficient (SGD's weight_decay)")}
+OPTIONS = (Param("objective", "rosenbrock", "the objective (a built-in name or a formula)",
+                 "text"),
+          point_param("-1.5,2", "the starting point"),
+          sgd_param("lr", 1e-3, "learning rate"),
+          sgd_param("weight_decay", 0.0, "L2 penalty coefficient (SGD's weight_decay)"))
 
 
 def sgd_config(lr: float, weight_decay: float = 0.0) -> dict[str, Any]:
@@ -109,7 +112,7 @@ def _verify(steps: int, seed: int, dtypes: Sequence[str], cfg: dict[str, Any]
             ) -> ObjectiveReport:
     objective = parse_objective(str(cfg["objective"]))
     x0 = parse_point(str(cfg["x0"]), objective.dim)
-    sgd = sgd_config(positive("lr", cfg["lr"]), float(cfg["weight_decay"]))
+    sgd = sgd_config(cfg["lr"], cfg["weight_decay"])
     step = step_map(objective, sgd)
     values = base_symbols("sgd", sgd)
     report = ObjectiveReport(
@@ -129,6 +132,6 @@ GD = ObjectiveRule(
     title="Gradient descent (full batch) over an objective",
     reference="torch.optim.SGD + autograd",
     doc=__doc__,
-    options=DEFAULTS,
+    params=OPTIONS,
     verify=_verify,
 )

@@ -40,8 +40,10 @@ from optsym.objective_rules import (
     base_symbols,
     base_update,
     check_step_map,
-    positive,
+    count_param,
+    point_param,
     reference_run,
+    sgd_param,
 )
 from optsym.spec import SpecError
 
@@ -50,11 +52,11 @@ w, b, x, y = sp.symbols("w b x y", real=True)
 LOSS = (w * x + b - y) ** 2
 PARAMS = (w, b)
 
-DEFAULTS = {"lr": (0.05, "learning rate"),
-            "batch_size": (4, "examples per batch (B)"),
-            "n": (16, "data points (N)"),
-            "weight_decay": (0.0, "L2 penalty coefficient (SGD's weight_decay)"),
-            "x0": ("0,0", "starting (w, b)")}
+OPTIONS = (sgd_param("lr", 0.05, "learning rate"),
+          count_param("batch_size", 4, "examples per batch (B)", 64),
+          count_param("n", 16, "data points (N)", 10_000),
+          sgd_param("weight_decay", 0.0, "L2 penalty coefficient (SGD's weight_decay)"),
+          point_param("0,0", "starting (w, b)"))
 
 
 def regression_data(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -137,13 +139,9 @@ def _verify(steps: int, seed: int, dtypes: Sequence[str], cfg: dict[str, Any]
     from optsym.full_batch import sgd_config
     from optsym.objective import parse_point
 
-    n, size = int(cfg["n"]), int(cfg["batch_size"])
-    if not 1 <= n <= 10_000:
-        raise SpecError(f"n must be between 1 and 10000, got {cfg['n']}")
-    if size > 64:
-        raise SpecError(f"batch_size must be at most 64, got {size}")
+    n, size = cfg["n"], cfg["batch_size"]
     x0 = parse_point(str(cfg["x0"]), 2)
-    sgd = sgd_config(positive("lr", cfg["lr"]), float(cfg["weight_decay"]))
+    sgd = sgd_config(cfg["lr"], cfg["weight_decay"])
     xs, ys = regression_data(n, seed)
     index = batches(n, size, steps, seed)
     step = step_map(size, sgd)
@@ -168,6 +166,6 @@ MINIBATCH_SGD = ObjectiveRule(
     title="Minibatch SGD (mean gradient over a batch) on least-squares regression",
     reference="torch.optim.SGD + nn.MSELoss + autograd",
     doc=__doc__,
-    options=DEFAULTS,
+    params=OPTIONS,
     verify=_verify,
 )

@@ -34,12 +34,14 @@ far more.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+import math
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import sympy as sp
 
+from optsym.params import Param, ParamSet
 from optsym.registry import Registry
 from optsym.spec import Config, SpecError, g, theta
 
@@ -237,17 +239,47 @@ def check_step_map(step: StepMap, reference: np.ndarray, inputs: np.ndarray,
 
 
 @dataclass(frozen=True)
-class ObjectiveRule:
-    """A rule over an objective: its name, title, reference and check."""
+class ObjectiveRule(ParamSet):
+    """A rule over an objective: its name, title, reference, parameters and check."""
 
     name: str
     title: str
     reference: str
     doc: str
-    #: option name -> (default, meaning)
-    options: Mapping[str, tuple[Any, str]]
-    #: ``verify(steps, seed, dtypes, options) -> ObjectiveReport``
+    #: its options (:class:`~optsym.params.Param`, as every spec has)
+    params: tuple[Param, ...]
+    #: ``verify(steps, seed, dtypes, cfg) -> ObjectiveReport``
     verify: Callable[..., ObjectiveReport]
+    #: cross-parameter checks: (predicate that is True when the config is bad, message)
+    checks: tuple[tuple[Callable[[Config], bool], str], ...] = ()
+
+
+def sgd_param(name: str, default: float, doc: str | None = None) -> Param:
+    """SGD's own hyperparameter ``name`` (its symbol, domain and torch's message), with this
+    rule's default: the base rule's parameters are declared once, by the SGD spec."""
+    from optsym import rules
+
+    p = rules.get("sgd").hyper(name)
+    return replace(p, default=default, doc=doc or p.doc)
+
+
+def positive_param(name: str, default: float, doc: str) -> Param:
+    """A finite real parameter > 0."""
+    return Param(name, default, doc, valid=lambda v: math.isfinite(v) and v > 0,
+                 error=f"{name} must be a finite number > 0, got {{value}}",
+                 domain=f"{name} > 0")
+
+
+def count_param(name: str, default: int, doc: str, high: int) -> Param:
+    """An integer parameter from 1 to ``high`` (a cap on the work it sizes)."""
+    return Param(name, default, doc, "int", valid=lambda v: 1 <= v <= high,
+                 error=f"{name} must be between 1 and {high}, got {{value}}",
+                 domain=f"1 <= {name} <= {high}")
+
+
+def point_param(default: str, doc: str) -> Param:
+    """The starting point, as text (``-1.5,2``; read by :func:`optsym.objective.parse_point`)."""
+    return Param("x0", default, doc, "text")
 
 
 #: the rules over an objective by name (``optsym verify NAME`` runs one), imported lazily
@@ -280,72 +312,20 @@ def verify_objective_rule(name: str, steps: int = 50, seed: int = 0,
     ``rho``, ``batch_size``, ``objective``, ``x0``).  Bad values raise :class:`SpecError`.
     """
     rule = get(name)
-    given = dict(options or {})
-    unknown = [k for k in given if k not in rule.options]
-    if unknown:
-        from optsym.spec import unknown_name_message
-
-        raise SpecError(unknown_name_message("option", unknown[0], list(rule.options),
-                                             f" for {rule.name}"))
     if not 1 <= steps <= 10_000:
         raise SpecError(f"steps must be between 1 and 10000, got {steps}")
     for d in dtypes:
         if d not in ("float32", "float64"):
             raise SpecError(f"unknown dtype {d!r}; choose float32 or float64")
-    cfg = {k: v[0] for k, v in rule.options.items()}
-    cfg.update({k: _coerce(k, cfg[k], v) for k, v in given.items()})
-    return rule.verify(steps=steps, seed=seed, dtypes=tuple(dtypes), cfg=cfg)
-
-
-def _coerce(name: str, default: Any, value: Any) -> Any:
-    """An option's value in its default's type (int, float or text); bad values: SpecError."""
-    if isinstance(default, str):
-        return str(value)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise SpecError(f"option --{name.replace('_', '-')} expects a number, got {value!r}"
-                        ) from None
-    if not np.isfinite(number):
-        raise SpecError(f"option --{name.replace('_', '-')} expects a finite number, "
-                        f"got {value!r}")
-    if isinstance(default, int):
-        if not number.is_integer():
-            raise SpecError(f"option --{name.replace('_', '-')} expects an integer, "
-                            f"got {value!r}")
-        return int(number)
-    return number
-
-
-def parse_options(name: str, tokens: Sequence[str]) -> dict[str, str]:
-    """``--batch-size 8 --x0=-1,2`` -> ``{"batch_size": "8", "x0": "-1,2"}`` for the rule
-    ``name`` (values stay text; :func:`verify_objective_rule` types them)."""
-    from optsym.params import option_pairs
-    from optsym.spec import unknown_name_message
-
-    rule = get(name)
-    known = ["--" + n.replace("_", "-") for n in rule.options]
-    pairs = option_pairs(tokens, rule.options, (), lambda flag: unknown_name_message(
-        "option", flag, known, f" for {rule.name}"))
-    return {option: value for option, _, value in pairs}
+    return rule.verify(steps=steps, seed=seed, dtypes=tuple(dtypes),
+                       cfg=rule.config(dict(options or {})))
 
 
 def list_entries() -> list[dict[str, Any]]:
     """The rules over an objective in the shape of ``optsym list --json``'s entries."""
     return [{"rule": r.name, "title": r.title, "torch": r.reference,
-             "options": [{"name": k, "default": d, "domain": "", "doc": doc}
-                         for k, (d, doc) in r.options.items()],
+             "options": [{"name": p.name, "default": p.default, "domain": p.domain,
+                          "doc": p.doc} for p in r.params],
              "note": "a rule over an objective: its step is a symbolic map; checked one step at "
                      "a time within 2u*B(step map)",
              "impls": {"step map": "within the rounding bound"}} for r in all_rules()]
-
-
-def positive(name: str, value: Any) -> float:
-    """A hyperparameter that must be a finite number > 0."""
-    try:
-        x = float(value)
-    except (TypeError, ValueError):
-        raise SpecError(f"{name} must be a number, got {value!r}") from None
-    if not np.isfinite(x) or x <= 0:
-        raise SpecError(f"{name} must be > 0, got {value!r}")
-    return x

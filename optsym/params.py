@@ -25,7 +25,7 @@ from optsym.errors import SpecError, unknown_name_message
 
 Config = Mapping[str, Any]
 
-KINDS = ("real", "int", "flag", "choice", "ints")
+KINDS = ("real", "int", "flag", "choice", "ints", "text")
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,8 @@ class Param:
     name: str
     default: Any
     doc: str
-    #: ``real``, ``int``, ``flag`` (true/false), ``choice`` (one of ``choices``) or ``ints``
+    #: ``real``, ``int``, ``flag`` (true/false), ``choice`` (one of ``choices``), ``ints`` or
+    #: ``text`` (a formula or a point, parsed by the spec's own safe parser)
     kind: str = "real"
     symbol: sp.Symbol | None = None
     choices: tuple[str, ...] = ()
@@ -84,9 +85,17 @@ class Param:
         if self.kind == "int":
             if isinstance(value, float) and not value.is_integer():
                 raise SpecError(f"option {self.flag} expects an integer, got {value!r}")
-            return int(value)
+            try:
+                return int(value)
+            except (TypeError, ValueError):
+                raise SpecError(f"option {self.flag} expects an integer, got {value!r}") from None
         if self.kind == "real":
-            return float(value)  # a plain float (an Exact's exact value is kept by config)
+            try:
+                return float(value)  # a plain float (an Exact's exact value is kept by config)
+            except (TypeError, ValueError):
+                raise SpecError(f"option {self.flag} expects a number, got {value!r}") from None
+        if self.kind == "text":
+            return str(value)
         if self.kind == "choice":
             if value not in self.choices:
                 raise SpecError(f"option {self.flag} expects one of {', '.join(self.choices)}, "

@@ -44,20 +44,23 @@ from optsym.objective_rules import (
     base_symbols,
     base_update,
     check_step_map,
-    positive,
+    count_param,
+    point_param,
+    positive_param,
     reference_run,
+    sgd_param,
 )
-from optsym.spec import SpecError, scalar
+from optsym.spec import scalar
 
 rho = scalar("rho", r"\rho", positive=True)
 sam_eps = scalar("sam_eps", r"\epsilon", positive=True)
 
-DEFAULTS = {"lr": (0.05, "learning rate of the base rule (SGD)"),
-            "rho": (0.05, "radius of the ascent step"),
-            "eps": (1e-12, "added to the gradient norm (davda54/sam: 1e-12)"),
-            "n": (8, "data points (full batch)"),
-            "weight_decay": (0.0, "L2 penalty coefficient (SGD's weight_decay)"),
-            "x0": ("0,0", "starting (w, b)")}
+OPTIONS = (sgd_param("lr", 0.05, "learning rate of the base rule (SGD)"),
+          positive_param("rho", 0.05, "radius of the ascent step"),
+          positive_param("eps", 1e-12, "added to the gradient norm (davda54/sam: 1e-12)"),
+          count_param("n", 8, "data points (full batch)", 64),
+          sgd_param("weight_decay", 0.0, "L2 penalty coefficient (SGD's weight_decay)"),
+          point_param("0,0", "starting (w, b)"))
 
 
 def full_batch_loss(n: int) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
@@ -137,12 +140,10 @@ def _verify(steps: int, seed: int, dtypes: Sequence[str], cfg: dict[str, Any],
     from optsym.full_batch import sgd_config
     from optsym.objective import parse_point
 
-    n = int(cfg["n"])
-    if not 1 <= n <= 64:
-        raise SpecError(f"n must be between 1 and 64, got {cfg['n']}")
+    n = cfg["n"]
     x0 = parse_point(str(cfg["x0"]), 2)
-    rho_value, eps = positive("rho", cfg["rho"]), positive("eps", cfg["eps"])
-    sgd = sgd_config(positive("lr", cfg["lr"]), float(cfg["weight_decay"]))
+    rho_value, eps = cfg["rho"], cfg["eps"]
+    sgd = sgd_config(cfg["lr"], cfg["weight_decay"])
     xs, ys = regression_data(n, seed)
     loss, inputs = full_batch_loss(n)
     step = step_map(loss, PARAMS, inputs, sgd, ascend)
@@ -167,6 +168,6 @@ SAM = ObjectiveRule(
     title="SAM (sharpness-aware minimization) with an SGD base, on least-squares regression",
     reference="two-pass torch loop (nn.Linear, MSELoss, torch.optim.SGD)",
     doc=__doc__,
-    options=DEFAULTS,
+    params=OPTIONS,
     verify=_verify,
 )

@@ -113,7 +113,8 @@ def test_minibatch_mean_gradient_is_the_batch_mean():
 
 
 @pytest.mark.parametrize(("name", "options", "message"), [
-    ("gd", {"lr": 0}, "lr must be > 0"),
+    ("gd", {"lr": -1}, "Invalid learning rate: -1"),  # SGD's own parameter and message
+    ("sam", {"rho": 0}, "rho must be a finite number > 0"),
     ("gd", {"objective": "x^2 + __import__"}, "is not a variable"),
     ("minibatch-sgd", {"batch_size": 2.5}, "expects an integer"),
     ("minibatch-sgd", {"batch_size": 20}, "batch_size must be between 1 and n"),
@@ -132,9 +133,12 @@ def test_bad_input_is_a_spec_error(name, options, message):
 
 def test_registry_and_options_parser():
     assert objective_rules.names() == ["gd", "minibatch-sgd", "sam"]
-    assert objective_rules.parse_options("sam", ["--rho", "0.1", "--x0=-1,2"]) == {
-        "rho": "0.1", "x0": "-1,2"}
-    with pytest.raises(SpecError, match="did you mean"):
-        objective_rules.parse_options("sam", ["--rhoo", "0.1"])
+    from optsym.cli.options import UsageFailure, parse_spec_options
+
+    sam = objective_rules.get("sam")
+    assert parse_spec_options(sam, ("--rho", "0.1", "--x0=-1,2")) == {"rho": 0.1, "x0": "-1,2"}
+    with pytest.raises(UsageFailure, match="did you mean"):
+        parse_spec_options(sam, ("--rhoo", "0.1"))
+    assert sam.config({"rho": "0.25", "n": 4.0}) == {**sam.defaults(), "rho": 0.25, "n": 4}
     entries = objective_rules.list_entries()
     assert [e["rule"] for e in entries] == ["gd", "minibatch-sgd", "sam"]
