@@ -16,7 +16,7 @@ from optsym.dynamics import noise_floor as nf
 from optsym.minibatch import batches, torch_loop
 
 #: the mutations' runs: the claim's own lr, batch and steps, no batch sweep
-FAST = {"sweep": ()}
+FAST = {"sweep": (), "small_data": False}
 
 
 def test_runs_match_torch_training_loop():
@@ -82,19 +82,6 @@ def test_derived_floor_is_the_derivations_per_direction():
     assert abs(nf.derived_floor(prob, lr, size) - hand) < 1e-12 * hand
 
 
-def test_noise_floor_holds_with_numbers():
-    c = nf.noise_floor()
-    m = c.measured
-    assert c.holds, m
-    assert abs(m["floor_constant"] / m["derived_constant"] - 1) < nf.TOLERANCE
-    assert 3 < m["floor_constant"] / m["floor_big_batch"] < 5
-    assert 1.0 < m["derived_scaled"] / m["derived_constant"] < 1.15
-    assert m["decayed_end"] < 0.25 * m["floor_constant"]
-    assert len(m["batch_sweep"]) == 11
-    for row in m["batch_sweep"]:
-        assert abs(row["measured"] / row["derived"] - 1) < nf.TOLERANCE, row
-
-
 def test_mutation_batch_size_ignored_fails():
     """A sampler that draws one example whatever B is: the bigger batch keeps the small floor."""
     def one(n, size, steps, seed):
@@ -131,14 +118,25 @@ def test_check_rejects_reversed_numbers(numbers):
                                 derived_big=0.25, scaled=1.0, derived_scaled=1.0)
 
 
-def test_cli_json_and_figure(tmp_path):
+def test_noise_floor_holds_cli_json_and_figure(tmp_path):
+    """The claim at its defaults, through the command: every number and the figure."""
     out = tmp_path / "floor.png"
     r = CliRunner().invoke(cli, ["claims", "noise-floor", "--json", "-o", str(out)])
     assert r.exit_code == 0, r.output
     data = json.loads(r.output)
     assert data["all_hold"] and data["file"] == str(out)
-    assert data["claims"][0]["name"] == "noise-floor"
     assert out.stat().st_size > 20_000
+    (claim,) = data["claims"]
+    m = claim["measured"]
+    assert claim["name"] == "noise-floor" and claim["holds"], m
+    assert abs(m["floor_constant"] / m["derived_constant"] - 1) < nf.TOLERANCE
+    assert 3 < m["floor_constant"] / m["floor_big_batch"] < 5
+    assert 1.0 < m["derived_scaled"] / m["derived_constant"] < 1.15
+    assert m["decayed_end"] < 0.25 * m["floor_constant"]
+    assert len(m["batch_sweep"]) == 11
+    for row in m["batch_sweep"]:
+        assert abs(row["measured"] / row["derived"] - 1) < nf.TOLERANCE, row
+    assert m["small_data"]["reshuffled"] < 0.6 * m["small_data"]["derived"]
 
 
 def test_cli_figure_needs_a_claim_with_one(tmp_path):
@@ -146,3 +144,20 @@ def test_cli_figure_needs_a_claim_with_one(tmp_path):
     assert r.exit_code == 2 and "noise-floor" in r.output
     assert "Traceback" not in r.output
     assert not (tmp_path / "x.png").exists()
+
+
+def test_reshuffling_on_small_data_lowers_the_floor():
+    """N = 1024, B = 32: an epoch (32 steps) is shorter than the iterate's memory; drawn with
+    replacement the floor is the derived one, reshuffled per epoch well below it."""
+    r = nf.reshuffling()
+    assert r["steps_per_epoch"] == 32 and 10 < r["memory_steps"] < 15
+    assert abs(r["with_replacement"] / r["derived"] - 1) < nf.TOLERANCE
+    assert r["reshuffled"] < 0.6 * r["derived"]
+
+
+def test_with_replacement_sampler():
+    idx = nf.with_replacement(10, 4, 1000, 0)
+    assert idx.shape == (1000, 4) and idx.min() == 0 and idx.max() == 9
+    # repeats within a batch happen (with replacement): P(no repeat) = 10*9*8*7/10^4 = 0.504
+    repeats = np.mean([len(set(row)) < 4 for row in idx])
+    assert 0.4 < repeats < 0.6
