@@ -306,7 +306,7 @@ def curves(objective, start, rule_names, steps, noise, runs, seed, rule_opts, ou
         return
     from optsym.dynamics.report import curves_table
 
-    click.echo(curves_table(data))
+    click.echo(curves_table(data, clip))
     if path is not None:
         click.echo(f"wrote {output}")
 

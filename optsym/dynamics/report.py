@@ -15,8 +15,9 @@ def _g(v) -> str:
     return f"{v:.4g}"
 
 
-def curves_table(curves: Sequence[Curves]) -> str:
-    """One line per racer: lr and the final loss, gradient norm, distance and update size."""
+def curves_table(curves: Sequence[Curves], clip: tuple[str, float] | None = None) -> str:
+    """One line per racer: lr and the final loss, gradient norm, distance and update size
+    (``clip``: the clipping the runs had, named in the footer)."""
     head = f"{'rule':<12} {'lr':>9} {'loss':>11} {'grad norm':>11} {'distance':>11} " \
            f"{'update':>11}"
     lines = [head, "-" * len(head)]
@@ -28,7 +29,8 @@ def curves_table(curves: Sequence[Curves]) -> str:
     runs = curves[0].runs if curves else 1
     steps = curves[0].paths.shape[1] - 1 if curves else 0
     what = f"median of {runs} runs " if runs > 1 else ""
-    lines.append(f"(values after {steps} steps, {what}of optsym's generated code)")
+    clipped = "" if clip is None else f"gradients clipped by {clip[0]} {clip[1]:g}, "
+    lines.append(f"(values after {steps} steps, {clipped}{what}of optsym's generated code)")
     return "\n".join(lines)
 
 
