@@ -304,9 +304,12 @@ def noise_floor(sampler: Sampler | None = None, derivation=None, decay: float = 
     return Claim(
         "noise-floor",
         f"minibatch SGD at a constant lr levels off at the derived floor "
-        f"sum_i lambda_i V*_i / 2 = {const.floor:.3g} (measured {measured['floor_constant']:.3g}); "
-        f"a decaying lr goes below it; {k}x the batch lowers it {k}x; {k}x the batch at {k}x the "
-        "lr keeps it (linear scaling)",
+        f"sum_i lambda_i V*_i / 2 = {const.floor:.3g} (measured "
+        f"{measured['floor_constant']:.3g}); a decaying lr ends below it "
+        f"({measured['decayed_end']:.3g}); {k}x the batch lowers it to "
+        f"{measured['floor_big_batch']:.3g} (derived {big.floor:.3g}); {k}x the batch at {k}x "
+        f"the lr keeps it at {measured['floor_scaled']:.3g} (derived {scaled.floor:.3g}: the "
+        "linear scaling rule)",
         f"least squares on {len(data.problem.xs)} points of optsym.minibatch, SGD's generated "
         f"code, {runs} runs of {steps} steps, floor = mean of F - F* over the runs and steps "
         f"{w}-{steps}; V* from `optsym derive sgd-noise`",
