@@ -168,3 +168,12 @@ def test_worked_example_takes_a_formula_string():
     with pytest.raises(ObjectiveError):
         examples.worked_example("gd", "__import__('os').system('true')", (1, 1),
                                 {"lr": sp.Rational(1, 10)}, 1)
+
+
+def test_algorithm_fractions_get_room():
+    from optsym.export.latex import algorithm
+
+    block = algorithm("c", "alg:x", ["input"], [(r"\hat m \gets \frac{m}{1 - \beta_1^{t}}", ""),
+                                                (r"m \gets m", "")])
+    frac_row, plain_row = [r for r in block.splitlines() if r"\gets" in r]
+    assert r"\rule[-2.4ex]{0pt}{6ex}" in frac_row and r"\rule" not in plain_row

@@ -114,7 +114,9 @@ def algorithm(caption: str, label: str, head: Sequence[str], lines: Sequence[tup
     rows.append(rf" & {loop} & \\")
     for i, (math, comment) in enumerate(lines, 1):
         note = rf"{{\small\textcolor{{black!60}}{{{text(comment)}}}}}" if comment else ""
-        rows.append(rf"{{\scriptsize {i}}} & \quad $\displaystyle {math}$ & {note} \\")
+        # a displayed fraction gets room above and below (no collision with the next line)
+        strut = r"\rule[-2.4ex]{0pt}{6ex}" if r"\frac" in math else ""
+        rows.append(rf"{{\scriptsize {i}}} & \quad $\displaystyle {math}${strut} & {note} \\")
     rows.append(r" & \textbf{end for} & \\")
     body = "\n".join(rows)
     return "\n".join([
