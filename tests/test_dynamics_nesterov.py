@@ -81,3 +81,16 @@ def test_cli_json_and_figure(tmp_path):
     data = json.loads(r.output)
     assert data["all_hold"] and data["claims"][0]["measured"]["tolerance"] == nh.RATE_TOLERANCE
     assert out.stat().st_size > 20_000
+
+
+def test_failing_claim_still_draws_its_figure(tmp_path, monkeypatch):
+    """Exit 1 (FAILS) and the figure is written: a failing claim is the one to look at."""
+    from optsym.dynamics import claims
+
+    monkeypatch.setitem(claims.CLAIMS, "nesterov-heavy-ball",
+                        lambda: nh.nesterov_heavy_ball(kappas=(100.0,),
+                                                       swap={"nesterov": {"nesterov": False}}))
+    out = tmp_path / "fails.png"
+    r = CliRunner().invoke(cli, ["claims", "nesterov-heavy-ball", "-o", str(out)])
+    assert r.exit_code == 1 and "nesterov-heavy-ball: FAILS" in r.output
+    assert out.stat().st_size > 20_000
