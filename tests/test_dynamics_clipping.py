@@ -119,3 +119,26 @@ def test_claims_clipping_cliff_figure(tmp_path):
     r = CliRunner().invoke(cli, ["claims", "clipping-cliff", "-o", str(out)])
     assert r.exit_code == 0, r.output
     assert "clipping-cliff: HOLDS" in r.output and out.stat().st_size > 20_000
+
+
+@pytest.mark.parametrize("clip", [None, ("norm", 1.0), ("value", 1.0)],
+                         ids=["plain", "norm", "value"])
+def test_cliff_runs_match_torch(clip):
+    """The claim's three runs on the cliff against torch.optim.SGD by autograd of the same
+    formula, clipped by torch.nn.utils between backward() and step()."""
+    obj = parse_objective(cc.CLIFF)
+    ours = cc.run(obj, (4.0, 2.0), 0.5, 60, clip)["path"]
+    p = torch.tensor([4.0, 2.0], dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=0.5)
+    ref = [p.detach().numpy().copy()]
+    for _ in range(60):
+        opt.zero_grad()
+        x, y = p[0], p[1]
+        (50 * torch.tanh(5 * (x - 2)) - 10 * torch.exp(-(x**2 + 4 * y**2) / 32)).backward()
+        if clip is not None and clip[0] == "norm":
+            torch.nn.utils.clip_grad_norm_([p], clip[1])
+        elif clip is not None:
+            torch.nn.utils.clip_grad_value_([p], clip[1])
+        opt.step()
+        ref.append(p.detach().numpy().copy())
+    np.testing.assert_allclose(ours, np.array(ref), rtol=1e-12, atol=1e-12)
