@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -43,6 +43,7 @@ import sympy as sp
 
 from optsym.params import Param, ParamSet
 from optsym.registry import Registry
+from optsym.report import RunCheck
 from optsym.spec import Config, SpecError, g, theta
 
 
@@ -115,21 +116,11 @@ def base_symbols(rule_name: str, cfg: Config) -> dict[sp.Symbol, float]:
     return {h.symbol: float(cfg[h.name]) for h in rule.hypers if h.symbol is not None}
 
 
-@dataclass
-class Check:
-    """The one-step check in one dtype."""
+@dataclass(kw_only=True)
+class Check(RunCheck):
+    """The one-step check of a step map in one dtype."""
 
     dtype: str
-    steps: int
-    max_abs: float
-    max_rel: float
-    max_ulp: int
-    worst_ratio: float
-    passed: bool
-    failure: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -231,11 +222,9 @@ def check_step_map(step: StepMap, reference: np.ndarray, inputs: np.ndarray,
         k, j = (int(i) for i in np.argwhere(bad)[0])
         failure = (f"step {k + 1}, {step.params[j]}: ours {ours[k, j]!r} vs reference "
                    f"{ref[k, j]!r} (bound {tol[k, j]:.3g})")
-    return Check(dtype=dtype, steps=steps, max_abs=float(err.max(initial=0.0)),
-                 max_rel=float(metrics.rel_error(ours, ref).max(initial=0.0)),
-                 max_ulp=int(metrics.ulp_distance(ours, ref).max(initial=0.0)),
+    return Check(dtype=dtype, steps=steps, **metrics.summary(ours, ref),
                  worst_ratio=float(np.nanmax(ratio, initial=0.0)), passed=not bad.any(),
-                 failure=failure)
+                 criterion=CRITERION, failure=failure)
 
 
 @dataclass(frozen=True)

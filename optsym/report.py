@@ -4,13 +4,18 @@ with what was measured and what was expected.
 A derivation backs each result with checks that compute it another way; a worked example checks
 its answer against the generated code; an exercise checks its solution.  Each is a
 :class:`Check`; ``kind="observation"`` marks one that is reported but never fails what it backs
-(the objective did not decrease, say).  The numeric comparisons of a run against a reference
-(:class:`optsym.verify.runner.Result`) carry error measures instead and live with the runner.
+(the objective did not decrease, say).
+
+A numeric run of generated code against a reference (a rule against torch.optim, a schedule
+against its scheduler, a rule over an objective against torch's training loop, a convention
+against its exact trajectory) is a :class:`RunCheck`: its error measures, the criterion it was
+held to and the first failure.  Each kind adds what only it has (the backend and device of a
+rule's run, the steps where a schedule parted from torch) in a subclass next to its runner.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import sympy as sp
@@ -32,6 +37,26 @@ class Check:
         return {"description": self.description, "passed": bool(self.passed),
                 "measured": plain(self.measured), "expected": plain(self.expected),
                 "detail": self.detail, "kind": self.kind}
+
+
+@dataclass(kw_only=True)
+class RunCheck:
+    """A numeric run against a reference: error measures (None: not measured), verdict and
+    the criterion it was held to."""
+
+    steps: int
+    passed: bool
+    max_abs: float | None = None
+    max_rel: float | None = None
+    max_ulp: int | None = None
+    #: the largest error/tolerance ratio (within a bound: <= 1), where a bound is the criterion
+    worst_ratio: float | None = None
+    criterion: str = ""
+    #: the first element that failed, in words (step, tensor, values)
+    failure: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def number(v: Any) -> float | None:
@@ -56,4 +81,4 @@ def plain(v: Any) -> Any:
     return v
 
 
-__all__ = ["Check", "number", "plain"]
+__all__ = ["Check", "RunCheck", "number", "plain"]

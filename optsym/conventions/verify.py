@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,24 +24,22 @@ import sympy as sp
 from optsym.conventions.compare import exact_number
 from optsym.conventions.run import Problem, run_exact
 from optsym.conventions.spec import Convention, Family, base_lr
+from optsym.report import RunCheck
 
 #: allowed error per step in units of the roundoff, relative to the run's largest |theta|
 ROUNDING_FACTOR = 64
 ELEMENTS = 3
 
 
-@dataclass
-class Check:
+@dataclass(kw_only=True)
+class Check(RunCheck):
+    """A convention's generated code in one backend and dtype against its exact trajectory
+    (``max_rel``: relative to the run's largest |theta|)."""
+
     backend: str
     dtype: str
-    steps: int
-    max_rel: float
+    #: the tolerance at the last step, ROUNDING_FACTOR * u * steps
     tolerance: float
-    passed: bool
-    failure: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def _stream(steps: int, seed: int) -> tuple[list[sp.Rational], list[list[sp.Rational]]]:
@@ -88,8 +86,14 @@ def verify_convention(family: Family, conv: Convention, overrides: Mapping[str, 
                 k, i = (int(j) for j in bad[0])
                 failure = (f"step {k + 1}, param[{i}]: generated {ours[k, i]!r} vs exact "
                            f"{exact[k, i]!r} (relative {err[k, i]:.2g} > {tol[k, 0]:.2g})")
-            checks.append(Check(backend, dtype, steps, float(err.max()),
-                                float(tol[-1, 0]), failure is None, failure))
+            checks.append(Check(backend=backend, dtype=dtype, steps=steps,
+                                max_rel=float(err.max()), tolerance=float(tol[-1, 0]),
+                                worst_ratio=float(np.where(np.isfinite(err), err / tol,
+                                                           np.inf).max()),
+                                passed=failure is None,
+                                criterion=f"relative to max |theta|, within {ROUNDING_FACTOR}"
+                                          "*u per step of the exact trajectory",
+                                failure=failure))
     return checks
 
 

@@ -58,3 +58,11 @@ def rel_error(a: np.ndarray, ref: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", over="ignore"):  # a diverged run: inf, reported
         rel = np.where(err == 0, 0.0, err / scale)
     return np.where(np.isnan(rel), np.inf, rel)
+
+
+def summary(ours: np.ndarray, ref: np.ndarray) -> dict[str, float | int]:
+    """The largest absolute, relative and ULP errors of ``ours`` against ``ref`` (the error
+    measures of a :class:`~optsym.report.RunCheck`)."""
+    return {"max_abs": float(abs_error(ours, ref).max(initial=0.0)),
+            "max_rel": float(rel_error(ours, ref).max(initial=0.0)),
+            "max_ulp": int(min(ulp_distance(ours, ref).max(initial=0), FAR))}

@@ -16,7 +16,7 @@ result by far more than rounding, at the first step where it matters.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -25,6 +25,7 @@ import sympy as sp
 from optsym.codegen.module import generate, load
 from optsym.ops import Float32, Mean, Norm
 from optsym.proof import compose, outputs
+from optsym.report import RunCheck
 from optsym.spec import Config, Rule, SpecError, per_tensor_values
 from optsym.verify import metrics
 from optsym.verify.bounds import evaluate_bound
@@ -34,32 +35,25 @@ BACKENDS = ("torch-parity", "torch", "numpy")
 DTYPES = ("float32", "float64")
 
 
-@dataclass
-class Result:
+@dataclass(kw_only=True)
+class Result(RunCheck):
+    """One configuration, backend, dtype and device of a rule against its reference."""
+
     config: dict[str, Any]
     overrides: dict[str, Any]
     backend: str
     dtype: str
     device: str
-    steps: int
-    max_abs: float
-    max_rel: float
-    max_ulp: int
-    passed: bool
+    #: ``trajectory`` (bitwise over a free run), ``one-step`` (within the bound) or ``skipped``
     mode: str
-    criterion: str
-    worst_ratio: float | None = None
+    #: elements whose bound is not finite (not checkable to first order)
     ill_conditioned: int = 0
-    failure: str | None = None
-    #: elements where torch's value is inf or NaN and ours differs: torch's order left real
-    #: arithmetic (an overflow, 0/0), where a rounding bound says nothing; not a failure
+    #: elements where torch's value or an input of the step is inf or NaN, or an intermediate
+    #: overflows, and ours differs: real arithmetic has no value there; not a failure
     outside_domain: int = 0
     outside_first: str | None = None
     #: why this check did not run (the textbook form outside its domain), or None
     skipped: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass

@@ -25,7 +25,7 @@ torch's scheduler gives each step (:mod:`optsym.verify.schedule_reference`):
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,7 @@ import sympy as sp
 
 from optsym.pyops import PyCos, PyFloat, PyOp, PyPi
 from optsym.schedules.codegen import load_lrs
+from optsym.report import RunCheck
 from optsym.schedules.spec import Config, Schedule
 from optsym.verify import metrics
 
@@ -41,23 +42,15 @@ U64 = 2.0**-53
 LISTED = 50
 
 
-@dataclass
-class ScheduleCheck:
-    form: str
-    steps: int
-    max_abs: float
-    max_rel: float
-    max_ulp: int
-    parted: int
-    passed: bool
-    criterion: str
-    worst_ratio: float | None = None
-    first_parted: int | None = None
-    failure: str | None = None
-    divergences: list[dict[str, Any]] = field(default_factory=list)
+@dataclass(kw_only=True)
+class ScheduleCheck(RunCheck):
+    """One form of a schedule's generated lr function against its reference scheduler."""
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    form: str
+    #: steps where the two differ in any bit, the first of them, and up to LISTED of them
+    parted: int
+    first_parted: int | None = None
+    divergences: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -154,9 +147,7 @@ def _compare(form: str, ours: np.ndarray, ref: np.ndarray, tol: np.ndarray | Non
         failure = (f"k = {i}: ours {ours[i]!r} vs torch {ref[i]!r} "
                    f"({int(min(ulp[i], metrics.FAR))} ULP{limit})")
     return ScheduleCheck(
-        form=form, steps=len(ref), max_abs=float(err.max(initial=0.0)),
-        max_rel=float(metrics.rel_error(ours, ref).max(initial=0.0)),
-        max_ulp=int(min(ulp.max(initial=0), metrics.FAR)), parted=int(differs.sum()),
+        form=form, steps=len(ref), **metrics.summary(ours, ref), parted=int(differs.sum()),
         passed=not bad.any(), criterion=criterion, worst_ratio=ratio,
         first_parted=int(idx[0]) if len(idx) else None, failure=failure, divergences=listed)
 
