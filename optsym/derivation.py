@@ -29,6 +29,7 @@ import sympy as sp
 from optsym.mathtext import to_latex as prose
 from optsym.mathtext import to_mathjax as mathjax_prose
 from optsym.params import Param, ParamSet
+from optsym.reading import reading
 from optsym.report import Check, number
 from optsym.spec import latex
 
@@ -220,14 +221,14 @@ class Derivation(ParamSet):
         for s in self.sheet().steps:
             item = rf"\item {prose(s.statement)}"
             if s.expr is not None:
-                item += "\n" + rf"\[ {latex(s.expr)} \]"
+                item += "\n" + rf"\[ {reading(s.expr)} \]"
             if s.justification:
                 item += "\n" + rf"\textit{{{prose(s.justification)}}}"
             out.append(item)
         out.append(r"\end{enumerate}")
         out.append(r"\paragraph{Results.}")
         out.append(r"\begin{align*}")
-        rows = [rf"\text{{{prose(r.description)}}}: &\quad {latex(r.expr)}"
+        rows = [rf"\text{{{prose(r.description)}}}: &\quad {reading(r.expr)}"
                 for r in self.sheet().results]
         out.append(" \\\\\n".join(rows))
         out.append(r"\end{align*}")
@@ -235,9 +236,9 @@ class Derivation(ParamSet):
 
     def _repr_latex_(self) -> str:
         """Jupyter shows the derivation as one MathJax block: steps, then results."""
-        rows = [(s.statement, latex(s.expr) if s.expr is not None else "")
+        rows = [(s.statement, reading(s.expr) if s.expr is not None else "")
                 for s in self.sheet().steps]
-        rows += [(r.description, latex(r.expr)) for r in self.sheet().results]
+        rows += [(r.description, reading(r.expr)) for r in self.sheet().results]
         return mathjax_block(self.title, rows)
 
 

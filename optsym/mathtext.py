@@ -197,7 +197,8 @@ def _run_end(tokens: list[Token], i: int) -> int:
                 break
             depth.pop()
         elif u.kind == "space":
-            if not (j + 1 < n and _math_token(tokens, j + 1)):
+            if not (j + 1 < n and _math_token(tokens, j + 1)) or \
+                    (not depth and j > i and _aside(tokens, j + 1)):
                 break
         elif u.text in (",", ";"):
             k = _solid(tokens, j)
@@ -208,6 +209,24 @@ def _run_end(tokens: list[Token], i: int) -> int:
             break
         j += 1
     return j
+
+
+def _aside(tokens: list[Token], k: int) -> bool:
+    """Whether a bracket at ``k`` (after a space) is a remark, "y (y_t = ...)", "D W D (W =
+    ...)": its content has a relation of its own."""
+    if tokens[k].kind != "open" or tokens[k].text != "(":
+        return False
+    depth = 0
+    for t in tokens[k:]:
+        if t.kind == "open":
+            depth += 1
+        elif t.kind == "close":
+            depth -= 1
+            if depth == 0:
+                return False
+        elif depth == 1 and t.text in ("=", "<", ">", "<=", ">=", "!="):
+            return True
+    return False
 
 
 def _keep(run: list[Token]) -> int:
@@ -333,6 +352,12 @@ def formula(toks: list[Token], top: bool = True) -> str:
             out.append(r"\sqrt{" + formula(toks[i + 2:end - 1], False) + "}")
             i = end
             continue
+        elif t.kind == "word" and t.text == "x" and 0 < i < len(toks) - 2 and \
+                toks[i - 1].kind == toks[i + 1].kind == "space" and \
+                toks[i - 2].kind == toks[i + 2].kind == "word" and \
+                len(toks[i - 2].text) == len(toks[i + 2].text) == 1 and \
+                (i < 3 or toks[i - 3].kind != "word"):
+            out.append(r"\times")  # "an n x d matrix"
         elif t.kind == "word":
             out.append(_word(t.text))
             if i + 1 < len(toks) and toks[i + 1].kind == "word":

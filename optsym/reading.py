@@ -3,10 +3,12 @@ r"""Updates printed in reading order: :math:`\theta \gets \theta - \eta \hat m/(
 
 SymPy stores a sum's terms in its own canonical order and prints them in that order.  One
 printer, :class:`ReadingPrinter`, reorders every sum it prints, and only the order: the
-assigned variable first (``theta <- theta - ...``), then a positive number in a
-difference (``1 - \eta\lambda``, not ``-\eta\lambda + 1``; ``t + 1`` in a sum), then SymPy's order, the small constants (``eps``) last; a product with one sum as a
-factor writes the sum first (``(1 - \beta_1) g``).
-The expression itself is not changed (the printed terms are its terms).
+assigned variable first (``theta <- theta - ...``), then SymPy's order with the positive terms
+before the subtracted ones, the small constants (``eps``) last; a positive number leads a sum
+whose other terms are all subtracted (``1 - \eta\lambda``, not ``-\eta\lambda + 1``) and
+ends any other sum (``t + 1``).  A product with one sum of constants as a factor writes the
+sum first (``(1 - \beta_1) g``).  The expression itself is not changed (the printed terms are
+its terms).
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ class ReadingPrinter(LatexPrinter):
 
     def _as_ordered_terms(self, expr, order=None):
         terms = list(super()._as_ordered_terms(expr, order=order))
-        # a positive number leads a difference (1 - \beta) and ends a sum (t + 1)
-        last = not any(t.could_extract_minus_sign() for t in terms)
+        # a positive number leads a difference (1 - \beta, 1 - x - y) and ends any other
+        # sum (t + 1, r_1 r_2 - r_1 - r_2 + 1)
+        last = not all(t.could_extract_minus_sign() for t in terms if not t.is_Number)
         return sorted(terms, key=lambda t: (_rank(t, self.leading, last), terms.index(t)))
 
     def _print_Mul(self, expr):

@@ -28,6 +28,8 @@ CASES = [
     ("optimal rate sqrt(beta*) = (sqrt(kappa) - 1)/(sqrt(kappa) + 1)",
      r"optimal rate $\sqrt{\beta^*} = (\sqrt{\kappa} - 1)/(\sqrt{\kappa} + 1)$"),
     ("H_T^(1/2) ~ 2 sqrt(t)", r"$H_{T}^{1/2} \sim  2 \sqrt{t}$"),
+    ("Z an n x d matrix; then D W D (W = Z^T Z/n) has",
+     r"$Z$ an $n \times d$ matrix; then $D W D$ $(W = Z^{T} Z/n)$ has"),
     ("(Q orthogonal) and ``buf = momentum * buf + grad``",
      r"($Q$ orthogonal) and \texttt{buf = momentum * buf + grad}"),
 ]
@@ -98,6 +100,16 @@ def test_reading_order_of_plain_symbols():
     assert update(x, x - y / (eps + sp.sqrt(y))) == r"x \gets x - \frac{y}{\sqrt{y} + eps}"
     assert update(y, 1 + t) == r"y \gets t + 1"
     assert update(y, 1 - x * t) == r"y \gets 1 - t x"
+
+
+def test_derivation_sums_read_like_polynomials():
+    """A number ends a sum with positive terms; positive terms come before subtracted ones."""
+    r1, r2, beta, eta, lam = sp.symbols("r_1 r_2 beta eta lambda")
+    from optsym.reading import reading
+
+    assert reading(r1 * r2 - r1 - r2 + 1) == r"r_{1} r_{2} - r_{1} - r_{2} + 1"
+    assert reading(-beta + eta * lam - 1) == r"\eta \lambda - \beta - 1"
+    assert reading(1 - beta) == r"1 - \beta"
 
 
 def test_decoupled_decay_reads_one_minus():
