@@ -29,7 +29,12 @@ GREEK = {name: "\\" + name for name in (
     "alpha", "beta", "gamma", "delta", "zeta", "eta", "theta", "iota", "kappa", "lambda",
     "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega",
     "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega")}
-GREEK |= {"eps": r"\epsilon", "epsilon": r"\epsilon", "varepsilon": r"\varepsilon"}
+GREEK |= {"eps": r"\epsilon", "epsilon": r"\epsilon", "varepsilon": r"\varepsilon",
+          "lam": r"\lambda"}
+#: big operators: mathematics when a subscript follows (``sum_{j <= T}``), else words
+SCRIPTED = {"sum": r"\sum", "prod": r"\prod", "int": r"\int"}
+#: functions that may be applied without brackets (``cos phi``)
+BARE = ("cos", "sin", "tan", "log", "ln", "exp")
 #: functions written name(...) in prose, and how LaTeX writes them
 FUNCTIONS = {"log": r"\log", "ln": r"\ln", "exp": r"\exp", "max": r"\max", "min": r"\min",
              "det": r"\det", "sin": r"\sin", "cos": r"\cos", "tan": r"\tan",
@@ -59,13 +64,15 @@ _TOKEN = re.compile(r"""
   | (?P<word>[A-Za-z][A-Za-z0-9]*)
   | (?P<poss>'s\b)
   | (?P<op><-|<=|>=|!=|->|==|\*\*|\|\||\.\.\.|[-+*/^_=<>~|'])
-  | (?P<open>[(\[{])
-  | (?P<close>[)\]}])
+  | (?P<open>[(\[{⟨])
+  | (?P<close>[)\]}⟩])
   | (?P<space>\s+)
   | (?P<other>.)
 """, re.X)
 
-_PAIRS = {")": "(", "]": "[", "}": "{"}
+_PAIRS = {")": "(", "]": "[", "}": "{", "⟩": "⟨"}
+#: an inner product typed as <u, v> (no space inside the brackets)
+_ANGLE = re.compile(r"<(?=[^\s=<>-])([^<>]*?[^\s=<>])>(?!=)")
 #: "(a) The quadratic ...": an enumeration's label, not a formula
 _LABEL = re.compile(r"^\([a-z]\) ")
 
@@ -144,6 +151,9 @@ def _mathy_word(tokens: list[Token], i: int) -> bool:
     solid = tokens[j] if j is not None else None
     if _named(w):
         return True
+    if w in BARE and solid is not None and solid.kind == "word" and \
+            (_named(solid.text) or len(solid.text) == 1):
+        return True  # cos phi
     if (w in FUNCTIONS or w == "sqrt") and nxt is not None and nxt.text == "(":
         return True
     if re.fullmatch(r"d[a-z]", w):
@@ -151,6 +161,8 @@ def _mathy_word(tokens: list[Token], i: int) -> bool:
     if nxt is not None and nxt.text in ("_", "^", "**"):
         return True
     if len(w) == 1:
+        if w in ("a", "A") and solid is not None and solid.kind == "number":
+            return False  # "a 2 x 2 matrix"
         if w in ("a", "A", "I") and solid is not None and solid.kind == "word":
             # the article ("a fixed step", "A direction") or a name ("A x", "A is", "of A
             # lie"): a capital is the article only where a sentence starts
@@ -167,6 +179,8 @@ def _mathy_word(tokens: list[Token], i: int) -> bool:
 
 def _math_token(tokens: list[Token], i: int) -> bool:
     t = tokens[i]
+    if t.kind in ("word", "number") and i > 0 and tokens[i - 1].text in ("_", "^", "**"):
+        return True  # a script: X_ij
     if t.kind == "word":
         return _mathy_word(tokens, i)
     if t.kind in ("number", "open", "close"):
@@ -329,6 +343,8 @@ def _word(w: str) -> str:
         return GREEK[w]
     if w in NAMES:
         return NAMES[w]
+    if w in SCRIPTED:
+        return SCRIPTED[w]
     if w in FUNCTIONS:
         return FUNCTIONS[w]
     m = re.fullmatch(r"([A-Za-z]+?)(\d+)", w)
@@ -354,7 +370,8 @@ def formula(toks: list[Token], top: bool = True) -> str:
             continue
         elif t.kind == "word" and t.text == "x" and 0 < i < len(toks) - 2 and \
                 toks[i - 1].kind == toks[i + 1].kind == "space" and \
-                toks[i - 2].kind == toks[i + 2].kind == "word" and \
+                toks[i - 2].kind in ("word", "number") and \
+                toks[i + 2].kind in ("word", "number") and \
                 len(toks[i - 2].text) == len(toks[i + 2].text) == 1 and \
                 (i < 3 or toks[i - 3].kind != "word"):
             out.append(r"\times")  # "an n x d matrix"
@@ -376,8 +393,9 @@ def formula(toks: list[Token], top: bool = True) -> str:
             continue
         elif t.kind == "op" and t.text == "*":
             nxt = toks[i + 1] if i + 1 < len(toks) else None
-            if nxt is None or nxt.kind in ("space", "close") or nxt.text in (",", "^", ";"):
-                out.append("^*")
+            if i > 0 and toks[i - 1].kind != "space" and (
+                    nxt is None or nxt.kind not in ("word", "number", "open")):
+                out.append("^*")  # x*, beta*), ||x_0 - x*||
             elif out and out[-1][-1:].isdigit() and nxt.kind == "number":
                 out.append(r" \cdot ")
             else:
@@ -391,6 +409,8 @@ def formula(toks: list[Token], top: bool = True) -> str:
             if OPERATORS.get(t.text, "").startswith("\\") and i + 1 < len(toks) and \
                     toks[i + 1].kind not in ("space",):
                 out.append(" ")
+        elif t.text in ("⟨", "⟩"):
+            out.append(r"\langle " if t.text == "⟨" else r"\rangle ")
         elif t.kind in ("open", "close"):
             out.append(t.text)
         else:
@@ -410,6 +430,7 @@ def segments(s: str) -> list[Segment]:
     if label:
         out.append(Segment("text", label.group()))
         s = s[label.end():]
+    s = _ANGLE.sub(lambda m: f"⟨{m.group(1)}⟩", s)
     for kind, toks in _split(_tokens(s)):
         if kind == "dollar":
             out.append(Segment("math", toks[0].text[1:-1]))

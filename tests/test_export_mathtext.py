@@ -28,6 +28,12 @@ CASES = [
     ("optimal rate sqrt(beta*) = (sqrt(kappa) - 1)/(sqrt(kappa) + 1)",
      r"optimal rate $\sqrt{\beta^*} = (\sqrt{\kappa} - 1)/(\sqrt{\kappa} + 1)$"),
     ("H_T^(1/2) ~ 2 sqrt(t)", r"$H_{T}^{1/2} \sim  2 \sqrt{t}$"),
+    ("f(x_k) - f* <= <grad f(x_k), x_k - x*>; D_k = ||x_k - x*||^2",
+     r"$f(x_{k}) - f^* \le \langle \nabla f(x_{k}), x_{k} - x^*\rangle $; "
+     r"$D_{k} = \| x_{k} - x^*\| ^{2}$"),
+    ("X_ij iid; a 2 x 2 GOE; sum_{j <= T} j^(-1/2); |cos phi - sin phi|; the sum is",
+     r"$X_{ij}$ iid; a $2 \times 2$ GOE; $\sum_{j \le T} j^{-1/2}$; "
+     r"$|\cos \phi - \sin \phi|$; the sum is"),
     ("Z an n x d matrix; then D W D (W = Z^T Z/n) has",
      r"$Z$ an $n \times d$ matrix; then $D W D$ $(W = Z^{T} Z/n)$ has"),
     ("(Q orthogonal) and ``buf = momentum * buf + grad``",
