@@ -44,7 +44,7 @@ FUNCTIONS = {"log": r"\log", "ln": r"\ln", "exp": r"\exp", "max": r"\max", "min"
              "artanh": r"\operatorname{artanh}", "Var": r"\operatorname{Var}",
              "grad": r"\nabla"}
 #: other names that are mathematics wherever they stand
-NAMES = {"oo": r"\infty", "lr": r"\mathrm{lr}", "grad": r"\nabla", "int": r"\int",
+NAMES = {"oo": r"\infty", "lr": r"\mathrm{lr}", "int": r"\int",
          "Var": r"\operatorname{Var}"}
 #: two-letter English words (never a product of two variables)
 ENGLISH2 = {"is", "of", "to", "in", "on", "at", "by", "as", "or", "if", "so", "be", "it", "we",
@@ -154,6 +154,8 @@ def _mathy_word(tokens: list[Token], i: int) -> bool:
     if w in BARE and solid is not None and solid.kind == "word" and \
             (_named(solid.text) or len(solid.text) == 1):
         return True  # cos phi
+    if w == "grad" and solid is not None and solid.kind == "word" and len(solid.text) == 1:
+        return True  # grad f; "buf + grad" is torch's name
     if (w in FUNCTIONS or w == "sqrt") and nxt is not None and nxt.text == "(":
         return True
     if re.fullmatch(r"d[a-z]", w):
