@@ -182,7 +182,10 @@ def max_difference(a: sp.Expr, b: sp.Expr, points) -> float:
 
 @dataclass(frozen=True)
 class Obligation:
-    """One output's proof: the two forms, the symbolic verdict and its numeric cross-check."""
+    """One equation of a proof, ``implementation = textbook``: the two sides, how SymPy showed
+    their difference is 0 (``method``; None: it did not), and the numeric cross-check at
+    ``points`` random points in 50-digit arithmetic.  ``output`` names what is proved (a rule's
+    output, a convention's "velocity after the step"); ``case`` the induction case, if any."""
 
     output: str
     implementation: sp.Expr
@@ -190,17 +193,28 @@ class Obligation:
     method: str | None
     numeric_max_diff: float
     points: int
+    case: str = ""
 
     @property
     def holds(self) -> bool:
         return self.method is not None and self.numeric_max_diff <= 1e-30
 
+    @property
+    def difference(self) -> sp.Expr:
+        return self.implementation - self.textbook
+
+    @property
+    def consistent(self) -> bool:
+        """The numeric check agrees with the symbolic verdict."""
+        return (self.numeric_max_diff <= 1e-30) == (self.method is not None)
+
     def as_dict(self) -> dict:
-        return {"output": self.output, "holds": self.holds, "method": self.method,
-                "implementation": str(self.implementation), "textbook": str(self.textbook),
-                "implementation_latex": latex(self.implementation),
-                "textbook_latex": latex(self.textbook),
-                "numeric_max_diff": self.numeric_max_diff, "numeric_points": self.points}
+        out = {"output": self.output, "holds": self.holds, "method": self.method,
+               "implementation": str(self.implementation), "textbook": str(self.textbook),
+               "implementation_latex": latex(self.implementation),
+               "textbook_latex": latex(self.textbook),
+               "numeric_max_diff": self.numeric_max_diff, "numeric_points": self.points}
+        return {"case": self.case, **out} if self.case else out
 
 
 def _sample(rule: Rule, cfg: Config, symbols: set[sp.Symbol], states: tuple[State, ...],

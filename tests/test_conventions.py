@@ -123,7 +123,7 @@ def test_wrong_mapping_is_not_proved():
     proof = prove(rule, cfg, fam.get("torch"), fam.get("goodfellow"), wrong)
     assert not proof.holds
     assert eta_prev not in [c.symbol for c in proof.conditions]
-    base = [o for o in proof.obligations if o.case == "t = 1" and "velocity" in o.what]
+    base = [o for o in proof.obligations if o.case == "t = 1" and "velocity" in o.output]
     assert base and not base[0].holds and base[0].numeric_max_diff > 1e-3
 
 

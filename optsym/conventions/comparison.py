@@ -215,7 +215,7 @@ def _proof_lines(title: str, proof: Proof) -> list[str]:
     out = ["", f"{title}:"]
     for o in proof.obligations:
         mark = "holds" if o.holds else f"differs by {_short(o.difference, 90)}"
-        out.append(f"  [{o.case}] {o.what}: {mark} (numeric max |diff| "
+        out.append(f"  [{o.case}] {o.output}: {mark} (numeric max |diff| "
                    f"{o.numeric_max_diff:.1e})")
     if proof.holds:
         out.append("  => proved for every step and every learning-rate sequence")

@@ -30,36 +30,11 @@ from dataclasses import dataclass
 import sympy as sp
 
 from optsym.conventions.spec import ChangeOfVariables, Convention, base_lr, eta_prev
-from optsym.proof import compose, numeric_check, zero_method
+from optsym.proof import Obligation, compose, numeric_check, zero_method
 from optsym.spec import Config, Rule, TensorSymbol, g, latex, t, theta
 
 #: t >= 2 is written t = n + 1 with n >= 1 so that SymPy drops torch's t = 1 branch
 _n = sp.Symbol("n", integer=True, positive=True)
-
-
-@dataclass(frozen=True)
-class Obligation:
-    """One equation of the proof: ``lhs - rhs`` must be 0."""
-
-    case: str
-    what: str
-    difference: sp.Expr
-    zero: bool
-    numeric_max_diff: float
-
-    @property
-    def holds(self) -> bool:
-        return self.zero and self.numeric_max_diff <= 1e-30
-
-    @property
-    def consistent(self) -> bool:
-        """The numeric check agrees with the symbolic verdict."""
-        return (self.numeric_max_diff <= 1e-30) == self.zero
-
-    def as_dict(self) -> dict:
-        return {"case": self.case, "what": self.what, "difference": str(self.difference),
-                "difference_latex": latex(self.difference), "holds": self.holds,
-                "numeric_max_diff": self.numeric_max_diff}
 
 
 @dataclass(frozen=True)
@@ -115,15 +90,18 @@ def mapping_dict(m: ChangeOfVariables) -> dict:
             "hypers": {str(k): str(v) for k, v in m.hypers.items()}, "words": m.words}
 
 
-def _is_zero(expr: sp.Expr) -> bool:
-    """0 by :func:`optsym.proof.zero_method`, or once each bias correction is named: with
-    0 <= beta < 1 and t >= 1, 1 - beta**t is a positive number c, and then
-    sqrt(a/b) = sqrt(a)/sqrt(b) for a >= 0, b > 0 (the rules' stated proof assumptions)."""
-    if zero_method(expr) is not None:
-        return True
+def _zero_method(expr: sp.Expr) -> str | None:
+    """How ``expr`` is shown to be 0: by :func:`optsym.proof.zero_method`, or once each bias
+    correction is named: with 0 <= beta < 1 and t >= 1, 1 - beta**t is a positive number c,
+    and then sqrt(a/b) = sqrt(a)/sqrt(b) for a >= 0, b > 0 (the rules' stated proof
+    assumptions).  None: not shown."""
+    method = zero_method(expr)
+    if method is not None:
+        return method
     steps = {p: 1 - sp.Dummy("c", positive=True) for p in expr.atoms(sp.Pow)
              if p.exp.free_symbols & {t, _n}}
-    return bool(steps) and zero_method(expr.xreplace(steps)) is not None
+    method = zero_method(expr.xreplace(steps)) if steps else None
+    return None if method is None else f"{method}, each 1 - beta**t named c > 0"
 
 
 def _tensors(expr: sp.Expr) -> bool:
@@ -168,9 +146,10 @@ def prove(rule: Rule, cfg: Config, a: Convention, b: Convention,
         diff = diff.xreplace(zeros)
         numeric = numeric_check(rule, cfg, diff.xreplace({_n: t - 1}), sp.S.Zero)
         # a non-zero value at a point (50 digits) witnesses a non-zero difference
-        zero = numeric <= 1e-20 and _is_zero(diff)
-        shown = sp.S.Zero if zero else _readable(diff)
-        obligations.append(Obligation(case, what, shown.xreplace({_n: t - 1}), zero, numeric))
+        method = _zero_method(diff) if numeric <= 1e-20 else None
+        shown = sp.S.Zero if method is not None else _readable(diff)
+        obligations.append(Obligation(what, shown.xreplace({_n: t - 1}), sp.S.Zero, method,
+                                      numeric, 6, case))
 
     # base case: t = 1 from the initial states
     a0 = {s.symbol: s.init for s in a.states(cfg)}
@@ -194,7 +173,7 @@ def prove(rule: Rule, cfg: Config, a: Convention, b: Convention,
         want = mapped(after_a[theta], {s: after_a[s] for s in sa}, lr)
         for sym in [theta, *sb]:
             check(case, f"{sym} after the step", after_b[sym] - want[sym], tval)
-    failing = [o.difference for o in obligations if not o.zero]
+    failing = [o.difference for o in obligations if o.method is None]
     return Proof(a.name, b.name, mapping, tuple(obligations),
                  tuple(conditions(rule, cfg, failing, lr)))
 
@@ -236,6 +215,6 @@ def conditions(rule: Rule, cfg: Config, diffs: list[sp.Expr], lr: sp.Symbol
             rest = [d.xreplace({sym: value}) for d in diffs]
             worst = max(numeric_check(rule, cfg, r.xreplace({_n: t - 1}), sp.S.Zero)
                         for r in rest)
-            if worst <= 1e-30 and all(_is_zero(r) for r in rest):
+            if worst <= 1e-30 and all(_zero_method(r) is not None for r in rest):
                 out.append(Condition(sym, value, worst))
     return out
