@@ -145,7 +145,7 @@ def test_radam_foreach_with_eps_0_is_bitwise_and_its_nan_is_named():
 def test_outside_the_domain_excuses_only_a_non_finite_reference():
     """torch non-finite (ours finite, or another non-finite value): outside the domain; ours
     NaN where torch is finite is still a failure (a wrong textbook form must not hide there)."""
-    from optsym.verify.runner import _Accumulator
+    from optsym.verify.accumulate import Accumulator as _Accumulator
 
     tol = np.full((1, 3), 1e-6)
     torch_nan = _Accumulator()

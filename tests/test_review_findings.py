@@ -13,7 +13,8 @@ from optsym.proof import numeric_check
 from optsym.rules import adam as adam_mod
 from optsym.rules import sgd as sgd_mod
 from optsym.spec import Assign, g
-from optsym.verify.runner import _Accumulator, verify
+from optsym.verify.accumulate import Accumulator as _Accumulator
+from optsym.verify.runner import verify
 
 
 def test_a_rule_that_computes_nan_fails():
