@@ -32,8 +32,8 @@ from optsym import api, rules
 from optsym.spec import SpecError
 
 
-def draw(rule, rng: random.Random) -> dict:
-    """A random configuration the spec accepts."""
+def draw(rule, rng: random.Random, steps: int) -> dict:
+    """A random configuration the spec accepts for a run of ``steps`` steps."""
     for _ in range(100):
         over = {}
         for h in rule.hypers:
@@ -51,7 +51,7 @@ def draw(rule, rng: random.Random) -> dict:
                     value = rng.uniform(lo, hi)
                 over[h.name] = float(f"{value:.3g}")
         try:
-            rule.config(over)
+            rule.check_horizon(rule.config(over), steps)
         except (SpecError, ValueError):
             continue
         return over
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     for i in range(args.n):
         name = names[i % len(names)]
         rule = rules.get(name)
-        over = draw(rule, rng)
+        over = draw(rule, rng, args.steps)
         path = rng.choice(["single", *rule.paths])
         dtype = rng.choice(["float32", "float64"])
         seed = rng.randrange(1000)
@@ -98,8 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{counts['configs']} random configurations of {len(names)} rules ({args.steps} steps, "
           f"seed {args.seed}) in {seconds:.0f} s: {counts['checks']} checks, "
           f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped "
-          f"(textbook form outside its domain), {counts['outside_domain']} with elements where "
-          "torch's value is not finite")
+          f"(textbook form outside its domain), {counts['outside_domain']} with elements outside "
+          "the rounding bound's domain")
     for f in failures:
         print(f"FAIL {f['rule']} {f['path']} {f['dtype']} {f['backend']} seed {f['seed']} "
               f"{f['config']}: {f['failure']}")
