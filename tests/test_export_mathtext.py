@@ -148,7 +148,7 @@ def test_worked_example_numbers_are_mathematics(adam_example):
 
 
 def test_tex_decimal_uses_scientific_notation():
-    from optsym.examples.render import tex_decimal, tex_exact
+    from optsym.examples.texnum import tex_decimal, tex_exact
 
     assert tex_decimal(sp.Rational(3, 2) * sp.Rational(1, 10**8)) == r"1.5 \cdot 10^{-8}"
     assert tex_decimal(sp.Rational(1, 10**8)) == r"10^{-8}"

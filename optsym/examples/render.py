@@ -17,6 +17,8 @@ from sympy.printing.str import StrPrinter
 from optsym.derivation import _tex_text
 from optsym.mathtext import to_latex as prose
 from optsym.mathtext import to_mathjax as mathjax_prose
+from optsym.examples.texnum import (TEX_DIGITS, TEX_NUMBERS, exact_short, tens, tex_decimal,
+                                    tex_exact, tex_float64)
 from optsym.reading import constants_of, update
 from optsym.examples.exact import decimal, float64_text, is_exact, representable
 from optsym.spec import latex
@@ -75,7 +77,7 @@ def _tex_num(value: sp.Expr) -> str:
     value, ``\\approx`` its decimal to :data:`TEX_DIGITS` significant digits in scientific
     notation where it is large or small (``\\approx 1.000000001 \\cdot 10^{-8}``, never
     ``1e-08``)."""
-    if not _tex_exact_short(value):
+    if not exact_short(value):
         return rf"\approx {tex_decimal(value)}"
     if isinstance(value, sp.Integer):
         return latex(value)
@@ -83,43 +85,6 @@ def _tex_num(value: sp.Expr) -> str:
     same = isinstance(value, sp.Rational) and "e" not in shown and sp.Rational(shown) == value
     relation = "=" if same else r"\approx"
     return rf"{tex_exact(value)} {relation} {tex_decimal(value)}"
-
-
-#: the significant digits of a decimal in the LaTeX output
-TEX_DIGITS = 10
-#: an exact value longer than this (printed by SymPy) is shown as its decimal in LaTeX
-TEX_SHORT = 16
-#: the sentence that says so
-TEX_NUMBERS = (r"Values are exact where they are short; otherwise $\approx$ the value to "
-               f"{TEX_DIGITS} significant digits.")
-
-
-def _tex_exact_short(value: sp.Expr) -> bool:
-    return is_exact(value) and len(sp.sstr(value)) <= TEX_SHORT
-
-
-def tex_decimal(value: sp.Expr, digits: int = TEX_DIGITS) -> str:
-    """``value`` to ``digits`` significant digits as LaTeX: ``0.9000000005``, and
-    ``1.5 \\cdot 10^{-8}`` where Python would print e-notation."""
-    text = decimal(value, digits)
-    if "e" not in text:
-        return text
-    mantissa, exponent = text.split("e")
-    power = rf"10^{{{int(exponent)}}}"
-    return power if mantissa == "1" else rf"{mantissa} \cdot {power}"
-
-
-_POWER_OF_TEN = re.compile(r"\\frac\{1\}\{10(0{3,})\}")
-
-
-def tex_exact(value: sp.Expr) -> str:
-    """An exact value as LaTeX, ``10^{-8}`` for ``\\frac{1}{100000000}``."""
-    return tens(latex(value))
-
-
-def tens(text: str) -> str:
-    """LaTeX with each ``\\frac{1}{10...0}`` (four zeros or more) written as a power of ten."""
-    return _POWER_OF_TEN.sub(lambda m: f"10^{{-{len(m.group(1)) + 1}}}", text)
 
 
 def _used_hypers(ex) -> list[tuple[Any, sp.Expr]]:
@@ -262,7 +227,7 @@ def _rounding(ex) -> list[tuple[str, sp.Expr]]:
 
 # ---- LaTeX --------------------------------------------------------------------------------------
 def _tex_short(value: sp.Expr) -> str:
-    if _tex_exact_short(value):
+    if exact_short(value):
         return tex_exact(value)
     return rf"\approx {tex_decimal(value)}"
 
@@ -270,9 +235,9 @@ def _tex_short(value: sp.Expr) -> str:
 def _tex_is(values) -> str:
     """`` = (1, 2)``, or `` \\approx (0.9000000005, 0.9)`` when an entry is rounded (the
     relation once, before the vector, not ``= (\\approx a, \\approx b)``)."""
-    if all(_tex_exact_short(v) for v in values):
+    if all(exact_short(v) for v in values):
         return " = " + _tex_vec(values)
-    entries = [tex_exact(v) if _tex_exact_short(v) else tex_decimal(v) for v in values]
+    entries = [tex_exact(v) if exact_short(v) else tex_decimal(v) for v in values]
     body = entries[0] if len(entries) == 1 else r"\left(" + ", ".join(entries) + r"\right)"
     return r" \approx " + body
 
@@ -320,15 +285,6 @@ def _tex_eq(formula_tex: str | None, shown: str, value: sp.Expr) -> str:
 def _rel(value_tex: str) -> str:
     """``&= value`` or ``&\\approx value`` (never ``= \\approx``)."""
     return ("&" if value_tex.startswith("\\approx") else "&= ") + value_tex
-
-
-def _tex_float64(value: sp.Expr) -> str:
-    """The double nearest ``value``, every digit, as LaTeX (``1.00...473 \\cdot 10^{-8}``)."""
-    text = float64_text(value)
-    if "e" not in text:
-        return text
-    mantissa, exponent = text.split("e")
-    return rf"{mantissa} \cdot 10^{{{int(exponent)}}}"
 
 
 def as_latex(ex) -> str:
@@ -382,7 +338,7 @@ def as_latex(ex) -> str:
         out.append(rf"\item {prose(note)}")
     for name, value in _rounding(ex):
         out.append(rf"\item {_tex_text(name)} $= {tex_exact(value)}$ is "
-                   rf"${_tex_float64(value)}$ in float64 (exactly)")
+                   rf"${tex_float64(value)}$ in float64 (exactly)")
     out.append(r"\end{itemize}")
     return "\n".join(out)
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import sympy as sp
 
-from optsym.examples.render import tex_decimal, tex_exact
+from optsym.examples.texnum import tex_decimal, tex_exact
 from optsym.export import latex as tex
 from optsym.export.context import Context
 from optsym.export.related import rules_of

@@ -109,6 +109,6 @@ def note() -> str:
 
 
 def _num(v: float) -> str:
-    from optsym.examples.render import tex_decimal
+    from optsym.examples.texnum import tex_decimal
 
     return tex_decimal(v, 4)
