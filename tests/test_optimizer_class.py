@@ -7,6 +7,7 @@ from optsym import api, rules
 from optsym.codegen.module import load
 from optsym.codegen.optimizer_class import class_name, generate_class
 from optsym.spec import SpecError
+from optsym.verify.metrics import ulp_distance
 
 
 def _train(make, steps=30, swap=None):
@@ -68,7 +69,10 @@ def test_none_grad_is_skipped_and_structure_is_refused():
 def test_every_rule_one_class_bit_equal_to_its_reference(path):
     """Every rule and configuration of its sweep, on each torch path the rule writes, against
     the reference built with that path's flags (``foreach=True``, ``fused=True``): float32
-    and float64 parameters in one group, five steps."""
+    and float64 parameters in one group, five steps.  Bit-equal, except in a dtype where the
+    rule declares the path inexact (``Rule.inexact``: torch's compiled fused CPU kernels
+    contract multiply-adds as the compiler and the CPU's vector width decide): there within
+    4 ULP (measured on an AVX-512 AMD EPYC: at most 2 after five steps; on AVX2: 0)."""
     ran = 0
     for name in rules.names():
         rule = rules.get(name)
@@ -94,7 +98,12 @@ def test_every_rule_one_class_bit_equal_to_its_reference(path):
                         p.grad = torch.randn(p.shape, generator=g, dtype=p.dtype)
                     opt.step()
                 outs.append([p.detach().clone() for p in ps])
-            assert all(torch.equal(x, y) for x, y in zip(*outs)), (name, path, over)
+            inexact = rule.inexact.get(path, ((), ""))[0]
+            for x, y in zip(*outs):
+                if str(x.dtype).removeprefix("torch.") in inexact:
+                    assert int(ulp_distance(x.numpy(), y.numpy()).max()) <= 4, (name, path, over)
+                else:
+                    assert torch.equal(x, y), (name, path, over)
             ran += 1
     assert ran >= (len(rules.names()) if path != "fused" else 3)
 
