@@ -276,6 +276,7 @@ REGISTRY = Registry("rule over an objective", {
     "gd": ("optsym.full_batch", "GD"),
     "minibatch-sgd": ("optsym.minibatch", "MINIBATCH_SGD"),
     "sam": ("optsym.sam", "SAM"),
+    "newton": ("optsym.newton", "NEWTON"),
 })
 
 

@@ -132,7 +132,7 @@ def test_bad_input_is_a_spec_error(name, options, message):
 
 
 def test_registry_and_options_parser():
-    assert objective_rules.names() == ["gd", "minibatch-sgd", "sam"]
+    assert objective_rules.names() == ["gd", "minibatch-sgd", "sam", "newton"]
     from optsym.cli.options import UsageFailure, parse_spec_options
 
     sam = objective_rules.get("sam")
@@ -141,4 +141,4 @@ def test_registry_and_options_parser():
         parse_spec_options(sam, ("--rhoo", "0.1"))
     assert sam.config({"rho": "0.25", "n": 4.0}) == {**sam.defaults(), "rho": 0.25, "n": 4}
     entries = objective_rules.list_entries()
-    assert [e["rule"] for e in entries] == ["gd", "minibatch-sgd", "sam"]
+    assert [e["rule"] for e in entries] == ["gd", "minibatch-sgd", "sam", "newton"]

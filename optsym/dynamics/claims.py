@@ -40,6 +40,7 @@ from optsym.dynamics.claims_adaptive import adagrad_rare_features, adam_early_up
 from optsym.dynamics.claims_saddle import saddle_escape
 from optsym.dynamics.claims_clipping import clipping_cliff
 from optsym.dynamics.claims_nesterov import nesterov_heavy_ball
+from optsym.dynamics.claims_newton import newton_saddle
 from optsym.dynamics.noise_floor import noise_floor
 from optsym.spec import SpecError
 
@@ -191,6 +192,7 @@ CLAIMS: dict[str, Callable[[], Claim]] = {
     "noise-floor": noise_floor,
     "clipping-cliff": clipping_cliff,
     "nesterov-heavy-ball": nesterov_heavy_ball,
+    "newton-saddle": newton_saddle,
 }
 
 
