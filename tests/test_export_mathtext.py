@@ -195,3 +195,19 @@ def test_algorithm_fractions_get_room():
                                                 (r"m \gets m", "")])
     frac_row, plain_row = [r for r in block.splitlines() if r"\gets" in r]
     assert r"\rule[-2.4ex]{0pt}{6ex}" in frac_row and r"\rule" not in plain_row
+
+
+def test_option_captions_are_mathematics():
+    """Adamax's richest options by hand: lr=0.01, eps=1e-06, weight_decay=0.05, maximize."""
+    from optsym.export.rule import _options_tex, _richest
+
+    adamax = rules.get("adamax")
+    assert _options_tex(adamax, _richest(adamax)) == \
+        r"$\eta = 0.01$, $\epsilon = 10^{-6}$, $\lambda = 0.05$, \texttt{maximize}"
+
+
+def test_algorithm_comments_and_schedule_docs_are_prose():
+    from optsym.export.latex import algorithm
+
+    block = algorithm("c", "alg:x", ["input"], [("v", "E[g^2]")])
+    assert r"$E[g^{2}]$" in block and r"\textasciicircum" not in block

@@ -113,7 +113,7 @@ def algorithm(caption: str, label: str, head: Sequence[str], lines: Sequence[tup
     rows = [rf" & \multicolumn{{2}}{{@{{}}p{{0.93\linewidth}}@{{}}}}{{{h}}} \\" for h in head]
     rows.append(rf" & {loop} & \\")
     for i, (math, comment) in enumerate(lines, 1):
-        note = rf"{{\small\textcolor{{black!60}}{{{text(comment)}}}}}" if comment else ""
+        note = rf"{{\small\textcolor{{black!60}}{{{prose(comment)}}}}}" if comment else ""
         # a displayed fraction gets room above and below (no collision with the next line)
         strut = r"\rule[-2.4ex]{0pt}{6ex}" if r"\frac" in math else ""
         rows.append(rf"{{\scriptsize {i}}} & \quad $\displaystyle {math}${strut} & {note} \\")

@@ -9,6 +9,7 @@ import importlib.util
 
 import sympy as sp
 
+from optsym.examples.texnum import tex_decimal
 from optsym.export import latex as tex
 from optsym.export.context import Context
 from optsym.export.related import derivations_of
@@ -65,7 +66,24 @@ def _block(rule: Rule, cfg: dict, caption: str, label: str) -> str:
 
 
 def _options(rule: Rule, cfg: dict) -> str:
+    """The options as typed in Python: ``lr=0.01, maximize=True``."""
     return ", ".join(f"{k}={v}" for k, v in rule.non_default(cfg).items())
+
+
+def _options_tex(rule: Rule, cfg: dict) -> str:
+    """The options as mathematics for a caption: ``$\\eta = 0.01$, $\\epsilon = 10^{-6}$,
+    maximize`` (a flag by its name, a value without Python's e-notation)."""
+    symbols = {h.name: h.symbol for h in rule.hypers}
+    out = []
+    for name, value in rule.non_default(cfg).items():
+        symbol = symbols.get(name)
+        if isinstance(value, bool):
+            out.append(tex.texttt(name) if value else tex.texttt(f"{name}=False"))
+        elif symbol is not None and isinstance(value, (int, float)):
+            out.append(f"${latex(symbol)} = {tex_decimal(value, 6)}$")
+        else:
+            out.append(tex.texttt(f"{name}={value}"))
+    return ", ".join(out)
 
 
 def _reference_name(rule: Rule) -> str:
@@ -197,7 +215,7 @@ def rule_chapter(topic: Topic, ctx: Context, figures: bool = True) -> str:
     if rich is not None:
         out += [f"With options ({tex.texttt(_options(rule, rich))}):",
                 _block(rule, rich, f"{tex.text(rule.title)} with "
-                                   f"{tex.text(_options(rule, rich))}",
+                                   f"{_options_tex(rule, rich)}",
                        f"alg:{topic.kind}:{topic.name}:options")]
     out += [r"\section{Hyperparameters}", _hyper_table(rule, topic)]
     ref, who = rule.reference, tex.text(_reference_name(rule))

@@ -13,7 +13,7 @@ def _param_table(spec, cfg, topic: Topic) -> str:
     rows = []
     for p in spec.params:
         symbol = f"${latex(p.symbol)}$" if p.symbol is not None else "--"
-        rows.append([tex.texttt(p.flag), symbol, tex.number(cfg[p.name]), tex.text(p.doc)])
+        rows.append([tex.texttt(p.flag), symbol, tex.number(cfg[p.name]), tex.prose(p.doc)])
     return tex.table(r"@{}lll>{\raggedright\arraybackslash}p{0.55\linewidth}@{}",
                      ["option", "symbol", "default", "meaning"], rows,
                      f"{tex.text(spec.title)}: parameters",
@@ -45,7 +45,7 @@ def schedule_chapter(topic: Topic, ctx: Context, figures: bool = True) -> str:
                 rf"({tex.texttt('optsym schedule ' + spec.name)}), and checks every step in "
                 "50-digit arithmetic."]
     if spec.note(cfg):
-        out.append(rf"\textbf{{Note.}} {tex.text(spec.note(cfg))}")
+        out.append(rf"\textbf{{Note.}} {tex.prose(spec.note(cfg))}")
     if figures:
         from optsym.figures.schedules import schedule_figure
 
