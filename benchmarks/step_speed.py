@@ -5,9 +5,12 @@ single-tensor (``foreach=False``), foreach and fused optimizers and optsym's gen
 (``optsym codegen RULE --target torch-optimizer --impl single|foreach``: in place, in the
 operation order of torch's single-tensor path, and of its foreach path with ``torch._foreach_*``
 calls).  Times are medians over ``--rounds`` rounds of ``--steps`` steps, the paths interleaved
-within each round so that they share the machine's state; the figure is the ratio to torch
-single-tensor measured in the same run, and *parity* is each optsym class against torch's
-path it follows (optsym single / torch single, optsym foreach / torch foreach; target <= 1).
+within each round (every other round in reverse) so that they share the machine's state; a
+ratio is the median over rounds of the two paths' times in the same round: to torch
+single-tensor, and as *parity* each optsym class against the torch path it follows (optsym
+single / torch single, optsym foreach / torch foreach; target <= 1).  ``--clock cpu`` (the
+default on CPU) times the process's CPU time, which other processes on a shared machine do not
+inflate; ``--clock wall`` the elapsed time.
 
 Beside them the *bandwidth floor*: the bytes a step must read and write once (rule's tensors
 per parameter x dtype size, e.g. Adam reads p, g, m, v and writes p, m, v: 28 bytes a float32
@@ -20,7 +23,8 @@ allocated), the high-water mark of the resident set over ``--steps`` more steps 
 On CUDA, the allocator's peak.
 
     python benchmarks/step_speed.py [--sizes 1e6,1e7] [--tensors 1,100] [--rules adam,sgd]
-                                    [--device cpu|cuda] [--memory] [--json FILE]
+                                    [--device cpu|cuda] [--clock cpu|wall] [--memory]
+                                    [--rounds 7] [--json FILE]
 """
 
 from __future__ import annotations
@@ -85,13 +89,19 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def _timed(opt: torch.optim.Optimizer, steps: int, device: str) -> float:
+#: the clocks a step may be timed with: the process's CPU time (all its threads; what other
+#: processes on a shared machine take from it does not count) or wall-clock time
+CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
+
+
+def _timed(opt: torch.optim.Optimizer, steps: int, device: str,
+           clock: Callable[[], float] = time.perf_counter) -> float:
     _sync(device)
-    start = time.perf_counter()
+    start = clock()
     for _ in range(steps):
         opt.step()
     _sync(device)
-    return (time.perf_counter() - start) / steps
+    return (clock() - start) / steps
 
 
 def copy_bandwidth(device: str, size: int = 20_000_000, rounds: int = 7) -> float:
@@ -108,9 +118,16 @@ def copy_bandwidth(device: str, size: int = 20_000_000, rounds: int = 7) -> floa
     return 2 * a.element_size() * size / statistics.median(times)
 
 
+def _paired(samples: dict[str, list[float]], path: str, base: str) -> float:
+    """The median over rounds of ``path``'s time over ``base``'s in the same round (two
+    neighbours in time share the machine's load, which a ratio of medians would not)."""
+    return statistics.median(a / b for a, b in zip(samples[path], samples[base]))
+
+
 def speed(rule: str, size: int, tensors: int, device: str, steps: int, rounds: int,
-          bandwidth: float) -> dict:
-    """Median seconds per step of every path, and the ratios to torch single-tensor."""
+          bandwidth: float, clock: str = "wall") -> dict:
+    """Median seconds per step of every path; its ratio to torch single-tensor and each optsym
+    class's to the torch path it follows, as medians of the ratios within a round."""
     optimizers: dict[str, torch.optim.Optimizer] = {}
     for path in PATHS:
         opt = _optimizer(rule, path, _params(size, tensors, device))
@@ -118,16 +135,17 @@ def speed(rule: str, size: int, tensors: int, device: str, steps: int, rounds: i
             opt.step()  # warm-up: state allocated, kernels chosen
             optimizers[path] = opt
     samples: dict[str, list[float]] = {p: [] for p in optimizers}
-    for _ in range(rounds):
-        for path, opt in optimizers.items():
-            samples[path].append(_timed(opt, steps, device))
+    order = list(optimizers.items())
+    for r in range(rounds):  # every other round in reverse, so that no path always goes first
+        for path, opt in (order if r % 2 == 0 else order[::-1]):
+            samples[path].append(_timed(opt, steps, device, CLOCKS[clock]))
     median = {p: statistics.median(s) for p, s in samples.items()}
-    base = median["torch single"]
     floor = RULES[rule][2] * 4 * size / bandwidth
-    return {"rule": rule, "size": size, "tensors": tensors, "device": device,
-            "seconds": median, "ratio": {p: t / base for p, t in median.items()},
-            "parity": {p: median[p] / median[q] for p, q in PARITY.items()
-                       if p in median and q in median},
+    return {"rule": rule, "size": size, "tensors": tensors, "device": device, "clock": clock,
+            "seconds": median, "samples": samples,
+            "ratio": {p: _paired(samples, p, "torch single") for p in samples},
+            "parity": {p: _paired(samples, p, q) for p, q in PARITY.items()
+                       if p in samples and q in samples},
             "floor_seconds": floor, "vs_floor": {p: t / floor for p, t in median.items()}}
 
 
@@ -214,6 +232,9 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--clock", default="cpu", choices=sorted(CLOCKS),
+                        help="cpu: the process's CPU time (default; robust to other processes "
+                             "on a shared machine); wall: elapsed time (use it on CUDA).")
     parser.add_argument("--memory", action="store_true", help="Also measure peak memory.")
     parser.add_argument("--json", default=None, metavar="FILE", help="Write the record here.")
     args = parser.parse_args()
@@ -229,7 +250,7 @@ def main() -> None:
         for tensors in (int(t) for t in args.tensors.split(",")):
             for rule in rules:
                 row = speed(rule, size, tensors, args.device, args.steps, args.rounds,
-                            bandwidth)
+                            bandwidth, "wall" if args.device == "cuda" else args.clock)
                 rows.append(row)
                 print(f"{rule:8} {size:.0e} x{tensors:<4} " + "  ".join(
                     f"{p}: {row['ratio'][p]:.2f}" for p in PATHS if p in row["ratio"]),
@@ -240,7 +261,9 @@ def main() -> None:
         for row, p in zip(rows, found):
             row["peak_bytes"] = p
     print(f"copy bandwidth: {bandwidth / 1e9:.1f} GB/s ({args.device}, torch "
-          f"{torch.__version__}, {torch.get_num_threads()} threads)\n")
+          f"{torch.__version__}, {torch.get_num_threads()} threads); clock: {rows[0]['clock']}; "
+          f"medians of {args.rounds} rounds of {args.steps} steps, ratios paired within a "
+          "round\n")
     print("time per step, ratio to torch single-tensor (lower is faster):")
     print("\n".join(_table(rows, "ratio", lambda v: f"{v:.2f}")))
     print("\nparity: each optsym class against the torch path it follows (target <= 1.00):")
@@ -261,6 +284,7 @@ def main() -> None:
                   "processor": platform.processor(), "device": args.device,
                   "torch": torch.__version__, "threads": torch.get_num_threads(),
                   "copy_bandwidth_bytes_per_s": bandwidth, "steps": args.steps,
+                  "clock": rows[0]["clock"],
                   "rounds": args.rounds, "rows": rows}
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(record, fh, indent=1)
