@@ -211,3 +211,15 @@ def test_algorithm_comments_and_schedule_docs_are_prose():
 
     block = algorithm("c", "alg:x", ["input"], [("v", "E[g^2]")])
     assert r"$E[g^{2}]$" in block and r"\textasciicircum" not in block
+
+
+def test_schedule_piecewise_is_displayed_full_size():
+    from pathlib import Path
+
+    from optsym.export.context import Context
+    from optsym.export.schedule import schedule_chapter
+    from optsym.export.topics import find
+
+    text = schedule_chapter(find("transformer"), Context(Path(".")), figures=False)
+    assert r"\begin{dcases}" in text and r"\begin{cases}" not in text
+    assert r"{\raggedright torch: \texttt{torch.optim.lr_scheduler." in text

@@ -9,6 +9,13 @@ from optsym.export.topics import Topic
 from optsym.spec import latex
 
 
+def _display(expr) -> str:
+    r"""A formula for a display: a piecewise one as ``dcases`` (its fractions full size, not
+    the script size of ``cases``)."""
+    return latex(expr).replace(r"\begin{cases}", r"\begin{dcases}").replace(
+        r"\end{cases}", r"\end{dcases}")
+
+
 def _param_table(spec, cfg, topic: Topic) -> str:
     rows = []
     for p in spec.params:
@@ -31,16 +38,17 @@ def schedule_chapter(topic: Topic, ctx: Context, figures: bool = True) -> str:
            r"\section{Closed form}",
            r"$k$ counts the \texttt{scheduler.step()} calls made so far: $\eta_0$ is the "
            r"learning rate of the first optimizer step. At the default parameters:",
-           rf"\[ \eta_k = {latex(spec.closed_form(cfg))} \]",
+           rf"\[ \eta_k = {_display(spec.closed_form(cfg))} \]",
            _param_table(spec, cfg, topic),
            r"\section{What torch computes}",
-           rf"torch: {tex.texttt('torch.optim.lr_scheduler.' + spec.reference(cfg))}."]
+           r"{\raggedright torch: "
+           + tex.texttt("torch.optim.lr_scheduler." + spec.reference(cfg)) + r".\par}"]
     if torch_form.closed:
         out.append("torch evaluates a closed form at each step.")
     else:
         out += [rf"torch recurses on the previous learning rate ${latex(LR)}$: $\eta_0 = "
                 rf"{latex(torch_form.initial)}$ and for $k \ge 1$",
-                rf"\[ \eta_k = {latex(torch_form.lr_step())} \]",
+                rf"\[ \eta_k = {_display(torch_form.lr_step())} \]",
                 "optsym proves by induction that the recursion computes the closed form "
                 rf"({tex.texttt('optsym schedule ' + spec.name)}), and checks every step in "
                 "50-digit arithmetic."]
