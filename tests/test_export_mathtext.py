@@ -222,4 +222,4 @@ def test_schedule_piecewise_is_displayed_full_size():
 
     text = schedule_chapter(find("transformer"), Context(Path(".")), figures=False)
     assert r"\begin{dcases}" in text and r"\begin{cases}" not in text
-    assert r"{\raggedright torch: \texttt{torch.optim.lr_scheduler." in text
+    assert r"{\raggedright torch: \texttt{torch.optim.lr\_scheduler." in text
