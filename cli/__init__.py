@@ -33,6 +33,12 @@ from optsym.cli.verify import verify
 from optsym.cli.weight_decay import weight_decay
 
 
+def _set_quiet(value: bool) -> None:
+    from optsym.progress import set_quiet
+
+    set_quiet(value)
+
+
 def _one_line(message: str) -> str:
     """Click lists a choice's values on lines of their own; an error here is one line."""
     return " ".join(message.split())
@@ -45,6 +51,7 @@ class OptsymGroup(click.Group):
         from optsym.spec import SpecError
 
         set_debug(False)
+        _set_quiet(False)
         try:
             rv = super().main(args=args, prog_name=prog_name or "optsym",
                               complete_var=complete_var, standalone_mode=False, **extra)
@@ -79,6 +86,9 @@ class OptsymGroup(click.Group):
 @click.option("--debug", is_flag=True, expose_value=False, is_eager=True,
               callback=lambda _ctx, _param, value: set_debug(value),
               help="Show the traceback of an unexpected error (otherwise one line).")
+@click.option("--quiet", is_flag=True, expose_value=False, is_eager=True,
+              callback=lambda _ctx, _param, value: _set_quiet(value),
+              help="No progress bars on stderr (drawn only on a terminal anyway).")
 def cli() -> None:
     """optsym: deep-learning optimizers written once in SymPy, verified against torch.optim."""
 

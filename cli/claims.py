@@ -4,7 +4,8 @@ checked.
 Each claim (``momentum-regime``, ``weight-decay-retention``, ``noise-floor``, ...; the list is
 :data:`optsym.dynamics.claims.CLAIMS`) runs optsym's generated code and prints the statement,
 the numbers and HOLDS or FAILS; the exit status is 1 when any claim fails.  ``-o FILE`` draws
-the named claim's figure (:mod:`optsym.dynamics.claim_figures`).
+the named claim's figure (:mod:`optsym.dynamics.claim_figures`).  Running all of them draws a
+progress bar on stderr when it is a terminal (``optsym --quiet`` silences it).
 """
 
 from __future__ import annotations
@@ -17,6 +18,23 @@ from optsym.cli.errors import UsageFailure
 from optsym.cli.options import writes_files
 
 
+def _run_with_progress(name: str | None) -> list:
+    """The named claim, or all of them with a bar on a terminal (:mod:`optsym.progress`)."""
+    from optsym.dynamics.claims import names, run
+    from optsym.progress import Progress
+
+    if name is not None:
+        return run(name)
+    todo = names()
+    results = []
+    with Progress("claims", len(todo)) as bar:
+        for key in todo:
+            bar.advance(0, note=key)
+            results += run(key)
+            bar.advance()
+    return results
+
+
 @click.command()
 @click.argument("name", required=False, metavar="[NAME]")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -26,7 +44,6 @@ from optsym.cli.options import writes_files
 def claims(name: str | None, as_json: bool, output: str | None, out) -> int:
     """Behaviour statements (momentum's regime, Adam+L2 vs AdamW, ...) with their numbers."""
     from optsym.dynamics.claim_figures import FIGURES, claim_figure
-    from optsym.dynamics.claims import run
     from optsym.dynamics.claims_text import claim_text
 
     path = None
@@ -37,7 +54,7 @@ def claims(name: str | None, as_json: bool, output: str | None, out) -> int:
             raise UsageFailure(f"-o draws one claim's figure; name one of: {', '.join(FIGURES)}")
         check_path(output)
         path = out.file(output, "-o")
-    results = run(name)
+    results = _run_with_progress(name)
     if path is not None:
         claim_figure(path, results[0])
     if as_json:

@@ -326,7 +326,11 @@ def sweep(objective, start, rule_names, steps, noise, runs, seed, rule_opts, out
     obj, x0, racers, sigma, runs = _dynamics_setup(objective, start, rule_names, None,
                                                    rule_opts, noise, runs)
     x0 = [float(v) for v in x0]
-    result = sweep_data(obj, x0, racers, lr_grid(lrs), steps, sigma, runs, seed)
+    grid = lr_grid(lrs)
+    from optsym.progress import Progress
+
+    with Progress("plot sweep", len(racers) * len(grid)) as bar:
+        result = sweep_data(obj, x0, racers, grid, steps, sigma, runs, seed, progress=bar)
     raced = None
     if best:
         from optsym.dynamics.curves import curves_data

@@ -41,6 +41,7 @@ from optsym.dynamics.claims_saddle import saddle_escape
 from optsym.dynamics.claims_clipping import clipping_cliff
 from optsym.dynamics.claims_nesterov import nesterov_heavy_ball
 from optsym.dynamics.claims_newton import newton_saddle
+from optsym.dynamics.claims_resume import resume_state
 from optsym.dynamics.noise_floor import noise_floor
 from optsym.spec import SpecError
 
@@ -193,6 +194,7 @@ CLAIMS: dict[str, Callable[[], Claim]] = {
     "clipping-cliff": clipping_cliff,
     "nesterov-heavy-ball": nesterov_heavy_ball,
     "newton-saddle": newton_saddle,
+    "resume-state": resume_state,
 }
 
 

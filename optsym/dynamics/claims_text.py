@@ -85,6 +85,27 @@ def _rows(claim: Claim) -> list[str]:
         out += [f"  {r['batch']:>14} {r['lr']:<9g} {_g(r['measured']):>9} {_g(r['derived']):>9}"
                 for r in m["batch_sweep"]]
         return out
+    if claim.name == "newton-saddle":
+        return [f"  Newton y_k: " + ", ".join(f"{v:.3g}" for v in m["newton_y"]),
+                f"  Newton ends {m['newton_distance_to_saddle']:.2g} from the saddle, |grad| "
+                f"{m['newton_grad_norm']:.2g}, curvature along y {m['newton_end_curvature_yy']:g}"
+                f"; derived recursion within {m['derived_gap']:.2g}",
+                f"  GD leaves at step {m['gd_escape_step']}, ends at "
+                f"({', '.join(f'{v:.4g}' for v in m['gd_end'])})",
+                f"  Newton from y0 = {m['outside_y0']:g} (basin |y| < {m['basin']:.4f}) ends at "
+                f"({', '.join(f'{v:.4g}' for v in m['outside_end'])})"]
+    if claim.name == "resume-state":
+        out = [f"  {'setting':<20} {'lr':>5} {'sigma':>5} {'f(x_T)':>9} {'next kept':>10} "
+               f"{'next reset':>10} {'derived':>9} {'mean kept':>10} {'mean reset':>10}"]
+        for r in m["settings"]:
+            d = r["predicted_reset_next"]
+            out.append(f"  {r['setting']:<20} {r['lr']:>5g} {r['sigma']:>5g} "
+                       f"{_g(r['loss_at_resume']):>9} {_g(r['kept_next']):>10} "
+                       f"{_g(r['reset_next']):>10} {'-' if d is None else _g(d):>9} "
+                       f"{_g(r['kept_window']):>10} {_g(r['reset_window']):>10}")
+        out.append(f"  (resumed at step {m['resume_at']}; means over the next {m['after']} "
+                   "steps; derived: f(x_T - lr*g/(|g| + eps)))")
+        return out
     return [f"  {k}: {v}" for k, v in m.items()]
 
 

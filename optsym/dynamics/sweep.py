@@ -80,8 +80,9 @@ class Sweep:
 
 
 def sweep_data(objective, x0: Sequence, racers: Sequence, lrs: Sequence[float], steps: int,
-               sigma: float = 0.0, runs: int = 1, seed: int = 0) -> Sweep:
-    """The sweep of every racer (its ``lr`` option replaced by each grid value)."""
+               sigma: float = 0.0, runs: int = 1, seed: int = 0, progress=None) -> Sweep:
+    """The sweep of every racer (its ``lr`` option replaced by each grid value); ``progress``
+    (an :class:`optsym.progress.Progress`) advances once per (racer, lr)."""
     if not lrs:
         raise SpecError("the sweep needs at least one learning rate")
     points = minima(objective)
@@ -99,6 +100,8 @@ def sweep_data(objective, x0: Sequence, racers: Sequence, lrs: Sequence[float], 
                             steps, sigma, runs, seed)[0]
             q = c.final("loss") - f_star
             finals.append(float(q) if np.isfinite(q) and not c.diverged else float("inf"))
+            if progress is not None:
+                progress.advance()
         ok = [i for i, v in enumerate(finals) if np.isfinite(v)]
         best = min(ok, key=lambda i: finals[i]) if ok else None
         rows.append(SweepRow(r.label, r.rule, finals, None if best is None else lrs[best],
