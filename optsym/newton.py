@@ -161,7 +161,8 @@ def _verify(steps: int, seed: int, dtypes: Sequence[str], cfg: dict[str, Any]
         "objective's torch form, x <- x - lr * solve(H + damping*I, grad)", CRITERION,
         {"objective": f"{objective.name}: {objective.expr}",
          "x0": ", ".join(str(v) for v in x0), "lr": lr, "damping": mu, "steps": steps,
-         "solve": "Cramer's rule on the exact Hessian (adj(A) g / det A)"})
+         "solve": "ours: Cramer's rule on the exact Hessian (adj(A) g / det A); reference: LU "
+                  "with partial pivoting, assumed to round no worse than the bound of ours"})
     for dtype in dtypes:
         ref = reference_run(partial(torch_loop, objective, x0, lr, mu, steps), steps, dtype)
         report.results.append(check_step_map(step, ref, np.zeros((steps, 0)), [lr, mu],

@@ -136,3 +136,16 @@ def test_newton_saddle_mutations_fail():
     assert not cn.check_newton_saddle(*args[:3], None, *args[4:])
     assert not cn.check_newton_saddle(args[0], args[1], 2.0, *args[3:])
     assert not cn.check_newton_saddle(*args[:4], 1e-3, args[5])
+
+
+def test_exact_rosenbrock_iterates_match_torch():
+    """Exact rational iterates of the map against torch's float64 hessian + solve path:
+    Newton reaches (1, 1) in 6 steps from (-1.5, 2)."""
+    from optsym.objective import builtin
+
+    obj = builtin("rosenbrock")
+    exact = newton.exact_iterates(obj, (sp.Rational(-3, 2), 2), lr=1, steps=6)
+    assert exact[1] == (sp.Rational(-74, 51), sp.Rational(143, 68))
+    ref = newton.torch_loop(obj, (-1.5, 2.0), 1.0, 0.0, 6, "float64")
+    assert np.allclose(np.array(exact, dtype=float), ref, rtol=1e-10, atol=1e-12)
+    assert np.allclose(ref[-1], (1.0, 1.0), atol=2e-7)
