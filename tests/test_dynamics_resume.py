@@ -46,19 +46,24 @@ def test_resume_matches_torch_adam_with_a_fresh_optimizer(lr, sigma):
     assert ours["reset_window"] == pytest.approx(np.mean(reset), rel=1e-9)
 
 
-def test_resume_state_holds_with_the_measured_numbers():
-    claim = cr.resume_state()
+@pytest.fixture(scope="module")
+def claim():
+    return cr.resume_state()
+
+
+def test_resume_state_holds_with_the_measured_numbers(claim):
     assert claim.holds, claim.measured
     transit, near, floor = claim.measured["settings"]
     assert transit["reset_next"] == pytest.approx(0.2863, abs=1e-4)
     assert transit["kept_next"] == pytest.approx(0.3144, abs=1e-4)
     # near the optimum the reset's step is lr per coordinate: f ~ 11 lr^2
     assert near["reset_next"] == pytest.approx(11 * 0.03**2, rel=0.01)
+    assert [r["sigma"] for r in claim.measured["noise_sweep"]] == [0.1, 1.0, 3.0]
 
 
 def test_a_rule_without_state_fails_the_claim():
     """SGD keeps no state: resuming changes nothing, so nothing helps or hurts."""
-    assert not cr.resume_state(rule="sgd").holds
+    assert not cr.resume_state(rule="sgd", noise_sweep=()).holds
 
 
 def test_a_first_step_without_bias_correction_fails(monkeypatch):
@@ -68,11 +73,11 @@ def test_a_first_step_without_bias_correction_fails(monkeypatch):
         return np.asarray(x) - lr * (1 - beta1) * g / (np.sqrt(1 - beta2) * np.abs(g) + eps)
 
     monkeypatch.setattr(cr, "first_reset_step", uncorrected)
-    assert not cr.resume_state().holds
+    assert not cr.resume_state(noise_sweep=()).holds
 
 
-def test_check_rejects_reversed_numbers():
-    rows = cr.resume_state().measured["settings"]
+def test_check_rejects_reversed_numbers(claim):
+    rows = claim.measured["settings"]
     transit, near, floor = (dict(r) for r in rows)
     assert cr.check_resume(transit, near, floor)
     swapped = {**transit, "kept_next": transit["reset_next"],

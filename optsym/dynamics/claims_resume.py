@@ -44,6 +44,8 @@ SETTINGS = (("in transit", 0.01, 0.0, 1), ("near the optimum", 0.03, 0.0, 1),
             ("at the noise floor", 0.03, 1.0, 16))
 #: a noisy run's reset must raise the mean loss after the resume by at least this factor
 HURT_FACTOR = 1.5
+#: further noise levels at the floor's lr, measured (not checked): how the hurt scales
+NOISE_SWEEP = (0.1, 3.0)
 
 
 def noisy_stream(objective, sigma: float, noise: np.ndarray, offset: int = 0):
@@ -122,16 +124,24 @@ def check_resume(transit: dict, near: dict, floor: dict, factor: float = HURT_FA
 
 def resume_state(resume_at: int = 300, after: int = 50, rule: str = "adam",
                  settings: Sequence[tuple[str, float, float, int]] = SETTINGS,
-                 quiet: bool | None = None) -> Claim:
-    """The three settings of :data:`SETTINGS` (``rule`` may be swapped by a test)."""
+                 noise_sweep: Sequence[float] = NOISE_SWEEP, quiet: bool | None = None
+                 ) -> Claim:
+    """The three settings of :data:`SETTINGS` (``rule`` may be swapped by a test), and the
+    floor's setting at the noise levels of ``noise_sweep`` (measured only)."""
     from optsym.progress import Progress
 
-    total = sum(s[3] for s in settings)
+    total = sum(s[3] for s in settings) + len(noise_sweep) * settings[2][3]
     with Progress("resume-state", total, quiet=quiet) as bar:
         rows = [{"setting": label, **resume_runs(lr, sigma, runs, resume_at, after, rule=rule,
                                                  progress=bar)}
                 for label, lr, sigma, runs in settings]
-    transit, near, floor = rows
+        transit, near, floor = rows
+        sweep = [resume_runs(floor["lr"], s, floor["runs"], resume_at, after, rule=rule,
+                             progress=bar) for s in noise_sweep]
+    ratios = [{"sigma": r["sigma"], "kept_window": r["kept_window"],
+               "reset_window": r["reset_window"],
+               "ratio": r["reset_window"] / r["kept_window"]} for r in (*sweep, floor)]
+    ratios.sort(key=lambda r: r["sigma"])
     return Claim(
         "resume-state",
         f"resuming {rule} at step {resume_at} without its state (moments and step count reset) "
@@ -144,9 +154,12 @@ def resume_state(resume_at: int = 300, after: int = 50, rule: str = "adam",
         f"f = {VALLEY} from (-1.5, 2), {rule}'s generated code (default betas, eps); resumed "
         f"run: a fresh state from x_{resume_at}, the same gradient noise after it; noisy: mean "
         f"of {floor['runs']} runs",
-        {"resume_at": resume_at, "after": after, "settings": rows},
+        {"resume_at": resume_at, "after": after, "settings": rows, "noise_sweep": ratios},
         check_resume(transit, near, floor),
-        ["the reset re-runs Adam's first step, x - lr*g/(|g| + eps): lr in every coordinate "
+        ["at the floor's lr the reset raises the mean loss after it by "
+         + ", ".join(f"{r['ratio']:.2f}x at sigma {r['sigma']:g}" for r in ratios)
+         + " (measured, not checked): the higher the floor, the less a kick of lr matters",
+         "the reset re-runs Adam's first step, x - lr*g/(|g| + eps): lr in every coordinate "
          "whatever the gradient (adam-early-updates)",
          "in transit the kept v still holds the large early gradients (beta2 = 0.999), so the "
          "kept steps are shorter than lr; the reset forgets them"])
