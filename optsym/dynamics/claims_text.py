@@ -86,7 +86,7 @@ def _rows(claim: Claim) -> list[str]:
                 for r in m["batch_sweep"]]
         return out
     if claim.name == "newton-saddle":
-        return [f"  Newton y_k: " + ", ".join(f"{v:.3g}" for v in m["newton_y"]),
+        return ["  Newton y_k: " + ", ".join(f"{v:.3g}" for v in m["newton_y"]),
                 f"  Newton ends {m['newton_distance_to_saddle']:.2g} from the saddle, |grad| "
                 f"{m['newton_grad_norm']:.2g}, curvature along y {m['newton_end_curvature_yy']:g}"
                 f"; derived recursion within {m['derived_gap']:.2g}",
