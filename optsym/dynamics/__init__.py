@@ -10,6 +10,7 @@ r"""Training dynamics: what an optimizer does over the steps, measured on optsym
   ``sgd-noise`` derivation, batch size and the linear scaling rule;
 * :mod:`optsym.dynamics.claims`: the course's statements about behaviour, each a check that
   can fail, with the numbers measured (the cliff and clipping in ``claims_clipping``, Nesterov
-  vs heavy ball vs GD in ``claims_nesterov``);
+  vs heavy ball vs GD in ``claims_nesterov``, Newton drawn to a saddle in ``claims_newton``,
+  resuming Adam without its state in ``claims_resume``);
 * :mod:`optsym.dynamics.claim_figures`: the figures of the claims that have one.
 """
