@@ -290,8 +290,11 @@ def curves(objective, start, rule_names, steps, noise, runs, seed, rule_opts, ou
         spec = load_schedule(schedule)
         lrs = schedule_lrs(spec, parse_schedule_pairs(spec, schedule_opts), steps)
     clip = _clip(clip_norm, clip_value)
-    data = curves_data(obj, [float(v) for v in x0], racers, steps, sigma, runs, seed,
-                       lrs=lrs, optimum=best, clip=clip)
+    from optsym.progress import Progress
+
+    with Progress("plot curves", len(racers) * runs) as bar:
+        data = curves_data(obj, [float(v) for v in x0], racers, steps, sigma, runs, seed,
+                           lrs=lrs, optimum=best, clip=clip, progress=bar)
     if path is not None:
         from optsym.dynamics.figures import curves_figure
 
@@ -335,7 +338,9 @@ def sweep(objective, start, rule_names, steps, noise, runs, seed, rule_opts, out
     if best:
         from optsym.dynamics.curves import curves_data
 
-        raced = curves_data(obj, x0, best_racers(result, racers), steps, sigma, runs, seed)
+        fastest = best_racers(result, racers)
+        with Progress("plot sweep --best", len(fastest) * runs) as bar:
+            raced = curves_data(obj, x0, fastest, steps, sigma, runs, seed, progress=bar)
     if path is not None:
         from optsym.dynamics.figures import sweep_figure
 

@@ -126,10 +126,11 @@ def curves_data(objective, x0: Sequence, racers: Sequence, steps: int, sigma: fl
                 runs: int = 1, seed: int = 0,
                 lrs: Sequence[float] | Callable[[float], Sequence[float]] | None = None,
                 optimum: Sequence[float] | None = None,
-                clip: tuple[str, float] | None = None) -> list[Curves]:
+                clip: tuple[str, float] | None = None, progress=None) -> list[Curves]:
     """Each racer's (:class:`optsym.figures.race.Racer`) curves over ``runs`` runs; ``lrs``
     is the lr of each step, or a function of the rule's lr giving it (a schedule); ``clip``
-    clips every racer's gradients (``("norm" | "value", c)``)."""
+    clips every racer's gradients (``("norm" | "value", c)``); ``progress`` (an
+    :class:`optsym.progress.Progress`) advances once per run."""
     from optsym import rules
 
     if not 1 <= steps <= MAX_STEPS:
@@ -148,8 +149,12 @@ def curves_data(objective, x0: Sequence, racers: Sequence, steps: int, sigma: fl
     for r in racers:
         cfg = rules.get(r.rule).config(r.options)
         own = lrs(cfg["lr"]) if callable(lrs) else lrs
-        each = [one_run(objective, x0, r.rule, cfg, steps, sigma, seed + k, own, points, clip)
-                for k in range(runs)]
+        each = []
+        for k in range(runs):
+            each.append(one_run(objective, x0, r.rule, cfg, steps, sigma, seed + k, own,
+                                points, clip))
+            if progress is not None:
+                progress.advance()
         metrics = {m: np.stack([e[m] for e in each]) for m in METRICS}
         out.append(Curves(r.label, r.rule, cfg, np.stack([e["path"] for e in each]), metrics))
     return out
