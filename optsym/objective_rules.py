@@ -1,4 +1,4 @@
-r"""Rules over an objective (GD, minibatch SGD, SAM): one step as a symbolic map, and its check.
+r"""Rules over an objective (GD, minibatch SGD, SAM, Newton): one step as a symbolic map, and its check.
 
 The rules of :mod:`optsym.rules` take a gradient stream; the rules here *compute* their
 gradients from a loss written once in SymPy, so their whole step is a map of the parameters:
@@ -296,7 +296,7 @@ def all_rules() -> list[ObjectiveRule]:
 def verify_objective_rule(name: str, steps: int = 50, seed: int = 0,
                           dtypes: Sequence[str] = ("float32", "float64"),
                           options: Mapping[str, Any] | None = None) -> ObjectiveReport:
-    """Run the check of the rule ``name`` (``gd``, ``minibatch-sgd``, ``sam``).
+    """Run the check of the rule ``name`` (``gd``, ``minibatch-sgd``, ``sam``, ``newton``).
 
     ``options`` override the rule's defaults (``optsym list`` shows them; e.g. ``lr``,
     ``rho``, ``batch_size``, ``objective``, ``x0``).  Bad values raise :class:`SpecError`.
