@@ -1,7 +1,7 @@
 r"""The documents: one topic as a self-contained ``.tex`` (``optsym export adam``), or the whole
 course (``optsym export --all``): a ``report`` with a table of contents, an introduction with the
-optimizer race, and a part each for the optimizers, the schedules and the derivations, one
-chapter per topic, cross-referenced with ``\label``/``\ref``; figures in ``figures/``."""
+optimizer race, and the parts in teaching order (:data:`TEACHING`), one chapter per topic
+(clipping, weight decay, the conventions and the behaviour claims among them), cross-referenced with ``\label``/``\ref``; figures in ``figures/``."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from optsym.spec import SpecError
 COURSE_TITLE = "Deep-learning optimizers, derived and verified"
 COURSE_FILE = "course.tex"
 PARTS = {"rule": "Optimizers", "schedule": "Learning-rate schedules",
-         "derivation": "Derivations"}
+         "derivation": "Derivations", "chapter": "More chapters"}
 #: the course race: racer -> learning rate (each near its best on these problems)
 RACE_LRS = {"gd": 1e-3, "momentum": 1e-3, "nesterov": 1e-3, "rmsprop": 1e-2,
             "adagrad": 0.3, "adam": 3e-2}
@@ -57,6 +57,8 @@ def chapter(topic: Topic, ctx: Context, figures: bool = True) -> str:
 
     make: dict[str, Callable] = {"rule": rule_chapter, "schedule": schedule_chapter,
                                  "derivation": derivation_chapter}
+    if topic.kind == "chapter":
+        return topic.spec().write()(topic, ctx, figures)
     return make[topic.kind](topic, ctx, figures)
 
 
@@ -89,10 +91,14 @@ def _schedules(ctx: Context) -> str:
 
 def _parts_sentence(topics: list[Topic]) -> str:
     """What each part holds, in teaching order."""
-    what = {"basics": "gradient descent on quadratics and smooth functions, SGD and its noise, "
-                      "heavy-ball momentum and Nesterov's method",
+    what = {"basics": "gradient descent on quadratics and smooth functions, SGD, gradient "
+                      "clipping, SGD's noise, heavy-ball momentum and Nesterov's method",
             "adaptive": "AdaGrad, RMSprop, Adam and AdamW, with their constant-gradient "
-                        "derivations",
+                        "derivations, weight decay coupled and decoupled, and the "
+                        "conventions in which the same methods are written",
+            "behaviour": "what the optimizers do over the steps: the common statements "
+                         "about behaviour, each measured, with the regime in which it holds",
+            "chapter": "the other chapters",
             "rule": "the other optimizers", "schedule": "the learning-rate schedules",
             "derivation": "the other derivations"}
     said = [rf"Part~\ref{{part:{label}}} ({tex.text(title)}) covers {what[label]}"
@@ -127,7 +133,8 @@ def _job(what: Topic | None, out: Path, chapters: frozenset[str], topics: list[T
 #: what the worker processes import once, in the fork server, before they are forked from it
 PRELOAD = ["torch", "sympy", "matplotlib.pyplot", "optsym.codegen.module", "optsym.trajectory",
            "optsym.examples", "optsym.export.rule", "optsym.export.schedule",
-           "optsym.export.derivation", "optsym.figures.race", "optsym.figures.schedules",
+           "optsym.export.derivation", "optsym.export.clipping", "optsym.export.weight_decay",
+           "optsym.export.conventions", "optsym.export.claims", "optsym.figures.race", "optsym.figures.schedules",
            "optsym.figures.stability", "optsym.figures.convergence"]
 
 
@@ -146,6 +153,8 @@ def _cost(what: Topic | None) -> int:
     """A rough order of the work (the largest first, so that two workers finish together)."""
     if what is None:
         return 0
+    if what.kind == "chapter":
+        return -1  # the claims and the proofs: submitted first
     return {"derivation": 1, "rule": 2, "schedule": 3}[what.kind]
 
 
@@ -175,21 +184,25 @@ def chapters(ctx: Context, topics: list[Topic], figures: bool = True,
 TEACHING = (
     ("basics", "Gradient descent and momentum",
      ("derivation:gd-quadratic", "derivation:condition-number", "derivation:smooth-convex-gd",
-      "rule:sgd", "derivation:sgd-noise", "derivation:saddle-points", "derivation:ema",
+      "rule:sgd", "chapter:clipping", "derivation:sgd-noise", "derivation:saddle-points", "derivation:ema",
       "derivation:heavy-ball", "derivation:nesterov")),
     ("adaptive", "Adaptive methods",
      ("rule:adagrad", "derivation:adagrad-constant-gradient", "rule:rmsprop", "rule:adam",
-      "derivation:adam-constant-gradient", "rule:adamw")),
+      "derivation:adam-constant-gradient", "rule:adamw", "chapter:weight-decay",
+      "chapter:conventions")),
+    ("behaviour", "Behaviour, not only formulas", ("chapter:claims",)),
 )
 #: where the topics that :data:`TEACHING` does not name go, by kind
 REST = {"rule": ("rule", "More optimizers"), "schedule": ("schedule", PARTS["schedule"]),
-        "derivation": ("derivation", "More derivations")}
+        "derivation": ("derivation", "More derivations"),
+        "chapter": ("chapter", PARTS["chapter"])}
 
 
 def teaching_parts(topics: list[Topic]) -> list[tuple[str, str, list[Topic]]]:
     """``topics`` as (label, title, chapters) in teaching order: gradient descent, SGD,
-    momentum, Nesterov, AdaGrad, RMSprop, Adam, AdamW, then the other optimizers (registry
-    order), the schedules and any other derivation; empty parts are left out."""
+    momentum, Nesterov, AdaGrad, RMSprop, Adam, AdamW, weight decay, the conventions, the
+    behaviour claims, then the other optimizers (registry order), the schedules and any other
+    derivation or chapter; empty parts are left out."""
     by_key = {t.key: t for t in topics}
     parts = [(label, title, [by_key[k] for k in keys if k in by_key])
              for label, title, keys in TEACHING]
@@ -198,7 +211,7 @@ def teaching_parts(topics: list[Topic]) -> list[tuple[str, str, list[Topic]]]:
         label, title = REST[kind]
         parts.append((label, title, [t for t in topics
                                      if t.kind == kind and t.key not in named]))
-    order = ["basics", "adaptive", "rule", "schedule", "derivation"]
+    order = ["basics", "adaptive", "behaviour", "rule", "schedule", "derivation", "chapter"]
     parts.sort(key=lambda p: order.index(p[0]))
     return [p for p in parts if p[2]]
 

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from optsym.spec import SpecError, unknown_name_message
 
 #: the kinds of topic, in the order of the course's parts
-KINDS = ("rule", "schedule", "derivation")
+KINDS = ("rule", "schedule", "derivation", "chapter")
 
 
 @dataclass(frozen=True)
 class Topic:
-    """A chapter: ``kind`` (rule, schedule, derivation) and the registry name."""
+    """A chapter: ``kind`` (rule, schedule, derivation, chapter) and the registry name."""
 
     kind: str
     name: str
@@ -44,6 +44,8 @@ def _registry(kind: str):
         from optsym import rules as registry
     elif kind == "schedule":
         from optsym import schedules as registry
+    elif kind == "chapter":
+        from optsym.export import chapters as registry
     else:
         from optsym import derivations as registry
     return registry
