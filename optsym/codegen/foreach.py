@@ -204,6 +204,15 @@ class Lowering:
         if op is not None:
             first, _ = self.tensor(node.args[0], out, head)
             full = first in self.full
+            into = [k for k in node.keywords if k.arg == "out"]
+            if into:  # torch.maximum(x.mul_(b), y, out=x): in place on x, lowered to x's list
+                if not (isinstance(into[0].value, ast.Name) and head
+                        and first == self.lists.get(into[0].value.id)):
+                    raise NoForeach("out= another tensor")
+                rest = [k for k in node.keywords if k.arg != "out"]
+                args, _ = self.arguments(op, node.args[1:], rest, out)
+                out.append(f"torch._foreach_{op}_({first}{args})")
+                return first, False
             args, no_tensors = self.arguments(op, node.args[1:], node.keywords, out)
             if head and first == self.owned_target:  # x = torch.maximum(x, y): in place on x
                 out.append(f"torch._foreach_{op}_({first}{args})")

@@ -15,6 +15,10 @@ Two rewrites, each on one line ``target = expr`` of the loop body:
 
   The shape of every link is the target's (the result is stored back as the target, and
   broadcasting only grows shapes), so no link can fail where the out-of-place form succeeds.
+* **out=**: ``target = torch.maximum(a, b)`` (no in-place method) with ``target`` owned and
+  seen at most once becomes ``torch.maximum(a', b', out=target)``, ``a'`` rewritten as an owned
+  chain (``torch.maximum(exp_inf.mul_(beta2), ..., out=exp_inf)``): the second operand cannot
+  read the target, so writing it early changes nothing;
 * **fresh temporaries**: a link whose leftmost argument is a fresh out-of-place result and whose
   other arguments hold no tensor becomes in place on that temporary
   (``torch.add(torch.sqrt(v), eps)`` becomes ``torch.sqrt(v).add_(eps)``).
@@ -35,6 +39,9 @@ import tokenize
 INPLACE = frozenset({"add", "sub", "mul", "div", "lerp", "addcmul", "addcdiv", "sqrt", "rsqrt",
                      "neg", "abs", "sign", "clamp", "clamp_min", "clamp_max", "pow", "exp",
                      "square", "reciprocal"})
+#: elementwise torch functions without an in-place method, written into a state with ``out=``
+#: (``torch.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)``, as torch's Adam does)
+OUT = frozenset({"maximum", "minimum"})
 
 
 def _torch_op(node: ast.AST) -> str | None:
@@ -92,12 +99,26 @@ def _is_owned(node: ast.expr, target: str | None) -> bool:
     return isinstance(node, ast.Name) and node.id == target
 
 
+def _out_call(node: ast.expr) -> bool:
+    """True when ``node`` is ``torch.f(a, b)`` with ``f`` in :data:`OUT` and no ``out=``."""
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Name) and node.func.value.id == "torch"
+            and node.func.attr in OUT and len(node.args) == 2
+            and not any(k.arg in ("out", None) for k in node.keywords)
+            and not any(isinstance(a, ast.Starred) for a in node.args))
+
+
 def _rewrite(expr: ast.expr, target: str, owned: bool, tensors: set[str]) -> ast.expr:
     """``expr`` with its chains in place, where that keeps its value."""
     if isinstance(expr, ast.IfExp):  # torch's step-1 cases: each branch on its own
         return ast.IfExp(test=expr.test, body=_rewrite(expr.body, target, owned, tensors),
                          orelse=_rewrite(expr.orelse, target, owned, tensors))
     uses = _names(expr).count(target)
+    if owned and uses <= 1 and _out_call(expr):  # torch.maximum(x.mul_(b), y, out=x)
+        first = _rewrite(expr.args[0], target, True, tensors)
+        second, _ = _chain(expr.args[1], None, tensors)
+        return ast.Call(func=expr.func, args=[first, second],
+                        keywords=[*expr.keywords, ast.keyword("out", ast.Name(target))])
     new, _ = _chain(expr, target if owned and uses == 1 else None, tensors)
     return new
 
@@ -153,4 +174,4 @@ def inplace_loop(lines: list[str], owned: set[str], tensors: set[str]) -> list[s
     return out
 
 
-__all__ = ["INPLACE", "inplace_loop"]
+__all__ = ["INPLACE", "OUT", "inplace_loop"]

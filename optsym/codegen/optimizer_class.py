@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import ast
 
+from optsym.codegen.compiled import compiled_step
 from optsym.codegen.foreach import lower_loop
 from optsym.codegen.inplace import inplace_loop
-from optsym.codegen.module import _fmt_value, _split, check_lines, cli_options, generate
+from optsym.codegen.module import _FORMS, _fmt_value, _split, check_lines, cli_options, generate
 from optsym.codegen.printers import _array_valued
 from optsym.spec import PER_TENSOR_CODE, Config, Rule, SpecError
 
@@ -37,6 +38,8 @@ from optsym.spec import PER_TENSOR_CODE, Config, Rule, SpecError
 NO_STEP_STATE = frozenset({"torch.optim.SGD"})
 
 _LOOP = "    for i in range(len(params)):\n"
+_COMPILED_FORM = ("torch's CPU {} operation order, each tensor's update one torch.compile kernel "
+                  "(within the bound of tests/test_optimizer_class_compiled.py, not bit-exact)")
 
 _CLASS = '''
 
@@ -71,7 +74,7 @@ def _validate(group):
 
 class {cls}(torch.optim.Optimizer):
     """{title} as a ``torch.optim.Optimizer`` (generated; ``_step`` above does the arithmetic,
-    in the operation order of torch's {path} path)."""
+    in the operation order of torch's {path})."""
 
     def __init__(self, params{signature}, foreach=None, fused=None):
         _check_path(foreach, fused)
@@ -169,7 +172,7 @@ def _tensor_names(rule: Rule, cfg: Config, path: str) -> set[str]:
             | {str(eq.target) for eq in per_tensor if _array_valued(eq.expr)})
 
 
-def _in_place(source: str, rule: Rule, cfg: Config, path: str) -> str:
+def _in_place(source: str, rule: Rule, cfg: Config, path: str, lower: bool = True) -> str:
     """``source`` with the loop of its ``_step`` rewritten in place, and on the foreach path
     lowered to multi-tensor operations (:mod:`optsym.codegen.foreach`)."""
     head, loop = source.split(_LOOP, 1)
@@ -180,7 +183,7 @@ def _in_place(source: str, rule: Rule, cfg: Config, path: str) -> str:
                 if "=" in ln and ln.split("=", 1)[0].strip().isidentifier()}
     tensors = owned | {"grad"} | assigned
     lines = inplace_loop(lines, owned, tensors)
-    if path != "foreach":
+    if path != "foreach" or not lower:
         return head + _LOOP + "\n".join(lines) + "\n"
     reserved = {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)} \
         | {n.arg for n in ast.walk(ast.parse(source)) if isinstance(n, ast.arg)}
@@ -208,13 +211,23 @@ def generate_class(rule: Rule, cfg: Config, path: str = "single") -> str:
     ``torch.optim.Optimizer`` subclass around it, in the operation order of torch's ``path``
     (``single``, ``foreach`` or ``fused``: bit-equal to the reference built with that path's
     flags, ``foreach=True`` say)."""
-    if path not in rule.reference.path_flags:
+    compiled = path == "compiled"
+    order = ("foreach" if "foreach" in rule.paths else "single") if compiled else path
+    if not compiled and path not in rule.reference.path_flags:
         raise SpecError(f"{rule.reference.qualified} has no {path} path; --target "
-                        f"torch-optimizer follows one of: {', '.join(rule.reference.path_flags)}")
-    equations = rule.implementation_for(path)(cfg)  # refuses a path the rule does not write
-    source = generate(rule, cfg, "torch-parity", path)
+                        f"torch-optimizer follows one of: {', '.join(rule.reference.path_flags)}"
+                        ", compiled")
+    equations = rule.implementation_for(order)(cfg)  # refuses a path the rule does not write
+    source = generate(rule, cfg, "torch-parity", order)
     source = source.replace("\ndef step(", "\ndef _step(", 1)
-    source = _in_place(source, rule, cfg, path)
+    source = _in_place(source, rule, cfg, order, lower=not compiled)
+    if compiled:
+        source = compiled_step(source, rule, cfg, order)
+        source = source.replace(f"Form: {_FORMS[order]}", f"Form: {_COMPILED_FORM.format(order)}",
+                                1).replace(" --impl foreach``", "``", 1)
+        source = source.replace(f"--target torch-parity{cli_options(rule, cfg)}",
+                                f"--target torch-parity{cli_options(rule, cfg)} --impl compiled",
+                                1)
     used = set().union(*(eq.expr.free_symbols for eq in equations))
     in_init = set().union(*(s.init.free_symbols for s in rule.states(cfg)))
     step_args, init_args, structure = [], [], []
@@ -235,7 +248,7 @@ def generate_class(rule: Rule, cfg: Config, path: str = "single") -> str:
              if (arg := _argument(rule, h.name)) is not None and arg[0] in signature}
     validate = "\n".join(check_lines(rule, set(reads), reads.__getitem__)) or "    pass"
     keeps_step = rule.reference.qualified not in NO_STEP_STATE
-    foreach = path == "foreach"
+    foreach = path == "foreach"  # torch's grouping; the compiled path calls its kernel per tensor
     body = _CLASS.format(
         cls=cls, title=rule.title,
         signature="".join(f", {a}={_literal(v)}" for a, v in signature.items()),
@@ -254,7 +267,7 @@ def generate_class(rule: Rule, cfg: Config, path: str = "single") -> str:
                    "call each)" if foreach else "steps done -> parameters (one _step call per "
                    "step count)"),
         init_args="".join(init_args), step_args="".join(step_args), validate=validate,
-        path=path)
+        path=f"{order} path, as torch.compile kernels" if compiled else f"{path} path")
     keys = {s.name: rule.reference.state_key(s.name) for s in rule.states(cfg)}
     tables = (f"\n\n#: torch's path whose operation order _step follows\n_PATH = {path!r}\n"
               f"#: the step's state name -> the reference's state key\n_STATE_KEYS = {keys!r}\n"

@@ -1,0 +1,100 @@
+"""The compiled path (``api.optimizer_class(rule, path="compiled")``): each tensor's update one
+``torch.compile`` kernel, checked against the eager class of the same operation order (itself
+bit-equal to the reference) within a stated bound.
+
+The bound, per element after ``k`` steps of a float32 parameter ``p``:
+``|compiled - eager| <= k * 8 * eps32 * (|p| + lr_max)`` (eps32 = 2^-23): each step may round each
+of a handful of operations differently (a fused kernel contracts and reassociates within an
+expression), each by an ulp of the value it writes.  The bound is checked to be tight enough
+to fail a step whose scalars froze at the first step's values.
+"""
+
+import pytest
+import torch
+
+from optsym import api, rules
+from optsym.spec import SpecError
+
+EPS32 = 2.0 ** -23
+STEPS = 6
+
+pytestmark = pytest.mark.timeout(900)
+
+
+def _run(cls, kw, lrs, seed=0):
+    """``STEPS`` steps of ``cls`` on two float32 parameters, ``lr`` set per step from ``lrs``."""
+    g = torch.Generator().manual_seed(seed)
+    ps = [torch.randn(4, 5, generator=g).requires_grad_(),
+          torch.randn(7, generator=g).requires_grad_()]
+    opt = cls(ps, **kw)
+    for lr in lrs:
+        for group in opt.param_groups:
+            group["lr"] = lr
+        for p in ps:
+            p.grad = torch.randn(p.shape, generator=g)
+        opt.step()
+    return torch.cat([p.detach().reshape(-1) for p in ps]), opt
+
+
+def _bound(eager, lrs):
+    return len(lrs) * 8 * EPS32 * (eager.abs() + max(lrs))
+
+
+#: (rule, options, lr): Lion and LAMB have no fused kernel in torch; Adam and SGD do
+CASES = [("lion", {}, 1e-3), ("lamb", {}, 1e-2), ("adam", {}, 1e-2),
+         ("sgd", {"momentum": 0.9}, 1e-2)]
+
+
+@pytest.mark.parametrize("name, options, lr", CASES)
+def test_compiled_class_is_within_the_bound_of_the_eager_class(name, options, lr):
+    """The compiled class against the eager class of the same operation order, with the lr
+    changed every step (a scheduler's work): within the bound, and the scalars are inputs of
+    the kernel, not constants (a class whose lr or step froze would be far outside it)."""
+    rule = rules.get(name)
+    order = "foreach" if "foreach" in rule.paths else "single"
+    kw = rule.reference.kwargs(rule.hypers, rule.config(options))
+    lrs = [lr * (1 - 0.1 * k) for k in range(STEPS)]
+    import torch._dynamo
+
+    torch._dynamo.reset()
+    compiled, _ = _run(api.optimizer_class(name, options, path="compiled"), kw, lrs)
+    frames = torch._dynamo.utils.counters["stats"]["unique_graphs"]
+    eager, _ = _run(api.optimizer_class(name, options, path=order), kw, lrs)
+    assert torch.all((compiled - eager).abs() <= _bound(eager, lrs)), \
+        float((compiled - eager).abs().max())
+    assert frames <= 2, f"{frames} compiled graphs in {STEPS} steps: a scalar was specialized"
+    frozen, _ = _run(api.optimizer_class(name, options, path=order), kw, [lrs[0]] * STEPS)
+    if name == "adam":  # the bias corrections too: the step count frozen at 1
+        frozen, _ = _frozen_step(api.optimizer_class(name, options, path=order), kw, lrs)
+    assert torch.any((frozen - eager).abs() > _bound(eager, lrs))
+
+
+def _frozen_step(cls, kw, lrs):
+    """The eager class with its step count reset to 0 before each step (bias corrections of
+    step 1 every step): what a compiled kernel with a frozen ``t`` would compute."""
+    g = torch.Generator().manual_seed(0)
+    ps = [torch.randn(4, 5, generator=g).requires_grad_(),
+          torch.randn(7, generator=g).requires_grad_()]
+    opt = cls(ps, **kw)
+    for lr in lrs:
+        for group in opt.param_groups:
+            group["lr"] = lr
+        for p in ps:
+            p.grad = torch.randn(p.shape, generator=g)
+        for s in opt.state.values():
+            s["step"].zero_()
+        opt.step()
+    return torch.cat([p.detach().reshape(-1) for p in ps]), opt
+
+
+def test_compiled_source_and_refusals():
+    """The module compiles one kernel per tensor update with fullgraph=True (a graph break is an
+    error, not a silent fallback); rules that read per-tensor numbers or shapes are refused
+    by name."""
+    source = api.optimizer_class("lion", path="compiled", source=True)
+    assert "torch.compile(_update, dynamic=True, fullgraph=True)" in source
+    assert "--impl compiled" in source
+    for name, why in (("nadam", "numbers kept per tensor"), ("asgd", "numbers kept per tensor"),
+                      ("adafactor", "shape")):
+        with pytest.raises(SpecError, match=why):
+            api.optimizer_class(name, path="compiled")

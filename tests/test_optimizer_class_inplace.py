@@ -1,0 +1,26 @@
+"""The in-place rewrite of a generated loop (optsym.codegen.inplace), by hand-rewritten lines."""
+
+from optsym.codegen.inplace import inplace_loop
+
+
+def _rewrite(line, owned=("x",), tensors=("x", "g", "y")):
+    return inplace_loop(["        " + line], set(owned), set(tensors))[0].strip()
+
+
+def test_a_state_without_an_in_place_method_is_written_with_out():
+    """torch.maximum has no ``maximum_``: written into the state with ``out=``, its first
+    operand an owned chain, as torch's Adamax (exp_inf.mul_(beta2)) and AMSGrad do."""
+    assert _rewrite("x = torch.maximum(torch.mul(x, b), torch.add(torch.abs(g), e))") == \
+        "x = torch.maximum(x.mul_(b), torch.abs(g).add_(e), out=x)"
+    assert _rewrite("x = torch.maximum(x, y)") == "x = torch.maximum(x, y, out=x)"
+
+
+def test_out_is_not_used_where_it_would_change_a_value():
+    """The target read twice (the second read would see it written), a target the step does
+    not own (the gradient), or an aliased one: left out of place."""
+    line = "x = torch.maximum(torch.mul(x, b), x)"
+    assert _rewrite(line) == line
+    assert _rewrite("g = torch.maximum(g, y)") == "g = torch.maximum(g, y)"
+    aliased = inplace_loop(["        y = x", "        x = torch.maximum(x, g)"], {"x"},
+                           {"x", "y", "g"})
+    assert aliased[1].strip() == "x = torch.maximum(x, g)"
