@@ -150,10 +150,69 @@ def _nesterov(fig, claim: Claim) -> None:
 
 
 #: claim name -> (figure size, drawing function)
+def _newton_saddle(fig, claim: Claim) -> None:
+    data = claim.data
+    paths, dist = fig.subplots(1, 2)
+    runs = ((f"Newton from y0 = {data['y0']:g}", data["newton"], COLORS[0], "o"),
+            (f"GD (lr 0.1) from y0 = {data['y0']:g}", data["gd"][:40], COLORS[1], None),
+            (f"Newton from y0 = {data['outside']:g} (outside the basin)", data["far"],
+             COLORS[2], "s"))
+    for label, path, color, marker in runs:
+        paths.plot(np.arange(len(path)), path[:, 1], color=color, lw=1.4, marker=marker, ms=4,
+                   label=label)
+    for y, text in ((0.0, "saddle y = 0"), (1.0, "minima y = +-1"), (-1.0, "")):
+        paths.axhline(y, color="0.5", ls=":", lw=1.0)
+        if text:
+            paths.annotate(text, (0, y), xytext=(4, 4), textcoords="offset points",
+                           color="0.35")
+    paths.set_xlabel("step k")
+    paths.set_ylabel("y_k")
+    paths.set_title("y along the path: Newton goes to the saddle, GD leaves it")
+    paths.legend(loc="center right")
+    newton = np.abs(data["newton"][:, 1])
+    derived = np.abs(data["derived"])
+    keep = newton > 0
+    dist.semilogy(np.arange(len(newton))[keep], newton[keep], color=COLORS[0], marker="o",
+                  ls="none", ms=6, mfc="none", mew=1.4, label="|y_k|, generated step map")
+    dist.semilogy(np.arange(len(derived))[derived > 0], derived[derived > 0], color=COLORS[0],
+                  lw=1.0, label="derived y <- 2y^3/(3y^2 - 1)")
+    dist.set_ylim(1e-20, 1.0)
+    dist.set_xlabel("step k")
+    dist.set_ylabel("|y_k| (distance to the saddle along y)")
+    dist.set_title("cubic convergence: the step map rounds y to 0 after 1e-9")
+    dist.legend(loc="upper right")
+    for ax in (paths, dist):
+        ax.grid(alpha=0.3, which="both")
+    fig.suptitle(f"Newton's method on x^2/2 + y^4/4 - y^2/2: "
+                 f"{'HOLDS' if claim.holds else 'FAILS'}")
+
+
+def _resume_state(fig, claim: Claim) -> None:
+    from optsym.dynamics.claims_resume import CURVES
+
+    data = claim.data
+    axes = fig.subplots(1, len(data["rows"]))
+    for ax, row in zip(np.atleast_1d(axes), data["rows"]):
+        curves = row[CURVES]
+        steps = data["resume_at"] + np.arange(len(curves["kept"]))
+        ax.semilogy(steps, curves["kept"], color=COLORS[0], lw=1.4, label="state kept")
+        ax.semilogy(steps, curves["reset"], color=COLORS[1], lw=1.4, label="state reset")
+        noise = f", sigma {row['sigma']:g}, mean of {row['runs']}" if row["sigma"] else ""
+        ax.set_title(f"{row['setting']} (lr {row['lr']:g}{noise})")
+        ax.set_xlabel("step t (resumed at the left edge)")
+        ax.set_ylabel("f(x_t)")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(loc="best")
+    fig.suptitle(f"resuming Adam without its state on x^2 + 10y^2: helps in transit, hurts "
+                 f"near the optimum and at the noise floor: {'HOLDS' if claim.holds else 'FAILS'}")
+
+
 FIGURES: dict[str, tuple[tuple[float, float], Callable]] = {
     "noise-floor": ((12.0, 4.8), _noise_floor),
     "clipping-cliff": ((15.0, 4.8), _clipping_cliff),
     "nesterov-heavy-ball": ((12.0, 4.8), _nesterov),
+    "newton-saddle": ((12.0, 4.8), _newton_saddle),
+    "resume-state": ((15.0, 4.8), _resume_state),
 }
 
 

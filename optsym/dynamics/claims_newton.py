@@ -112,7 +112,9 @@ def newton_saddle(y0: float = 0.3, outside: float = 0.5, steps: int = 10,
         f"f = {SADDLE}, from ({x0:g}, y0); Newton: optsym's generated step map (optsym verify "
         "newton); GD: SGD's generated code; leaving: |y| >= 0.5",
         measured, holds,
-        ["Newton solves grad f = 0: it finds critical points, not minima; the step follows the "
+        data={"newton": path, "gd": gd, "far": far, "y0": y0, "outside": outside,
+              "derived": derived_y(y0, steps, lr, mu)},
+        notes=["Newton solves grad f = 0: it finds critical points, not minima; the step follows the "
          "curvature's sign, so along y (curvature -1 at the saddle) it goes uphill",
          "with damping mu, y_k+1 ~ mu/(mu - 1) y_k near the saddle: it repels from mu >= 1/2 "
          "on (lr 1)"])

@@ -73,6 +73,10 @@ def first_reset_step(objective, x: Sequence[float], lr: float, eps: float = 1e-8
     return np.asarray(x, dtype=float) - lr * g / (np.abs(g) + eps)
 
 
+#: the key of a run's mean loss curves (kept, reset) after the resume: the figure's, not JSON's
+CURVES = "_curves"
+
+
 def resume_runs(lr: float, sigma: float, runs: int, resume_at: int = 300, after: int = 50,
                 x0: Sequence[float] = (-1.5, 2.0), seed: int = 0, rule: str = "adam",
                 progress=None) -> dict[str, Any]:
@@ -103,7 +107,8 @@ def resume_runs(lr: float, sigma: float, runs: int, resume_at: int = 300, after:
             "predicted_reset_next": float(np.mean(predicted)) if predicted else None,
             "kept_window": float(np.mean(kept_m[1:])),
             "reset_window": float(np.mean(reset_m[1:])),
-            "sum_c_lr2": 11 * lr**2, "x_at_resume": np.mean(at, axis=0).tolist()}
+            "sum_c_lr2": 11 * lr**2, "x_at_resume": np.mean(at, axis=0).tolist(),
+            CURVES: {"kept": kept_m, "reset": reset_m}}
 
 
 def check_resume(transit: dict, near: dict, floor: dict, factor: float = HURT_FACTOR) -> bool:
@@ -154,9 +159,12 @@ def resume_state(resume_at: int = 300, after: int = 50, rule: str = "adam",
         f"f = {VALLEY} from (-1.5, 2), {rule}'s generated code (default betas, eps); resumed "
         f"run: a fresh state from x_{resume_at}, the same gradient noise after it; noisy: mean "
         f"of {floor['runs']} runs",
-        {"resume_at": resume_at, "after": after, "settings": rows, "noise_sweep": ratios},
+        {"resume_at": resume_at, "after": after,
+         "settings": [{k: v for k, v in r.items() if k != CURVES} for r in rows],
+         "noise_sweep": ratios},
         check_resume(transit, near, floor),
-        ["at the floor's lr the reset raises the mean loss after it by "
+        data={"resume_at": resume_at, "rows": rows},
+        notes=["at the floor's lr the reset raises the mean loss after it by "
          + ", ".join(f"{r['ratio']:.2f}x at sigma {r['sigma']:g}" for r in ratios)
          + " (measured, not checked): the higher the floor, the less a kick of lr matters",
          "the reset re-runs Adam's first step, x - lr*g/(|g| + eps): lr in every coordinate "

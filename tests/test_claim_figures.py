@@ -1,0 +1,24 @@
+"""Every claim with a figure draws it from what the claim measured (``optsym claims NAME -o``);
+a claim without one says so in one line.  The figure's numbers are the claim's own: this
+checks that the figure exists and is a real image, not what it shows (looked at by hand)."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from optsym.cli import cli
+from optsym.dynamics import claims
+from optsym.dynamics.claim_figures import FIGURES
+
+
+def test_every_figure_belongs_to_a_claim():
+    assert set(FIGURES) <= set(claims.names())
+
+
+@pytest.mark.parametrize("name", ["newton-saddle", "resume-state"])
+def test_a_claims_figure_is_written(tmp_path, name):
+    out = tmp_path / f"{name}.png"
+    r = CliRunner().invoke(cli, ["--quiet", "claims", name, "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 20_000
