@@ -356,6 +356,12 @@ def test_an_overflowing_intermediate_leaves_the_bounds_domain():
     # numpy.linalg.norm (norm 0: the trust ratio's other branch); squares now summed in float64
     ("lamb", "foreach", {"lr": 0.0312, "beta1": 7.79e-28, "beta2": 0.351,
                          "weight_decay": 0.212, "eps": 3.46e-28, "weight_decouple": True}, 433),
+    # ... and an update element of 2.6e19 (v ~ 1e-18 g^2): the norm's square overflows float32
+    # in torch's vector_norm (inf, trust ratio 0), not in numpy's float64 sum: outside the
+    # bound's domain (the 2026-12-04 sweep's one failure)
+    ("lamb", "single", {"lr": 0.00013, "beta1": 0.092, "beta2": 1.13e-18, "weight_decay": 0.285,
+                        "eps": 9.37e-30, "weight_decouple": True, "grad_averaging": False,
+                        "maximize": True}, 823),
 ])
 def test_random_sweep_failures_at_extreme_values_are_within_the_bound(rule, path, options,
                                                                       seed):

@@ -297,9 +297,10 @@ def evaluate_bound(f: sp.Expr, scalar_leaves: set[sp.Symbol],
     gradient of 1e-20 squared to a subnormal 1e-40 under :math:`1/\sqrt{v}`).
 
     ``huge`` (the dtype's largest finite number) marks overflow: an element where an
-    intermediate tensor value of ``f`` (taken in float64) exceeds it in magnitude has no
-    first-order bound at all, since the dtype's computation there is inf or NaN (centered
-    RMSprop's :math:`g^2` at a float32 gradient of 1e30).  It is returned as NaN: outside the
+    intermediate tensor value of ``f`` (taken in float64), or the square of a norm, exceeds it
+    in magnitude has no first-order bound at all, since the dtype's computation there is inf
+    or NaN (centered RMSprop's :math:`g^2` at a float32 gradient of 1e30; LAMB's norm of an
+    update of 2.6e19).  It is returned as NaN: outside the
     bound's domain, where inf means "not checkable to first order".
     """
     f = _piecewise_fold(f)
@@ -362,6 +363,10 @@ def evaluate_bound(f: sp.Expr, scalar_leaves: set[sp.Symbol],
         if huge is not None:
             undefined += [np.abs(np.asarray(val[n], dtype=np.float64)) > huge for n in order
                           if not n.is_Atom and is_tensor_expr(n)]
+            # a norm's sum of squares may overflow in the dtype (torch's float32 vector_norm
+            # does, at a norm of 2.6e19) whatever the order its library sums in
+            undefined += [np.asarray(val[n], dtype=np.float64) ** 2 > huge for n in order
+                          if isinstance(n, Norm)]
         if undefined:
             out = np.where(_onto(np.logical_or.reduce(np.broadcast_arrays(*undefined)), out),
                            np.nan, out)
