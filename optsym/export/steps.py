@@ -29,6 +29,19 @@ def steps_latex(steps: Sequence, verified: Sequence[bool | None] | None = None) 
     return "\n".join(out)
 
 
+def breakable(s: str) -> str:
+    r"""LaTeX text whose ``\texttt{...}`` code may break after ``.``, ``(``, ``,``, ``=`` and
+    ``_`` (a long call such as ``keras.optimizers.SGD(nesterov=True)`` in a narrow column)."""
+    import re
+
+    def allow(m: re.Match) -> str:
+        body = m.group(1)
+        for mark in (r"\_", ".", "(", ",", "="):
+            body = body.replace(mark, mark + r"\allowbreak{}")
+        return r"\texttt{" + body + "}"
+    return re.sub(r"\\texttt\{((?:[^{}]|\{\})*)\}", allow, s)
+
+
 def diff_text(value: float) -> str:
     """A numeric check's largest difference as LaTeX (``0``, ``2.7 \\cdot 10^{-51}``)."""
     from optsym.examples.texnum import tex_decimal
