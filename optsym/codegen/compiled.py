@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import ast
 
+from optsym.codegen.inplace import _split_comment
 from optsym.spec import PER_TENSOR_CODE, Config, Rule, SpecError
 
 _LOOP = "    for i in range(len(params)):\n"
@@ -60,6 +61,86 @@ def refusal(rule: Rule, cfg: Config, path: str) -> str | None:
     return None
 
 
+class _Lift(ast.NodeTransformer):
+    """Lifts each scalar subexpression of a kernel line (one that reads only the step's
+    scalars) out of the kernel: a number becomes a 0-d tensor argument ``s0`` (computed by the
+    eager step in Python floats, then made a tensor of the parameter's dtype, as torch makes a
+    Python scalar before an operation), a condition a bool argument ``b0``; the operations
+    that take only Python numbers (``alpha=``, ``value=``) are rewritten to take tensors."""
+
+    def __init__(self, scalars: set[str], lifted: dict[str, str]):
+        self.scalars, self.lifted = scalars, lifted
+
+    def _scalar(self, node: ast.AST) -> bool:
+        names = [n.id for n in ast.walk(node) if isinstance(n, ast.Name)]
+        calls = [n for n in ast.walk(node) if isinstance(n, ast.Call)]
+        return bool(names) and all(n in self.scalars or n in ("max", "min", "abs")
+                                   for n in names) \
+            and all(isinstance(c.func, ast.Name) for c in calls)
+
+    def _name(self, node: ast.expr, prefix: str) -> ast.Name:
+        code = ast.unparse(node)
+        for name, known in self.lifted.items():
+            if known == code and name.startswith(prefix):
+                return ast.Name(name, ast.Load())
+        name = f"{prefix}{sum(n.startswith(prefix) for n in self.lifted)}"
+        self.lifted[name] = code
+        return ast.Name(name, ast.Load())
+
+    def visit_IfExp(self, node):
+        test = self._name(node.test, "b") if self._scalar(node.test) else self.visit(node.test)
+        return ast.IfExp(test=test, body=self.visit(node.body), orelse=self.visit(node.orelse))
+
+    def generic_visit(self, node):
+        for field, value in ast.iter_fields(node):
+            if isinstance(value, list):
+                setattr(node, field, [self._visit_child(v) for v in value])
+            elif isinstance(value, ast.AST):
+                setattr(node, field, self._visit_child(value))
+        return node
+
+    def _visit_child(self, child):
+        if isinstance(child, ast.expr) and not isinstance(child, ast.Name) \
+                and self._scalar(child) or (isinstance(child, ast.Name)
+                                            and child.id in self.scalars):
+            return self._name(child, "s")
+        if isinstance(child, ast.keyword) and self._scalar(child.value):
+            return ast.keyword(child.arg, self._name(child.value, "s"))
+        return self.visit(child)
+
+    def visit_Call(self, node):
+        node = self.generic_visit(node)
+        return _tensor_scalars(node)
+
+
+def _tensor_scalars(node: ast.Call) -> ast.Call:
+    """``x.add_(y, alpha=s)`` as ``x.add_(torch.mul(y, s))``, ``x.addcdiv_(a, b, value=s)`` as
+    ``x.add_(torch.div(torch.mul(a, s), b))`` (torch's order, value * a / b), ``addcmul_`` as
+    ``x.add_(torch.mul(torch.mul(a, s), b))``, when ``s`` is a lifted tensor."""
+    keyword = {k.arg: k.value for k in node.keywords}
+    scale = keyword.get("alpha", keyword.get("value"))
+    if not isinstance(scale, ast.Name) or not isinstance(node.func, ast.Attribute):
+        return node
+    method = node.func.attr
+    torch_function = isinstance(node.func.value, ast.Name) and node.func.value.id == "torch"
+    args = node.args[1:] if torch_function else node.args
+    base = node.args[:1] if torch_function else []
+
+    def call(f, *a):
+        return ast.Call(ast.Attribute(ast.Name("torch", ast.Load()), f, ast.Load()), list(a), [])
+
+    rest = [k for k in node.keywords if k.arg not in ("alpha", "value")]
+    if method.rstrip("_") in ("add", "sub") and len(args) == 1:
+        new = [call("mul", args[0], scale)]
+    elif method.rstrip("_") in ("addcmul", "addcdiv") and len(args) == 2:
+        inner = call("mul", args[0], scale)
+        new = [call("mul" if method.startswith("addcmul") else "div", inner, args[1])]
+        method = "add_" if method.endswith("_") else "add"
+    else:
+        return node
+    return ast.Call(ast.Attribute(node.func.value, method, ast.Load()), [*base, *new], rest)
+
+
 def _kernel(lines: list[str]) -> tuple[str, list[str], list[str]]:
     """The kernel ``_update`` of the loop body ``lines``, the loop's element reads (``params``,
     ``grads``, ``state["exp_avg"]``, ...) in argument order, and the scalars it reads."""
@@ -83,15 +164,21 @@ def _kernel(lines: list[str]) -> tuple[str, list[str], list[str]]:
                         if isinstance(t, ast.Name)}
     read = [n.id for ln in body for n in ast.walk(ast.parse(ln.strip()))
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
-    scalars = sorted({n for n in read if n not in assigned and n not in _GLOBAL})
+    scalars = {n for n in read if n not in assigned and n not in _GLOBAL}
+    lifted: dict[str, str] = {}
+    lift = _Lift(scalars, lifted)
+    for k, line in enumerate(body):
+        code, comment = _split_comment(line)
+        tree = lift.visit(ast.parse(code.strip()))
+        body[k] = "    " + ast.unparse(tree) + comment
     args = ", ".join(f"{n}_" for n, _ in reads)
-    star = ", *, " + ", ".join(scalars) if scalars else ""
+    star = ", *, " + ", ".join(lifted) if lifted else ""
     out = [f"def _update({args}{star}):",
            '    """One tensor\'s update (one compiled kernel); results written into the '
            'arguments."""',
            *(f"    {n} = {n}_" for n, _ in reads), *body,
            *(f"    {n}_.copy_({n})" for n, _ in reads if n != "grad")]
-    return "\n".join(out) + "\n", [whole for _, whole in reads], scalars
+    return "\n".join(out) + "\n", [whole for _, whole in reads], lifted
 
 
 def compiled_step(source: str, rule: Rule, cfg: Config, path: str) -> str:
@@ -102,15 +189,22 @@ def compiled_step(source: str, rule: Rule, cfg: Config, path: str) -> str:
         raise SpecError(f"{rule.name} has no compiled path: {why}")
     head, loop = source.split(_LOOP, 1)
     loop, rest = (loop.split("\n\n\n", 1) + [""])[:2]
-    kernel, lists, scalars = _kernel(loop.rstrip("\n").split("\n"))
+    kernel, lists, lifted = _kernel(loop.rstrip("\n").split("\n"))
     call = ", ".join(f"_flat({whole}[i])" for whole in lists)
-    keywords = "".join(f", {n}={n}" for n in scalars)
+    numbers = {n: code for n, code in lifted.items() if n.startswith("s")}
+    keywords = "".join(f", {n}={code}" for n, code in lifted.items() if n.startswith("b"))
+    made = ("        dtype = params[i].dtype\n        if dtype not in scalars:\n"
+            "            scalars[dtype] = {" + ", ".join(
+                f'"{n}": torch.tensor({code}, dtype=dtype)' for n, code in numbers.items())
+            + "}\n")
     at = head.rindex("\n\n@torch.no_grad()")
     head = (head[:at] + _FLAT + "\n\n" + kernel
             + "\n\n#: the kernel, compiled at its first call (once per dtype and rank)\n"
             "_compiled_update = torch.compile(_update, dynamic=True, fullgraph=True)\n"
             + head[at:])
-    return (head + _LOOP + f"        _compiled_update({call}{keywords})\n"
+    return (head + "    scalars = {}  # dtype -> the kernel's numbers as 0-d tensors of it\n"
+            + _LOOP + made
+            + f"        _compiled_update({call}, **scalars[dtype]{keywords})\n"
             + ("\n\n" + rest if rest else ""))
 
 
