@@ -13,7 +13,7 @@ from typing import Any
 
 from optsym.export import latex as tex
 from optsym.export.context import Context
-from optsym.export.printsize import PRINT_WIDTH_IN, claim_figure, include_width
+from optsym.export.printsize import claim_figure, natural_width
 from optsym.export.steps import breakable
 from optsym.export.topics import Topic
 
@@ -165,7 +165,7 @@ def _section(name: str, ctx: Context, figures: bool) -> tuple[str, float]:
                                    "drawn against what was derived "
                                    f"({tex.texttt(f'optsym claims {name} -o FILE')} draws it "
                                    "side by side).", f"fig:claim:{name}",
-                              include_width(PRINT_WIDTH_IN)))
+                              natural_width(path)))
     return "\n\n".join(out), seconds
 
 

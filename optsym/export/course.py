@@ -14,6 +14,7 @@ from pathlib import Path
 from optsym import __version__
 from optsym.export import latex as tex
 from optsym.export.context import Context
+from optsym.export.printsize import PAIR_SIZE, PRINT_WIDTH_IN, natural_width
 from optsym.export.topics import KINDS, Topic, all_topics, find
 from optsym.output import Output
 from optsym.spec import SpecError
@@ -71,22 +72,22 @@ def _race(ctx: Context) -> str:
               if n in ALIASES or n in rules.names()]
     path, rel = ctx.figure("race")
     race_figure(path, [parse_objective("rosenbrock"), parse_objective("narrow-valley")],
-                RACE_START, racers, RACE_STEPS)
+                RACE_START, racers, RACE_STEPS, size=PAIR_SIZE)
     shown = ", ".join(f"{r.label} ({r.options['lr']:g})" for r in racers)
     return tex.figure(rel, f"The optimizer race: {RACE_STEPS} steps of optsym's generated code "
                            rf"from $({RACE_START[0]}, {RACE_START[1]})$ on Rosenbrock's function "
                            r"and the narrow-valley quadratic $x^2 + 10y^2$; learning rates: "
-                           f"{tex.text(shown)}.", "fig:race", r"\linewidth")
+                           f"{tex.text(shown)}.", "fig:race", natural_width(path))
 
 
 def _schedules(ctx: Context) -> str:
     from optsym.figures.schedules import DEFAULT_EPOCHS, schedules_figure
 
     path, rel = ctx.figure("schedules")
-    schedules_figure(path)
+    schedules_figure(path, width=PRINT_WIDTH_IN, cols=3)
     return tex.figure(rel, f"Every schedule over {DEFAULT_EPOCHS} epochs at its default "
                            "parameters (optsym's generated closed forms).", "fig:schedules",
-                      r"\linewidth")
+                      natural_width(path))
 
 
 def _parts_sentence(topics: list[Topic]) -> str:

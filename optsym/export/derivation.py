@@ -11,6 +11,7 @@ import sympy as sp
 from optsym.examples.texnum import tex_decimal, tex_exact
 from optsym.export import latex as tex
 from optsym.export.context import Context
+from optsym.export.printsize import natural_width
 from optsym.export.related import rules_of
 from optsym.export.topics import Topic, all_topics
 
@@ -117,8 +118,9 @@ def derivation_chapter(topic: Topic, ctx: Context, figures: bool = True) -> str:
     draw = FIGURES.get(d.name)
     if figures and draw is not None:
         path, rel = ctx.figure(topic.slug)
-        out.append(tex.figure(rel, draw(path), f"fig:{topic.kind}:{topic.name}",
-                              r"0.85\linewidth"))
+        caption = draw(path)
+        out.append(tex.figure(rel, caption, f"fig:{topic.kind}:{topic.name}",
+                              natural_width(path)))
     related = rules_of(d.name, all_topics())
     if related:
         out.append("Optimizers this derivation is about: "

@@ -25,9 +25,22 @@ PRINT_FONT = {"font.size": 8, "axes.titlesize": 9, "axes.labelsize": 8, "legend.
 PANEL_HEIGHT_IN = 2.9
 
 
+#: the size of a figure of two side-by-side panels (the race) at print size, inches
+PAIR_SIZE = (PRINT_WIDTH_IN, 3.5)
+#: the size of a one-panel figure (a schedule) at print size, inches
+PANEL_SIZE = (PRINT_WIDTH_IN, 3.2)
+
+
 def include_width(width_in: float) -> str:
     r"""The ``\includegraphics`` width of a figure drawn ``width_in`` inches wide."""
-    return f"{width_in:.3g}in"
+    return f"{width_in:.4g}in"
+
+
+def natural_width(pdf: str | Path) -> str:
+    r"""The ``\includegraphics`` width that prints the figure ``pdf`` at the size it was
+    drawn (its fonts at their sizes); ``\linewidth`` if it is wider than the text."""
+    width, _ = font_sizes(pdf)
+    return include_width(width) if width <= TEXT_WIDTH_IN + 1e-9 else r"\linewidth"
 
 
 _TF = re.compile(rb"/[A-Za-z0-9_.+-]+\s+(-?[\d.]+)\s+Tf")

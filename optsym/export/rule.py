@@ -12,6 +12,7 @@ import sympy as sp
 from optsym.examples.texnum import tex_decimal
 from optsym.export import latex as tex
 from optsym.export.context import Context
+from optsym.export.printsize import PAIR_SIZE, natural_width
 from optsym.export.related import derivations_of
 from optsym.export.topics import Topic, all_topics
 from optsym.reading import constants_of, update
@@ -175,11 +176,13 @@ def trajectory_figure(rule: Rule, ctx: Context, topic: Topic) -> str:
     racers = [Racer(f"lr={default * f:g}", rule.name, {"lr": default * f})
               for f in LR_FACTORS]
     path, rel = ctx.figure(topic.slug)
-    race_figure(path, [parse_objective(o) for o in OBJECTIVES], START, racers, STEPS)
+    race_figure(path, [parse_objective(o) for o in OBJECTIVES], START, racers, STEPS,
+                size=PAIR_SIZE)
     return tex.figure(rel, rf"{tex.text(rule.title)}: {STEPS} steps of optsym's generated "
                            rf"code (torch-parity) from $({START[0]}, {START[1]})$ at three "
                            "learning rates, on Rosenbrock's function and the narrow-valley "
-                           r"quadratic $x^2 + 10 y^2$.", f"fig:{topic.kind}:{topic.name}")
+                           r"quadratic $x^2 + 10 y^2$.", f"fig:{topic.kind}:{topic.name}",
+                      natural_width(path))
 
 
 def _check_yours(rule: Rule) -> str:

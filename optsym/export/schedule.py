@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from optsym.export import latex as tex
 from optsym.export.context import Context
+from optsym.export.printsize import PANEL_SIZE, natural_width
 from optsym.export.topics import Topic
 from optsym.spec import latex
 
@@ -58,10 +59,10 @@ def schedule_chapter(topic: Topic, ctx: Context, figures: bool = True) -> str:
         from optsym.figures.schedules import schedule_figure
 
         path, rel = ctx.figure(topic.slug)
-        schedule_figure(path, spec, cfg)
+        schedule_figure(path, spec, cfg, size=PANEL_SIZE)
         out += [r"\section{The learning rate over the steps}",
                 tex.figure(rel, rf"{tex.text(spec.title)} at its default parameters: "
                                 rf"$\eta_k$ from optsym's code generated from the closed form "
                                 rf"(variable ${latex(k)}$).",
-                           f"fig:{topic.kind}:{topic.name}", r"0.8\linewidth")]
+                           f"fig:{topic.kind}:{topic.name}", natural_width(path))]
     return "\n\n".join(out)

@@ -98,6 +98,6 @@ def convergence_figure(path: str | Path, mu: float = 1.0, L: float = 10.0,
     ax.set_title(rf"$f = \frac{{1}}{{2}}(\mu x^2 + L y^2)$, $\mu = {mu:g}$, $L = {L:g}$, "
                  r"from $(1, 1)$", fontsize=9)
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return save(fig, path)

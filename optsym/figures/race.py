@@ -155,12 +155,14 @@ def draw_race(ax, objective, x0: Sequence, runs: Sequence[Run], legend: bool = T
     ax.set_ylabel(f"${names[1]}$")
     ax.set_title(objective.name, fontsize=9)
     if legend:
-        ax.legend(fontsize=7, loc="best")
+        ax.legend(fontsize=8, loc="best")
 
 
 def race_figure(path: str | Path, objectives: Sequence, x0: Sequence,
-                racers: Sequence[Racer], steps: int) -> Path:
-    """One panel per objective (each 2-D), the racers' trajectories from ``x0``."""
+                racers: Sequence[Racer], steps: int,
+                size: tuple[float, float] | None = None) -> Path:
+    """One panel per objective (each 2-D), the racers' trajectories from ``x0``; ``size``:
+    the figure's (width, height) in inches (default 5.2 x 4.4 per panel)."""
     check_path(path)
     for obj in objectives:
         if obj.dim != 2:
@@ -168,8 +170,8 @@ def race_figure(path: str | Path, objectives: Sequence, x0: Sequence,
                             "variables")
     data = [race_data(obj, x0, racers, steps) for obj in objectives]
     plt = pyplot()
-    fig, axes = plt.subplots(1, len(objectives), figsize=(5.2 * len(objectives), 4.4),
-                             dpi=120, squeeze=False)
+    fig, axes = plt.subplots(1, len(objectives), dpi=120, squeeze=False,
+                             figsize=size or (5.2 * len(objectives), 4.4))
     try:
         for ax, obj, runs in zip(axes[0], objectives, data):
             draw_race(ax, obj, x0, runs)

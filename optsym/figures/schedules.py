@@ -51,13 +51,15 @@ def draw_schedule(ax, spec, cfg: Mapping[str, Any], n: int, boundaries: Sequence
 
 
 def schedule_figure(path: str | Path, spec, cfg: Mapping[str, Any], n: int | None = None,
-                    boundaries: Sequence[int] = ()) -> Path:
-    """One schedule over ``n`` steps (default: its horizon and a tenth beyond)."""
+                    boundaries: Sequence[int] = (),
+                    size: tuple[float, float] = (7, 3.6)) -> Path:
+    """One schedule over ``n`` steps (default: its horizon and a tenth beyond); ``size`` in
+    inches."""
     from optsym.verify.schedule import default_steps
 
     check_path(path)
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(7, 3.6), dpi=120)
+    fig, ax = plt.subplots(figsize=size, dpi=120)
     try:
         draw_schedule(ax, spec, cfg, default_steps(spec, cfg) if n is None else n, boundaries)
         fig.tight_layout()
@@ -86,19 +88,21 @@ def schedules_data(names: Sequence[str] | None = None, epochs: int = DEFAULT_EPO
 
 def schedules_figure(path: str | Path, names: Sequence[str] | None = None,
                      epochs: int = DEFAULT_EPOCHS,
-                     overrides: Mapping[str, Mapping[str, Any]] | None = None) -> Path:
-    """Small multiples: each schedule's lr over ``epochs`` epochs at its default parameters."""
+                     overrides: Mapping[str, Mapping[str, Any]] | None = None,
+                     width: float | None = None, cols: int = 4) -> Path:
+    """Small multiples: each schedule's lr over ``epochs`` epochs at its default parameters,
+    ``cols`` panels a row (``width``: the figure's width in inches, default 2.6 a panel)."""
     check_path(path)
     data = schedules_data(names, epochs, overrides)
     plt = pyplot()
-    cols = min(4, len(data))
+    cols = min(cols, len(data))
     rows = -(-len(data) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(2.6 * cols, 1.9 * rows + 0.4), dpi=120,
-                             squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(width or 2.6 * cols, 1.9 * rows + 0.4),
+                             dpi=120, squeeze=False)
     for ax, d in zip(axes.flat, data):
         ax.plot(range(epochs), d["lr"], lw=1.5, color="#1f5fa8")
         ax.set_title(d["name"], fontsize=9)
-        ax.tick_params(labelsize=7)
+        ax.tick_params(labelsize=8)
         ax.grid(alpha=0.3)
         ax.set_ylim(bottom=0)
     for ax in list(axes.flat)[len(data):]:

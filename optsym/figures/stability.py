@@ -127,7 +127,7 @@ def stability_figure(path: str | Path, mu: float = 0.01, L: float = 1.0,
     levels = _levels(data.rate_opt)
     filled = ax.contourf(E, B, shown, levels=levels, cmap="Blues_r", alpha=0.85)
     lines = ax.contour(E, B, shown, levels=levels, colors="#1f3f68", linewidths=0.6)
-    ax.clabel(lines, fontsize=6, fmt="%.3g")
+    ax.clabel(lines, fontsize=8, fmt="%.3g")
     fig.colorbar(filled, ax=ax, label=r"spectral radius $\rho(\eta, \beta)$")
     ax.plot(data.eta_max, data.betas, color="#b33", lw=1.5, ls="--",
             label=rf"$\eta_{{\max}}(\beta) = {_eta_max_latex()}$ ($\rho = 1$)")
@@ -141,6 +141,6 @@ def stability_figure(path: str | Path, mu: float = 0.01, L: float = 1.0,
     ax.set_ylabel(r"momentum $\beta$")
     ax.set_title(rf"heavy ball, $\mu = {data.mu:g}$, $L = {data.L:g}$: stable region and "
                  r"$\rho(\eta, \beta)$", fontsize=9)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return save(fig, path)
