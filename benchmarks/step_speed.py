@@ -4,7 +4,9 @@ For each rule, size and layout, every path steps the same parameters and gradien
 single-tensor (``foreach=False``), foreach and fused optimizers and optsym's generated classes
 (``optsym codegen RULE --target torch-optimizer --impl single|foreach``: in place, in the
 operation order of torch's single-tensor path, and of its foreach path with ``torch._foreach_*``
-calls).  Times are medians over ``--rounds`` rounds of ``--steps`` steps, the paths interleaved
+calls; ``api.optimizer_class(rule, path="compiled")``: each tensor's update one
+``torch.compile`` kernel, compiled in the warm-up step).  Lion and LAMB, which torch lacks, are
+timed against optsym's single-tensor class.  Times are medians over ``--rounds`` rounds of ``--steps`` steps, the paths interleaved
 within each round (every other round in reverse) so that they share the machine's state; a
 ratio is the median over rounds of the two paths' times in the same round: to torch
 single-tensor, and as *parity* each optsym class against the torch path it follows (optsym
@@ -41,8 +43,9 @@ from collections.abc import Callable
 
 import torch
 
-#: rule -> (torch class, options, tensors read + written per parameter in one step)
-RULES: dict[str, tuple[str, dict, int]] = {
+#: rule -> (torch class or None where torch has none, options, tensors read + written per
+#: parameter in one step)
+RULES: dict[str, tuple[str | None, dict, int]] = {
     "adam": ("Adam", {"lr": 1e-3}, 7),
     "adamw": ("AdamW", {"lr": 1e-3, "weight_decay": 1e-2}, 7),
     "sgd": ("SGD", {"lr": 1e-2, "momentum": 0.9}, 5),
@@ -52,8 +55,11 @@ RULES: dict[str, tuple[str, dict, int]] = {
     "radam": ("RAdam", {"lr": 1e-3}, 7),
     "adamax": ("Adamax", {"lr": 2e-3}, 7),
     "adadelta": ("Adadelta", {"lr": 1.0}, 7),
+    "lion": (None, {"lr": 1e-4}, 5),
+    "lamb": (None, {"lr": 1e-3}, 7),
 }
-PATHS = ("torch single", "torch foreach", "torch fused", "optsym single", "optsym foreach")
+PATHS = ("torch single", "torch foreach", "torch fused", "optsym single", "optsym foreach",
+         "optsym compiled")
 #: each optsym class and the torch path whose operation order it follows
 PARITY = {"optsym single": "torch single", "optsym foreach": "torch foreach"}
 
@@ -71,10 +77,16 @@ def _params(size: int, tensors: int, device: str, seed: int = 0) -> list[torch.T
 
 def _optimizer(rule: str, path: str, params: list[torch.Tensor]) -> torch.optim.Optimizer | None:
     name, options, _ = RULES[rule]
-    if path in PARITY:
+    if path.startswith("optsym"):
         from optsym import api
+        from optsym.spec import SpecError
 
-        return api.optimizer_class(rule, options, path=path.split()[1])(params, **options)
+        try:
+            return api.optimizer_class(rule, options, path=path.split()[1])(params, **options)
+        except SpecError:  # no compiled path for this rule (NAdam's per-tensor numbers)
+            return None
+    if name is None:
+        return None
     cls = getattr(torch.optim, name)
     flag = {"torch single": {"foreach": False}, "torch foreach": {"foreach": True},
             "torch fused": {"fused": True}}[path]
@@ -140,12 +152,15 @@ def speed(rule: str, size: int, tensors: int, device: str, steps: int, rounds: i
         for path, opt in (order if r % 2 == 0 else order[::-1]):
             samples[path].append(_timed(opt, steps, device, CLOCKS[clock]))
     median = {p: statistics.median(s) for p, s in samples.items()}
+    base = "torch single" if "torch single" in samples else "optsym single"
     floor = RULES[rule][2] * 4 * size / bandwidth
     return {"rule": rule, "size": size, "tensors": tensors, "device": device, "clock": clock,
             "seconds": median, "samples": samples,
-            "ratio": {p: _paired(samples, p, "torch single") for p in samples},
+            "base": base, "ratio": {p: _paired(samples, p, base) for p in samples},
             "parity": {p: _paired(samples, p, q) for p, q in PARITY.items()
                        if p in samples and q in samples},
+            "fast": ({"vs torch fused": _paired(samples, "optsym compiled", "torch fused")}
+                     if "optsym compiled" in samples and "torch fused" in samples else {}),
             "floor_seconds": floor, "vs_floor": {p: t / floor for p, t in median.items()}}
 
 
@@ -264,7 +279,8 @@ def main() -> None:
           f"{torch.__version__}, {torch.get_num_threads()} threads); clock: {rows[0]['clock']}; "
           f"medians of {args.rounds} rounds of {args.steps} steps, ratios paired within a "
           "round\n")
-    print("time per step, ratio to torch single-tensor (lower is faster):")
+    print("time per step, ratio to torch single-tensor (lower is faster; Lion and LAMB, which "
+          "torch lacks: to optsym single):")
     print("\n".join(_table(rows, "ratio", lambda v: f"{v:.2f}")))
     print("\nparity: each optsym class against the torch path it follows (target <= 1.00):")
     print("\n".join(_table(rows, "parity", lambda v: f"{v:.2f}", tuple(PARITY))))
@@ -274,6 +290,19 @@ def main() -> None:
         print(f"{p} <= 1.0x {q}: met in {len(met)} of {len(rows)} cases; worst "
               f"{worst['parity'][p]:.2f} ({worst['rule']} {worst['size']:.0e} "
               f"x{worst['tensors']})")
+    fused = [r for r in rows if r["fast"]]
+    if fused:
+        worst = max(fused, key=lambda r: r["fast"]["vs torch fused"])
+        print(f"optsym compiled <= 1.3x torch fused: met in "
+              f"{sum(r['fast']['vs torch fused'] <= 1.3 for r in fused)} of {len(fused)} cases; "
+              f"worst {worst['fast']['vs torch fused']:.2f} ({worst['rule']} "
+              f"{worst['size']:.0e} x{worst['tensors']})")
+    lacking = [r for r in rows if "torch fused" not in r["vs_floor"]
+               and "optsym compiled" in r["vs_floor"]]
+    for r in lacking:
+        print(f"optsym compiled, no torch fused kernel: {r['rule']} {r['size']:.0e} "
+              f"x{r['tensors']}: {r['vs_floor']['optsym compiled']:.1f}x the bandwidth floor "
+              f"(target <= 2)")
     print("\ntime per step, ratio to the bandwidth floor:")
     print("\n".join(_table(rows, "vs_floor", lambda v: f"{v:.1f}")))
     if args.memory:
