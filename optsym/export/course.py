@@ -72,7 +72,8 @@ def _race(ctx: Context) -> str:
               if n in ALIASES or n in rules.names()]
     path, rel = ctx.figure("race")
     race_figure(path, [parse_objective("rosenbrock"), parse_objective("narrow-valley")],
-                RACE_START, racers, RACE_STEPS, size=PAIR_SIZE)
+                RACE_START, racers, RACE_STEPS, size=PAIR_SIZE,
+                legend_below=True)
     shown = ", ".join(f"{r.label} ({r.options['lr']:g})" for r in racers)
     return tex.figure(rel, f"The optimizer race: {RACE_STEPS} steps of optsym's generated code "
                            rf"from $({RACE_START[0]}, {RACE_START[1]})$ on Rosenbrock's function "

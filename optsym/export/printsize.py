@@ -26,7 +26,7 @@ PANEL_HEIGHT_IN = 2.9
 
 
 #: the size of a figure of two side-by-side panels (the race) at print size, inches
-PAIR_SIZE = (PRINT_WIDTH_IN, 3.5)
+PAIR_SIZE = (PRINT_WIDTH_IN, 4.0)
 #: the size of a one-panel figure (a schedule) at print size, inches
 PANEL_SIZE = (PRINT_WIDTH_IN, 3.2)
 

@@ -177,7 +177,7 @@ def trajectory_figure(rule: Rule, ctx: Context, topic: Topic) -> str:
               for f in LR_FACTORS]
     path, rel = ctx.figure(topic.slug)
     race_figure(path, [parse_objective(o) for o in OBJECTIVES], START, racers, STEPS,
-                size=PAIR_SIZE)
+                size=PAIR_SIZE, legend_below=True)
     return tex.figure(rel, rf"{tex.text(rule.title)}: {STEPS} steps of optsym's generated "
                            rf"code (torch-parity) from $({START[0]}, {START[1]})$ at three "
                            "learning rates, on Rosenbrock's function and the narrow-valley "

@@ -160,9 +160,10 @@ def draw_race(ax, objective, x0: Sequence, runs: Sequence[Run], legend: bool = T
 
 def race_figure(path: str | Path, objectives: Sequence, x0: Sequence,
                 racers: Sequence[Racer], steps: int,
-                size: tuple[float, float] | None = None) -> Path:
+                size: tuple[float, float] | None = None, legend_below: bool = False) -> Path:
     """One panel per objective (each 2-D), the racers' trajectories from ``x0``; ``size``:
-    the figure's (width, height) in inches (default 5.2 x 4.4 per panel)."""
+    the figure's (width, height) in inches (default 5.2 x 4.4 per panel); ``legend_below``:
+    one legend under the panels instead of one in each (narrow panels at print size)."""
     check_path(path)
     for obj in objectives:
         if obj.dim != 2:
@@ -174,12 +175,18 @@ def race_figure(path: str | Path, objectives: Sequence, x0: Sequence,
                              figsize=size or (5.2 * len(objectives), 4.4))
     try:
         for ax, obj, runs in zip(axes[0], objectives, data):
-            draw_race(ax, obj, x0, runs)
+            draw_race(ax, obj, x0, runs, legend=not legend_below)
         lrs = sorted({run.config.get("lr") for runs in data for run in runs})
         shown = ", ".join(f"{v:g}" for v in lrs if v is not None)
         fig.suptitle(f"{steps} steps of optsym's generated code from "
                      f"({', '.join(f'{float(v):g}' for v in x0)}), lr {shown}", fontsize=9)
-        fig.tight_layout()
+        if legend_below:
+            handles, labels = axes[0][0].get_legend_handles_labels()
+            rows = -(-len(labels) // 4)
+            fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=8, frameon=False)
+            fig.tight_layout(rect=(0, 0.06 + 0.055 * rows, 1, 1))
+        else:
+            fig.tight_layout()
     except BaseException:
         plt.close(fig)
         raise
