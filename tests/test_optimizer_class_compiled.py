@@ -41,9 +41,11 @@ def _bound(eager, lrs):
     return len(lrs) * 8 * EPS32 * (eager.abs() + max(lrs))
 
 
-#: (rule, options, lr): Lion and LAMB have no fused kernel in torch; Adam and SGD do
+#: (rule, options, lr): Lion and LAMB have no fused kernel in torch; Adam and SGD do; RAdam's
+#: rectification switches on after 5 steps (a scalar condition of the kernel, and a square root
+#: of a negative number in the branch not taken)
 CASES = [("lion", {}, 1e-3), ("lamb", {}, 1e-2), ("adam", {}, 1e-2),
-         ("sgd", {"momentum": 0.9}, 1e-2)]
+         ("sgd", {"momentum": 0.9}, 1e-2), ("radam", {}, 1e-2)]
 
 
 @pytest.mark.parametrize("name, options, lr", CASES)

@@ -70,6 +70,7 @@ class _Lift(ast.NodeTransformer):
 
     def __init__(self, scalars: set[str], lifted: dict[str, str]):
         self.scalars, self.lifted = scalars, lifted
+        self.guards: list[tuple[str, bool]] = []  # (condition, branch) around the node
 
     def _scalar(self, node: ast.AST) -> bool:
         names = [n.id for n in ast.walk(node) if isinstance(n, ast.Name)]
@@ -80,6 +81,8 @@ class _Lift(ast.NodeTransformer):
 
     def _name(self, node: ast.expr, prefix: str) -> ast.Name:
         code = ast.unparse(node)
+        for test, branch in reversed(self.guards):  # evaluated only where the branch runs
+            code = f"({code} if {test} else 0.0)" if branch else f"(0.0 if {test} else {code})"
         for name, known in self.lifted.items():
             if known == code and name.startswith(prefix):
                 return ast.Name(name, ast.Load())
@@ -88,8 +91,16 @@ class _Lift(ast.NodeTransformer):
         return ast.Name(name, ast.Load())
 
     def visit_IfExp(self, node):
-        test = self._name(node.test, "b") if self._scalar(node.test) else self.visit(node.test)
-        return ast.IfExp(test=test, body=self.visit(node.body), orelse=self.visit(node.orelse))
+        if not self._scalar(node.test):
+            return self.generic_visit(node)
+        code = ast.unparse(node.test)
+        test = self._name(node.test, "b")
+        branches = []
+        for branch, part in ((True, node.body), (False, node.orelse)):
+            self.guards.append((code, branch))  # RAdam's rectified branch: a square root of
+            branches.append(self._visit_child(part))  # a negative number where it is not taken
+            self.guards.pop()
+        return ast.IfExp(test=test, body=branches[0], orelse=branches[1])
 
     def generic_visit(self, node):
         for field, value in ast.iter_fields(node):
@@ -176,6 +187,8 @@ def _kernel(lines: list[str]) -> tuple[str, list[str], list[str]]:
     out = [f"def _update({args}{star}):",
            '    """One tensor\'s update (one compiled kernel); results written into the '
            'arguments."""',
+           *([f"    # {'; '.join(f'{n} = {code}' for n, code in lifted.items())}"]
+             if lifted else []),
            *(f"    {n} = {n}_" for n, _ in reads), *body,
            *(f"    {n}_.copy_({n})" for n, _ in reads if n != "grad")]
     return "\n".join(out) + "\n", [whole for _, whole in reads], lifted

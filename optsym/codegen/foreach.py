@@ -186,6 +186,10 @@ class Lowering:
         name = self.fresh()
         out.append(f"{name} = {code}")
         self.fresh_lists.add(name)
+        if code in self.full:  # the name now holds this list: its shape is the list's
+            self.full.add(name)
+        else:
+            self.full.discard(name)
         return name
 
     def is_fresh(self, code: str) -> bool:
@@ -220,7 +224,6 @@ class Lowering:
             if self.is_fresh(first) and (no_tensors or full):  # torch's: in place on a temporary
                 name = self.bind(first, out)
                 out.append(f"torch._foreach_{op}_({name}{args})")
-                self.full |= {name} if full else set()
                 return name, True
             code = f"torch._foreach_{op}({first}{args})"
             self.full |= {code} if full else set()
@@ -232,7 +235,6 @@ class Lowering:
         if not (fresh or head):
             raise NoForeach("a named tensor written in place inside an operand")
         name = self.bind(code, out)
-        self.full |= {name} if code in self.full else set()
         if method is not None:
             extra: list[str] = []
             try:
