@@ -7,8 +7,8 @@ import click
 
 from optsym.cli.errors import UsageFailure
 from optsym.cli.options import (
+    IMPLS,
     RULE_CONTEXT,
-    impl_option,
     load_rule,
     load_schedule,
     parse_params,
@@ -37,7 +37,10 @@ def _schedule_source(name: str, options: tuple[str, ...], target: str) -> str:
                    "torch-optimizer: a drop-in torch.optim.Optimizer class (parity step, in place); "
                    "optax: a GradientTransformation (textbook form, jit-safe); "
                    "closed: a schedule's closed form.")
-@impl_option
+@click.option("--impl", type=click.Choice([*IMPLS, "compiled"]), default="single",
+              show_default=True,
+              help="torch's path: single-tensor, foreach (multi-tensor) or fused; compiled "
+                   "(--target torch-optimizer): each tensor's update one torch.compile kernel.")
 @click.option("--out", "out_file", type=str, default=None,
               help="Write the module to this file instead of stdout (a new file, or --force).")
 @writes_files
@@ -58,7 +61,10 @@ def codegen(rule: str, rule_options: tuple[str, ...], target: str, impl: str,
                                + ", ".join(TARGETS))
         spec = load_rule(rule)
         cfg = spec.config(parse_rule_options(spec, rule_options))
-        spec.implementation_for(impl)
+        if impl == "compiled" and target != "torch-optimizer":
+            raise UsageFailure("--impl compiled is a path of --target torch-optimizer")
+        if impl != "compiled":
+            spec.implementation_for(impl)
         if target in ("optax", "torch-optimizer"):
             from optsym.codegen.optimizer_class import generate_class
             from optsym.port.codegen import generate as generate_optax

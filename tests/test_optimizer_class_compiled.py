@@ -9,6 +9,9 @@ expression), each by an ulp of the value it writes.  The bound is checked to be 
 to fail a step whose scalars froze at the first step's values.
 """
 
+import subprocess
+import sys
+
 import pytest
 import torch
 from torch._dynamo.eval_frame import _debug_get_cache_entry_list
@@ -101,3 +104,23 @@ def test_compiled_source_and_refusals():
                       ("adafactor", "shape")):
         with pytest.raises(SpecError, match=why):
             api.optimizer_class(name, path="compiled")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["codegen", "lion", "--impl", "compiled"], "--impl compiled is a path of --target"),
+    (["codegen", "nadam", "--target", "torch-optimizer", "--impl", "compiled"],
+     "nadam has no compiled path"),
+])
+def test_cli_refuses_a_compiled_path_in_one_line(args, message):
+    proc = subprocess.run([sys.executable, "-m", "optsym", *args], capture_output=True,
+                          text=True)
+    assert proc.returncode == 2 and message in proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_cli_prints_the_compiled_class():
+    proc = subprocess.run([sys.executable, "-m", "optsym", "codegen", "lion", "--target",
+                           "torch-optimizer", "--impl", "compiled"], capture_output=True,
+                          text=True, check=True)
+    assert "torch.compile(_update, dynamic=True, fullgraph=True)" in proc.stdout
+    assert "class Lion(torch.optim.Optimizer)" in proc.stdout
