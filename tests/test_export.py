@@ -76,7 +76,7 @@ def test_toc_has_a_chapter_per_topic(course):
     numbers = [labels[t.label][0] for t in topics]
     assert len(set(numbers)) == len(topics) and all(n.isdigit() for n in numbers)
     kinds = {t.kind for t in topics}
-    assert kinds == {"rule", "schedule", "derivation"}
+    assert kinds == {"rule", "schedule", "derivation", "chapter"}
     for name in ("sgd", "adam", "rmsprop", "adagrad"):
         assert f"ch:rule:{name}" in labels
     assert "ch:derivation:heavy-ball" in labels and "ch:schedule:cosine" in labels
@@ -241,11 +241,13 @@ def test_missing_pdflatex_is_exit_2(run_cli, tmp_path, monkeypatch):
 # ---- topics and the command's errors ---------------------------------------------------------
 def test_topics_follow_the_registries(run_cli):
     from optsym import derivations, rules, schedules
+    from optsym.export import chapters
 
     keys = [t.key for t in all_topics()]
     assert keys == ([f"rule:{n}" for n in rules.names()]
                     + [f"schedule:{n}" for n in schedules.names()]
-                    + [f"derivation:{n}" for n in derivations.names()])
+                    + [f"derivation:{n}" for n in derivations.names()]
+                    + [f"chapter:{n}" for n in chapters.names()])
     result = run_cli("export", "--list", "--json")
     assert result.exit_code == 0
     assert [t["topic"] for t in json.loads(result.stdout)] == keys
