@@ -42,7 +42,7 @@ def _property(p) -> str:
     checks = [[tex.prose(c.description), diff_text(c.measured), diff_text(c.expected),
                "yes" if c.passed else r"\textbf{no}"] for c in p.numeric]
     return "\n\n".join([
-        rf"\subsection{{{tex.prose(p.claim)}}}",
+        rf"\subsection{{{tex.prose(p.claim[:1].upper() + p.claim[1:])}}}",
         r"\textit{Assumptions:} " + "; ".join(tex.prose(a) for a in p.assumptions) + ".",
         steps_latex(p.steps, p.verified),
         tex.table(r"@{}>{\raggedright\arraybackslash}p{0.6\linewidth}rrl@{}",

@@ -4,10 +4,15 @@ print them; and a proof's obligations (:class:`optsym.proof.Obligation`) as a ta
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from optsym.export import latex as tex
 from optsym.reading import reading
+
+
+#: Python's ``0.0e+00`` (a difference that is exactly 0) in a justification
+_ZERO = re.compile(r"\b0\.0e\+00\b")
 
 
 def steps_latex(steps: Sequence, verified: Sequence[bool | None] | None = None) -> str:
@@ -17,13 +22,14 @@ def steps_latex(steps: Sequence, verified: Sequence[bool | None] | None = None) 
              None: ""}
     out = [r"\begin{enumerate}"]
     for k, s in enumerate(steps):
+        why = _ZERO.sub("0", s.justification)
         item = rf"\item {tex.prose(s.statement)}"
         if verified is not None:
             item += marks[verified[k]]
         if s.expr is not None:
             item += "\n" + tex.fit_displays(rf"\[ {reading(s.expr)} \]")
-        if s.justification:
-            item += "\n" + rf"\textit{{{tex.prose(s.justification)}}}"
+        if why:
+            item += "\n" + rf"\textit{{{tex.prose(why)}}}"
         out.append(item)
     out.append(r"\end{enumerate}")
     return "\n".join(out)

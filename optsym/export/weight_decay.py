@@ -54,8 +54,10 @@ def _verdict(c) -> str:
         return ("The one-step maps are identical, so by induction the two forms give the same "
                 "parameters at every step: for this rule coupled and decoupled weight decay are "
                 "the same method.")
-    return (rf"The parameters agree up to step ${c.first_differing_step - 1}$ and differ at "
-            rf"step ${c.first_differing_step}$ by \[ {latex(c.difference)} \] "
+    first = c.first_differing_step
+    agree = (r"The parameters differ already at step $1$" if first == 1 else
+             rf"The parameters agree up to step ${first - 1}$ and differ at step ${first}$")
+    return (rf"{agree} by \[ {latex(c.difference)} \] "
             r"(the difference is non-zero at random points in 50-digit arithmetic; the "
             r"symbolic difference agrees with the unrolled forms there within "
             rf"{diff_text(c.numeric_max_diff)}).")
