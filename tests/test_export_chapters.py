@@ -145,7 +145,7 @@ def _fake(name: str, holds: bool):
                      {"final": 0.123456789, "runs": [{"lr": 0.1, "loss": 1e-7},
                                                      {"lr": 0.5, "loss": 2.5}],
                       "rules": {"gd": {"moved": 3.0}, "adam": {"moved": 0.25}}},
-                     holds, ["holds only while lr*L < 2"])
+                     holds, ["holds only while lr*L < 2", "see `optsym plot sweep --best`"])
     return run
 
 
@@ -168,6 +168,7 @@ def test_claims_chapter_iterates_the_registry(tmp_path, monkeypatch):
     assert "moved" in text and "$0.25$" in text
     assert "The check FAILS" in text and text.count("The check holds.") == 2
     assert r"\item holds only while" in text
+    assert r"\texttt{optsym plot sweep -{}-best}" in text  # a command, its hyphens kept
     assert "The 3 claims took" in text
     assert re.search(r"\\includegraphics\[width=[\d.]+in\]\{figures/claim-newton-saddle.pdf\}",
                      text)

@@ -25,6 +25,16 @@ COLUMNS = 6
 LIST_ITEMS = 8
 
 
+def words(text: str) -> str:
+    """A claim's sentence as LaTeX: its `backquoted` commands as code (``--best`` keeps its
+    hyphens), the rest through :func:`optsym.export.latex.prose`, long code breakable."""
+    pieces = text.split("`")
+    if len(pieces) % 2 == 0:  # an unmatched backquote: all prose
+        return breakable(tex.prose(text))
+    return breakable("".join(tex.texttt(p) if i % 2 else tex.prose(p)
+                             for i, p in enumerate(pieces)))
+
+
 def claim_title(name: str) -> str:
     """``momentum-regime`` as "Momentum regime"."""
     words = name.replace("-", " ")
@@ -149,14 +159,14 @@ def _section(name: str, ctx: Context, figures: bool) -> tuple[str, float]:
     verdict = (r"\textbf{The check holds.}" if claim.holds else
                r"\textbf{The check FAILS}: the behaviour measured here is not the statement's.")
     out = [rf"\section{{{tex.text(claim_title(name))}}}\label{{sec:claim:{name}}}",
-           rf"\textbf{{Statement.}} {breakable(tex.prose(claim.statement))}.",
-           rf"\textbf{{Setting.}} {breakable(tex.prose(claim.setting))}.",
+           rf"\textbf{{Statement.}} {words(claim.statement)}.",
+           rf"\textbf{{Setting.}} {words(claim.setting)}.",
            rf"{verdict} Measured when this document was made ({seconds:.1f} s; "
            rf"{tex.texttt('optsym claims ' + name)} runs it again).",
            measured_latex(claim.measured, tex.text(claim_title(name)))]
     if claim.notes:
         out.append(r"\textbf{Regime.}" + "\n" + r"\begin{itemize}" + "\n"
-                   + "\n".join(rf"\item {breakable(tex.prose(n))}" for n in claim.notes)
+                   + "\n".join(rf"\item {words(n)}" for n in claim.notes)
                    + "\n" + r"\end{itemize}")
     if figures and has_figure(name) and claim.data is not None:
         path, rel = ctx.figure(f"claim-{name}")
