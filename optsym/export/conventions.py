@@ -85,7 +85,9 @@ def _worked() -> str:
     p = scheduled.parting
     values = ", ".join(f"{tex.prose(k)} $= {sp.latex(v, fold_short_frac=True)}$"
                        for k, v in plain.values.items())
-    options = " ".join(f"--{k} {v}" for k, v in SCHEDULED[1].items())
+    options = " ".join(f"--schedule-opt {k}={v}" for k, v in SCHEDULED[1].items())
+    command = (f"optsym compare {name} --conventions {a},{b} --schedule {spec.name} "
+               f"{options} --steps {SCHEDULED[2]}")
     out = [rf"\section{{Worked: {tex.text(name)}, {tex.text(a)} against {tex.text(b)}}}"
            r"\label{sec:conventions:worked}",
            rf"{tex.texttt(f'optsym compare {name} --conventions {a},{b}')} compares",
@@ -111,14 +113,15 @@ def _worked() -> str:
            + ("never part in " + rf"${plain.steps}$ steps" if plain.parting.step is None
               else rf"part at step ${plain.parting.step}$") + ". "
            + rf"Under the {tex.texttt(spec.name)} schedule "
-           rf"({tex.texttt(f'optsym compare {name} --conventions {a},{b} --schedule {spec.name} --schedule-opt ' + options.replace('--', '').replace(' ', '=', 1) + f' --steps {SCHEDULED[2]}')}: "
+           rf"({tex.texttt(command)}: "
            rf"{tex.prose(scheduled.lr_text)}) the condition fails when the lr drops, and "]
     if p.step is None:
         out[-1] += "the parameters still never part."
     else:
         out[-1] += (rf"the parameters part at step ${p.step}$: "
                     rf"${sp.latex(p.a_value, fold_short_frac=True)}$ against "
-                    rf"${sp.latex(p.b_value, fold_short_frac=True)}$; after ${scheduled.steps}$ steps the gap is "
+                    rf"${sp.latex(p.b_value, fold_short_frac=True)}$; after "
+                    rf"${scheduled.steps}$ steps the gap is "
                     rf"${float(p.gap):.6g}$ (the float64 run of the generated code of both "
                     + ("agrees" if scheduled.floats.agrees else r"\textbf{disagrees}")
                     + ").")

@@ -1,7 +1,8 @@
 r"""The documents: one topic as a self-contained ``.tex`` (``optsym export adam``), or the whole
 course (``optsym export --all``): a ``report`` with a table of contents, an introduction with the
 optimizer race, and the parts in teaching order (:data:`TEACHING`), one chapter per topic
-(clipping, weight decay, the conventions and the behaviour claims among them), cross-referenced with ``\label``/``\ref``; figures in ``figures/``."""
+(clipping, weight decay, the conventions and the behaviour claims among them),
+cross-referenced with ``\label``/``\ref``; figures in ``figures/``."""
 
 from __future__ import annotations
 
@@ -136,7 +137,8 @@ def _job(what: Topic | None, out: Path, chapters: frozenset[str], topics: list[T
 PRELOAD = ["torch", "sympy", "matplotlib.pyplot", "optsym.codegen.module", "optsym.trajectory",
            "optsym.examples", "optsym.export.rule", "optsym.export.schedule",
            "optsym.export.derivation", "optsym.export.clipping", "optsym.export.weight_decay",
-           "optsym.export.conventions", "optsym.export.claims", "optsym.figures.race", "optsym.figures.schedules",
+           "optsym.export.conventions", "optsym.export.claims", "optsym.figures.race",
+           "optsym.figures.schedules",
            "optsym.figures.stability", "optsym.figures.convergence"]
 
 
@@ -186,7 +188,8 @@ def chapters(ctx: Context, topics: list[Topic], figures: bool = True,
 TEACHING = (
     ("basics", "Gradient descent and momentum",
      ("derivation:gd-quadratic", "derivation:condition-number", "derivation:smooth-convex-gd",
-      "rule:sgd", "chapter:clipping", "derivation:sgd-noise", "derivation:saddle-points", "derivation:ema",
+      "rule:sgd", "chapter:clipping", "derivation:sgd-noise", "derivation:saddle-points",
+      "derivation:ema",
       "derivation:heavy-ball", "derivation:nesterov")),
     ("adaptive", "Adaptive methods",
      ("rule:adagrad", "derivation:adagrad-constant-gradient", "rule:rmsprop", "rule:adam",

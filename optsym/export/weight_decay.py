@@ -17,11 +17,12 @@ CASES = (("sgd", 0), ("sgd", "9/10"), ("adam", 0))
 
 def _command(rule: str, momentum) -> str:
     return tex.texttt(f"optsym weight-decay {rule}"
-                      + (f" --momentum {float(eval_fraction(momentum)):g}" if momentum else ""))
+                      + (f" --momentum {_number(momentum):g}" if momentum else ""))
 
 
-def eval_fraction(text) -> float:
-    """``"9/10"`` as 0.9 (a fraction of the chapter's own cases, not user text)."""
+def _number(text) -> float:
+    """``"9/10"`` as 0.9 (a fraction of the chapter's own :data:`CASES`, through
+    :func:`optsym.weight_decay_forms.exact_number`)."""
     from optsym.weight_decay_forms import exact_number
 
     return float(exact_number(text))
@@ -68,7 +69,8 @@ def _section(rule: str, momentum) -> str:
 
     c = compare(rule, momentum)
     return "\n\n".join([
-        rf"\section{{{tex.text(c.title)}}}\label{{sec:weight-decay:{rule}-{c.first_differing_step or 0}}}",
+        rf"\section{{{tex.text(c.title)}}}"
+        rf"\label{{sec:weight-decay:{rule}-{c.first_differing_step or 0}}}",
         f"{_command(rule, momentum)} unrolls both forms from $\\theta_0$ with free gradients "
         "$g_1, g_2, \\dots$ and a zero state:",
         steps_latex(c.steps), _verdict(c),
