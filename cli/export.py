@@ -1,6 +1,6 @@
 """``optsym export``: the course notes as LaTeX, one topic or all of them, optionally as PDF.
 
-A topic is a rule, a schedule or a derivation (``optsym export --list``); ``optsym export adam
+A topic is a rule, a schedule, a derivation or a chapter (clipping, weight decay, the conventions, the claims) (``optsym export --list``); ``optsym export adam
 --out notes/`` writes ``notes/rule-adam.tex`` and its figures, ``optsym export --all --out
 course/ --pdf`` the whole course (``course/course.tex``, ``course/figures/``,
 ``course/course.pdf``).  ``--pdf`` runs pdflatex (latexmk where installed) and fails with exit
@@ -44,7 +44,7 @@ def _list(as_json: bool) -> None:
 @click.pass_context
 def export(ctx: click.Context, topic: str | None, out: str | None, everything: bool, pdf: bool,
            list_topics: bool, no_figures: bool, as_json: bool, force: bool) -> None:
-    """LaTeX course notes: one TOPIC (a rule, schedule or derivation), or --all.
+    """LaTeX course notes: one TOPIC (a rule, schedule, derivation or chapter), or --all.
 
     TOPIC is a name (adam, cosine, heavy-ball) or KIND:NAME where a name is ambiguous.  Exit
     status 1 when LaTeX fails or a reference is undefined.
