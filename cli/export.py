@@ -1,8 +1,9 @@
 """``optsym export``: the course notes as LaTeX, one topic or all of them, optionally as PDF.
 
 A topic is a rule, a schedule, a derivation or a chapter (clipping, weight decay, the
-conventions, the claims; ``optsym export --list``); ``optsym export adam --out notes/`` writes ``notes/rule-adam.tex`` and its figures, ``optsym export --all --out
-course/ --pdf`` the whole course (``course/course.tex``, ``course/figures/``,
+conventions, the claims; ``optsym export --list``); ``optsym export adam --out notes/``
+writes ``notes/rule-adam.tex`` and its figures, ``optsym export --all --out course/ --pdf``
+the whole course (``course/course.tex``, ``course/figures/``,
 ``course/course.pdf``).  ``--pdf`` runs pdflatex (latexmk where installed) and fails with exit
 status 1 on a LaTeX error or an undefined reference, printing the log line; without pdflatex it
 says which Debian packages to install (exit 2).
