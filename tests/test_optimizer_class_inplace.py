@@ -24,3 +24,16 @@ def test_out_is_not_used_where_it_would_change_a_value():
     aliased = inplace_loop(["        y = x", "        x = torch.maximum(x, g)"], {"x"},
                            {"x", "y", "g"})
     assert aliased[1].strip() == "x = torch.maximum(x, g)"
+
+
+def test_a_temporary_of_the_parameters_shape_takes_tensor_operands_in_place():
+    """``acc_delta.add(eps).sqrt_().div_(std).mul_(grad)`` as torch's Adadelta writes it: the
+    temporary starts from a tensor of the parameter's shape, so no operand can broadcast it
+    larger; from a smaller tensor (``r``) the division stays out of place."""
+    line = "d = torch.mul(torch.div(torch.sqrt(torch.add(a, e)), s), g)"
+    assert inplace_loop(["        " + line], set(), {"a", "s", "g", "d"},
+                        frozenset({"a", "g"}))[0].strip() == \
+        "d = torch.add(a, e).sqrt_().div_(s).mul_(g)"
+    assert inplace_loop(["        " + line.replace("(a, e)", "(r, e)")], set(),
+                        {"r", "s", "g", "d"}, frozenset({"g"}))[0].strip() == \
+        "d = torch.mul(torch.div(torch.add(r, e).sqrt_(), s), g)"

@@ -75,18 +75,31 @@ def _scalar_only(call: ast.Call, tensors: set[str]) -> bool:
     return True
 
 
-def _chain(node: ast.expr, target: str | None, tensors: set[str]) -> tuple[ast.expr, bool]:
+def _root(node: ast.expr) -> str | None:
+    """The name a chain starts from (``acc_delta`` in ``torch.add(acc_delta, eps).sqrt_()``)."""
+    while isinstance(node, ast.Call):
+        node = node.func.value if isinstance(node.func, ast.Attribute) and not (
+            isinstance(node.func.value, ast.Name) and node.func.value.id == "torch") \
+            else (node.args[0] if node.args else node.func)
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _chain(node: ast.expr, target: str | None, tensors: set[str],
+           full: frozenset[str] = frozenset()) -> tuple[ast.expr, bool]:
     """``node`` rewritten; the flag says whether its value is ``target`` (owned) or a fresh
-    temporary that later links may write into."""
+    temporary that later links may write into.  ``full``: the names whose tensors have the
+    parameter's shape; a temporary computed elementwise from one of them has that shape too,
+    so it may take tensor operands in place (``acc_delta.add(eps).sqrt_().div_(std)``)."""
     op = _torch_op(node)
     if op is None:
         return node, False
     first = node.args[0]
     if isinstance(first, ast.Name) and target is not None and first.id == target:
         return _method(op, first, node), True
-    head, writable = _chain(first, target, tensors)
+    head, writable = _chain(first, target, tensors, full)
     node = ast.Call(func=node.func, args=[head, *node.args[1:]], keywords=node.keywords)
-    if writable and (_is_owned(head, target) or _scalar_only(node, tensors)):
+    if writable and (_is_owned(head, target) or _scalar_only(node, tensors)
+                     or _root(head) in full):
         return _method(op, head, node), True
     return node, True  # an out-of-place result is a fresh temporary
 
@@ -108,18 +121,19 @@ def _out_call(node: ast.expr) -> bool:
             and not any(isinstance(a, ast.Starred) for a in node.args))
 
 
-def _rewrite(expr: ast.expr, target: str, owned: bool, tensors: set[str]) -> ast.expr:
+def _rewrite(expr: ast.expr, target: str, owned: bool, tensors: set[str],
+             full: frozenset[str] = frozenset()) -> ast.expr:
     """``expr`` with its chains in place, where that keeps its value."""
     if isinstance(expr, ast.IfExp):  # torch's step-1 cases: each branch on its own
-        return ast.IfExp(test=expr.test, body=_rewrite(expr.body, target, owned, tensors),
-                         orelse=_rewrite(expr.orelse, target, owned, tensors))
+        return ast.IfExp(test=expr.test, body=_rewrite(expr.body, target, owned, tensors, full),
+                         orelse=_rewrite(expr.orelse, target, owned, tensors, full))
     uses = _names(expr).count(target)
     if owned and uses <= 1 and _out_call(expr):  # torch.maximum(x.mul_(b), y, out=x)
-        first = _rewrite(expr.args[0], target, True, tensors)
-        second, _ = _chain(expr.args[1], None, tensors)
+        first = _rewrite(expr.args[0], target, True, tensors, full)
+        second, _ = _chain(expr.args[1], None, tensors, full)
         return ast.Call(func=expr.func, args=[first, second],
                         keywords=[*expr.keywords, ast.keyword("out", ast.Name(target))])
-    new, _ = _chain(expr, target if owned and uses == 1 else None, tensors)
+    new, _ = _chain(expr, target if owned and uses == 1 else None, tensors, full)
     return new
 
 
@@ -140,7 +154,8 @@ def _split_comment(line: str) -> tuple[str, str]:
     return line.rstrip(), ""
 
 
-def inplace_loop(lines: list[str], owned: set[str], tensors: set[str]) -> list[str]:
+def inplace_loop(lines: list[str], owned: set[str], tensors: set[str],
+                 full: frozenset[str] = frozenset()) -> list[str]:
     """The loop body ``lines`` (one statement a line) with in-place chains.
 
     ``owned``: names the step may write in place (``param``, tensor states); ``tensors``: every
@@ -166,7 +181,7 @@ def inplace_loop(lines: list[str], owned: set[str], tensors: set[str]) -> list[s
         if others:
             aliased |= {target, *others}
         may_own = target in owned and target not in aliased
-        value = _rewrite(stmt.value, target, may_own, tensors)
+        value = _rewrite(stmt.value, target, may_own, tensors, frozenset(full) - aliased)
         if ast.dump(value) == ast.dump(stmt.value):  # unchanged: keep the printer's text
             out.append(line)
         else:

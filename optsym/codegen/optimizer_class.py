@@ -182,13 +182,13 @@ def _in_place(source: str, rule: Rule, cfg: Config, path: str, lower: bool = Tru
     assigned = {ln.split("=", 1)[0].strip() for ln in lines
                 if "=" in ln and ln.split("=", 1)[0].strip().isidentifier()}
     tensors = owned | {"grad"} | assigned
-    lines = inplace_loop(lines, owned, tensors)
+    full = {"param", "grad"} | {str(s.symbol) for s in states
+                                if not s.scalar and s.shape_of == "p"}
+    lines = inplace_loop(lines, owned, tensors, frozenset(full))
     if path != "foreach" or not lower:
         return head + _LOOP + "\n".join(lines) + "\n"
     reserved = {n.id for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Name)} \
         | {n.arg for n in ast.walk(ast.parse(source)) if isinstance(n, ast.arg)}
-    full = {"param", "grad"} | {str(s.symbol) for s in states
-                                if not s.scalar and s.shape_of == "p"}
     return head + "\n".join(lower_loop(lines, _tensor_names(rule, cfg, path), owned,
                                          reserved, full)) + "\n"
 
