@@ -71,3 +71,26 @@ def test_quiet_option_sets_and_resets_the_flag(monkeypatch):
     res = CliRunner().invoke(cli, ["claims", "newton-saddle", "--json"])
     assert seen[-1] is False
     assert "[" not in res.output.split("{", 1)[0]      # no bar text on stdout
+
+
+def test_export_counts_its_chapters(tmp_path, monkeypatch):
+    """``export`` advances one tick per chapter made (in this process or a worker's)."""
+    import optsym.progress as progress
+    from optsym.export import find
+    from optsym.export.context import Context
+    from optsym.export.course import chapters
+
+    ticks = []
+
+    class Counting(progress.Progress):
+        def advance(self, n: int = 1, note: str | None = None) -> None:
+            ticks.append(n)
+            super().advance(n, note)
+
+    monkeypatch.setattr(progress, "Progress", Counting)
+    topics = [find("step"), find("ema")]
+    for jobs in (1, 2):
+        ticks.clear()
+        chapters(Context(tmp_path, frozenset(t.key for t in topics)), topics, figures=False,
+                 jobs=jobs)
+        assert ticks == [1, 1], jobs

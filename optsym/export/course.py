@@ -165,16 +165,25 @@ def _cost(what: Topic | None) -> int:
 def chapters(ctx: Context, topics: list[Topic], figures: bool = True,
              jobs: int = 1) -> dict[Topic | None, str]:
     """Every chapter's text (``None``: the introduction), in ``jobs`` processes."""
-    work: list[Topic | None] = ([None] if figures else []) + list(topics)
-    if jobs > 1 and len(work) > 1:
-        from concurrent.futures import ProcessPoolExecutor
+    from optsym.progress import Progress
 
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context()) as pool:
-            futures = {w: pool.submit(_job, w, ctx.out, ctx.chapters, topics, figures)
-                       for w in sorted(work, key=_cost)}
-            done = {w: f.result() for w, f in futures.items()}
-    else:
-        done = {w: _job(w, ctx.out, ctx.chapters, topics, figures) for w in work}
+    work: list[Topic | None] = ([None] if figures else []) + list(topics)
+    with Progress("export", len(work)) as bar:  # on stderr, only on a terminal
+        if jobs > 1 and len(work) > 1:
+            from concurrent.futures import ProcessPoolExecutor, as_completed
+
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=_pool_context()) as pool:
+                futures = {pool.submit(_job, w, ctx.out, ctx.chapters, topics, figures): w
+                           for w in sorted(work, key=_cost)}
+                done = {}
+                for f in as_completed(futures):
+                    done[futures[f]] = f.result()
+                    bar.advance()
+        else:
+            done = {}
+            for w in work:
+                done[w] = _job(w, ctx.out, ctx.chapters, topics, figures)
+                bar.advance()
     out = {}
     for w in work:
         text, drawn = done[w]
