@@ -90,7 +90,9 @@ def _rule_opts(pairs: tuple[str, ...], racers: list[str]) -> dict[str, dict]:
 @click.option("--start", default="-1.5,2", show_default=True, metavar="X,Y",
               help="The common start.")
 @click.option("--rules", "rule_names", default="gd,momentum,nesterov,adam", show_default=True,
-              metavar="R1,R2,...", help="Racers: rule names or gd, momentum, nesterov.")
+              metavar="R1,R2,...",
+              help="Racers: rule names, gd, momentum, nesterov, or METHOD@CONVENTION "
+                   "(nesterov@sutskever, adam@tensorflow: optsym compare --table).")
 @click.option("--lr", default=None, metavar="LR",
               help="One learning rate for every racer (default: each rule's own).")
 @click.option("--steps", default=500, show_default=True, type=click.IntRange(1, 20_000))
@@ -206,7 +208,8 @@ def _dynamics_options(fn):
         click.option("--x0", "--start", "start", default="-1.5,2", show_default=True,
                      metavar="X,Y,...", help="The start."),
         click.option("--rules", "rule_names", default="gd,momentum,adam", show_default=True,
-                     metavar="R1,R2,...", help="Rule names or gd, momentum, nesterov."),
+                     metavar="R1,R2,...", help="Rule names, gd, momentum, nesterov, or "
+                     "METHOD@CONVENTION (nesterov@sutskever)."),
         click.option("--steps", default=200, show_default=True,
                      type=click.IntRange(1, 20_000)),
         click.option("--noise", default="0", show_default=True, metavar="SIGMA",

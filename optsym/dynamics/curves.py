@@ -96,17 +96,19 @@ class _quiet:
 def one_run(objective, x0: Sequence, rule: str, cfg: dict, steps: int, sigma: float = 0.0,
             seed: int = 0, lrs: Sequence[float] | None = None,
             points: Sequence[np.ndarray] | None = None,
-            clip: tuple[str, float] | None = None) -> dict[str, np.ndarray]:
+            clip: tuple[str, float] | None = None,
+            config: dict | None = None) -> dict[str, np.ndarray]:
     """The iterates and the :data:`METRICS` of one run (arrays of length ``steps + 1``);
     ``points``: the minima for the distance (default: :func:`~optsym.dynamics.optimum.minima`);
     ``clip``: ``("norm" | "value", c)``, the generated clipping before every step
-    (:mod:`optsym.dynamics.clipped`)."""
+    (:mod:`optsym.dynamics.clipped`); ``config``: the full configuration when ``cfg`` holds
+    only a convention's options."""
     from optsym.dynamics.clipped import clipped
 
     stream = clipped(objective_stream(objective, sigma, seed), clip)
     path = run_stream(rule, cfg, x0, steps, stream, lrs)
     with np.errstate(all="ignore"):
-        return _metrics(objective, path, cfg, steps, lrs,
+        return _metrics(objective, path, config or cfg, steps, lrs,
                         minima(objective) if points is None else points)
 
 
@@ -131,7 +133,8 @@ def curves_data(objective, x0: Sequence, racers: Sequence, steps: int, sigma: fl
     is the lr of each step, or a function of the rule's lr giving it (a schedule); ``clip``
     clips every racer's gradients (``("norm" | "value", c)``); ``progress`` (an
     :class:`optsym.progress.Progress`) advances once per run."""
-    from optsym import rules
+    from optsym.dynamics.stepper import CONVENTION_MARK
+    from optsym.figures.race import racer_config
 
     if not 1 <= steps <= MAX_STEPS:
         raise SpecError(f"steps must be from 1 to {MAX_STEPS}, got {steps}")
@@ -147,12 +150,12 @@ def curves_data(objective, x0: Sequence, racers: Sequence, steps: int, sigma: fl
     points = minima(objective, optimum)
     out = []
     for r in racers:
-        cfg = rules.get(r.rule).config(r.options)
+        cfg = racer_config(r)
         own = lrs(cfg["lr"]) if callable(lrs) else lrs
         each = []
         for k in range(runs):
-            each.append(one_run(objective, x0, r.rule, cfg, steps, sigma, seed + k, own,
-                                points, clip))
+            each.append(one_run(objective, x0, r.rule, r.options if CONVENTION_MARK in r.rule
+                                else cfg, steps, sigma, seed + k, own, points, clip, cfg))
             if progress is not None:
                 progress.advance()
         metrics = {m: np.stack([e[m] for e in each]) for m in METRICS}

@@ -18,12 +18,13 @@ def _g(v) -> str:
 def curves_table(curves: Sequence[Curves], clip: tuple[str, float] | None = None) -> str:
     """One line per racer: lr and the final loss, gradient norm, distance and update size
     (``clip``: the clipping the runs had, named in the footer)."""
-    head = f"{'rule':<12} {'lr':>9} {'loss':>11} {'grad norm':>11} {'distance':>11} " \
+    w = max([12, *(len(c.label) for c in curves)])  # a convention's label is long
+    head = f"{'rule':<{w}} {'lr':>9} {'loss':>11} {'grad norm':>11} {'distance':>11} " \
            f"{'update':>11}"
     lines = [head, "-" * len(head)]
     for c in curves:
         tag = " (diverged)" if c.diverged else ""
-        lines.append(f"{c.label:<12} {c.config['lr']:>9.3g} {_g(c.final('loss')):>11} "
+        lines.append(f"{c.label:<{w}} {c.config['lr']:>9.3g} {_g(c.final('loss')):>11} "
                      f"{_g(c.final('grad_norm')):>11} {_g(c.final('distance')):>11} "
                      f"{_g(c.final('update')):>11}{tag}")
     runs = curves[0].runs if curves else 1

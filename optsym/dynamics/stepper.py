@@ -9,9 +9,10 @@ r"""A rule's generated step code, driven step by step by any gradient stream.
         \quad (\text{optsym's generated code, torch-parity target, float64})
     \end{align*}
 
-This is :func:`optsym.trajectory.run_generated`'s loop with two additions: the learning rate
-:math:`\eta_t` may change every step (it is a keyword argument of the generated ``step``) and the
-gradient may be any function of the step and the iterate.  The update itself is never written
+This is :func:`optsym.trajectory.run_generated`'s loop with three additions: the learning rate
+:math:`\eta_t` may change every step (it is a keyword argument of the generated ``step``), the
+gradient may be any function of the step and the iterate, and a convention of the table runs
+in its own variables (``nesterov@sutskever``: the gradient at its look-ahead point).  The update itself is never written
 here: it is the module :func:`optsym.codegen.module.generate` prints for the rule.
 """
 
@@ -28,21 +29,66 @@ from optsym.spec import SpecError
 GradStream = Callable[[int, np.ndarray], np.ndarray]
 
 
-def _prepared(rule_name: str, cfg: Mapping[str, Any]):
-    """``(namespace, config, init keywords, step keywords)`` of the rule's generated module."""
+#: ``METHOD@CONVENTION`` names a convention of the table (``nesterov@sutskever``)
+CONVENTION_MARK = "@"
+
+
+def _spec(rule_name: str, cfg: Mapping[str, Any]):
+    """``(rule spec, its options, the convention or None)``: a rule or an alias, or
+    ``METHOD@CONVENTION``, whose spec's textbook form is that convention's equations
+    (:meth:`optsym.conventions.spec.Convention.as_rule`)."""
     from optsym import rules
     from optsym.examples.aliases import apply_alias, resolve
+
+    method, mark, convention = rule_name.partition(CONVENTION_MARK)
+    alias, name = resolve(method)
+    rule, options = rules.get(name), apply_alias(alias, cfg)
+    if not mark:
+        return rule, options, None
+    from optsym.examples.convention import convention_rule
+
+    rule, conv, _, options = convention_rule(method, rule, convention, options)
+    if any(h.name == "base_lr" for h in rule.hypers) and "lr" in options:
+        options.setdefault("base_lr", options["lr"])  # a constant lr is its own peak
+    return rule, options, conv
+
+
+def config_for(rule_name: str, cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """The validated configuration of a rule, an alias or ``METHOD@CONVENTION``."""
+    from optsym.trajectory import rule_config
+
+    rule, options, _ = _spec(rule_name, cfg)
+    return rule_config(rule, options)
+
+
+def _prepared(rule_name: str, cfg: Mapping[str, Any]):
+    """``(namespace, config, init keywords, step keywords, gradient point)`` of the rule's
+    generated module; the gradient point (None: the iterate itself) maps the iterate, the
+    state and the step keywords to where a convention takes its gradient (Sutskever's
+    look-ahead theta + mu v)."""
+    import sympy as sp
+
+    from optsym.spec import theta
     from optsym.trajectory import _keyword_only, _module, rule_config
 
-    alias, name = resolve(rule_name)
-    rule = rules.get(name)
-    config = rule_config(rule, apply_alias(alias, cfg))
+    rule, options, conv = _spec(rule_name, cfg)
+    config = rule_config(rule, options)
     namespace = _module(rule, config, "torch-parity")
     states = rule.states(config)
     init_kw = {h.name: config[h.name] for h in rule.hypers if h.symbol is not None
                and any(h.symbol in s.init.free_symbols for s in states)}
     step_kw = {k: config[k] for k in _keyword_only(namespace["step"])}
-    return namespace, config, init_kw, step_kw
+    point = None
+    if conv is not None and conv.gradient_point != theta:
+        hypers = [h for h in rule.hypers if h.symbol is not None]
+        fn = sp.lambdify([theta, *[s.symbol for s in states], *[h.symbol for h in hypers]],
+                         conv.gradient_point, modules="numpy")
+
+        def point_of(x, state, kw):
+            return fn(x, *[state[s.name][0].detach().numpy() for s in states],
+                      *[kw.get(h.name, config[h.name]) for h in hypers])
+        point = point_of
+    return namespace, config, init_kw, step_kw, point
 
 
 def run_stream(rule_name: str, cfg: Mapping[str, Any], x0: Sequence, steps: int,
@@ -57,7 +103,7 @@ def run_stream(rule_name: str, cfg: Mapping[str, Any], x0: Sequence, steps: int,
         raise SpecError(f"steps must be >= 0, got {steps}")
     if lrs is not None and len(lrs) < steps:
         raise SpecError(f"{len(lrs)} learning rates for {steps} steps")
-    namespace, config, init_kw, step_kw = _prepared(rule_name, cfg)
+    namespace, config, init_kw, step_kw, point = _prepared(rule_name, cfg)
     x = np.array([float(v) for v in x0], dtype=np.float64)
     params = [torch.tensor(x, dtype=torch.float64)]
     state = namespace["init_state"](params, **init_kw)
@@ -67,7 +113,9 @@ def run_stream(rule_name: str, cfg: Mapping[str, Any], x0: Sequence, steps: int,
     for t in range(1, steps + 1):
         if lrs is not None and "lr" in kw:
             kw["lr"] = float(lrs[t - 1])
-        g = np.asarray(grad(t, out[t - 1]), dtype=np.float64)
+        at = out[t - 1] if point is None else np.asarray(point(out[t - 1], state, kw),
+                                                          dtype=np.float64)
+        g = np.asarray(grad(t, at), dtype=np.float64)
         with np.errstate(all="ignore"):
             namespace["step"](params, [torch.tensor(g, dtype=torch.float64)], state, **kw)
         out[t] = params[0].detach().numpy()

@@ -62,27 +62,37 @@ class Run:
 
 def racer(name: str, lr: float | None = None,
           options: Mapping[str, Any] | None = None) -> Racer:
-    """The racer called ``name`` (an alias or a rule name) with ``lr`` and ``options``."""
+    """The racer called ``name`` (an alias, a rule name, or ``METHOD@CONVENTION`` for a
+    convention of the table: ``nesterov@sutskever``) with ``lr`` and ``options``."""
     from optsym import rules
+    from optsym.dynamics.stepper import CONVENTION_MARK, config_for
 
     key = name.strip().lower()
+    method = key.partition(CONVENTION_MARK)[0]
     rule_name, base = ALIASES.get(key, (key, {}))
-    if key not in ALIASES and rule_name not in rules.names():
+    if method not in ALIASES and method not in rules.names():
         from optsym.spec import unknown_name_message
 
         raise SpecError(unknown_name_message("racer", name, [*ALIASES, *rules.names()]))
-    opts = dict(base)
+    opts = {} if CONVENTION_MARK in key else dict(base)
     if lr is not None:
         opts["lr"] = float(lr)
     opts.update(options or {})
-    rules.get(rule_name).config(opts)  # validated as torch validates it
+    config_for(rule_name, opts)  # validated as torch validates it
     return Racer(key, rule_name, opts)
+
+
+def racer_config(r: Racer) -> dict[str, Any]:
+    """The racer's validated configuration (a convention's: its own spec's)."""
+    from optsym.dynamics.stepper import config_for
+
+    return config_for(r.rule, r.options)
 
 
 def race_data(objective, x0: Sequence, racers: Sequence[Racer], steps: int) -> list[Run]:
     """Each racer's trajectory from ``x0`` on ``objective`` over ``steps`` steps, as optsym's
     generated code (torch-parity target, float64) computes it."""
-    from optsym import rules
+    from optsym.dynamics.stepper import CONVENTION_MARK, objective_stream, run_stream
     from optsym.trajectory import run_generated
 
     if not 1 <= steps <= MAX_STEPS:
@@ -91,9 +101,12 @@ def race_data(objective, x0: Sequence, racers: Sequence[Racer], steps: int) -> l
         raise SpecError("the race needs at least one racer")
     out = []
     for r in racers:
-        cfg = rules.get(r.rule).config(r.options)
+        cfg = racer_config(r)
         with np.errstate(all="ignore"):
-            path = np.array(run_generated(r.rule, cfg, objective, x0, steps), dtype=float)
+            if CONVENTION_MARK in r.rule:  # its own variables, its own gradient point
+                path = run_stream(r.rule, r.options, x0, steps, objective_stream(objective))
+            else:
+                path = np.array(run_generated(r.rule, cfg, objective, x0, steps), dtype=float)
         out.append(Run(r, cfg, path))
     return out
 
