@@ -26,8 +26,10 @@ class ReadingPrinter(LatexPrinter):
     """``sympy.latex`` with optsym's symbol names and sums in reading order."""
 
     def __init__(self, leading: sp.Basic | None = None,
-                 constants: frozenset[sp.Symbol] = frozenset()) -> None:
-        super().__init__({"symbol_names": LATEX_NAMES})
+                 constants: frozenset[sp.Symbol] = frozenset(), **settings) -> None:
+        """``settings``: SymPy's LaTeX settings (``symbol_names`` replaces optsym's names:
+        a worked example's substitution line names each symbol by its value)."""
+        super().__init__({"symbol_names": LATEX_NAMES, **settings})
         self.leading = leading
         self.constants = constants
 

@@ -294,7 +294,8 @@ def test_numbers_put_in_follow_the_formula_without_clutter():
     gd = worked_example("gd", parse_objective("(x - 3)**2"), ["0"], {"lr": "0.1"}, 1)
     direction, param = gd.records[0].updates
     assert direction.shown[0] == ("-6", "-6")
-    assert param.shown[0][1] == r"- \frac{1}{10} \cdot \left(-6\right) + 0"
+    # LaTeX in reading order, as the formula line theta <- theta - eta d above it
+    assert param.shown[0][1] == r"0 - \frac{1}{10} \cdot \left(-6\right)"
     assert "d &= g = -6" in gd.as_latex() and "(-6) = -6" not in gd.as_latex()
     adam = worked_example("adam", None, None, {}, 1, grad=["0.5"])
     assert "sqrt(1/4)" in adam.as_text() and "sqrt((1/4))" not in adam.as_text()

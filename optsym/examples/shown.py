@@ -17,6 +17,7 @@ from collections.abc import Mapping
 import sympy as sp
 from sympy.printing.str import StrPrinter
 
+from optsym.reading import ReadingPrinter
 from optsym.spec import LATEX_NAMES
 
 
@@ -85,7 +86,8 @@ def substituted(expr: sp.Expr, values: Mapping[sp.Symbol, sp.Expr]) -> tuple[str
     text = _Named({s: value_text(v) for s, v in used.items()},
                   {s: value_text(v, bare=True) for s, v in used.items()}).doprint(expr)
     names = {**LATEX_NAMES, **{s: value_latex(v, s in bases) for s, v in used.items()}}
-    return text, sp.latex(expr, symbol_names=names, mul_symbol="dot")
+    # the sums in reading order, as the formula line above it (optsym.reading)
+    return text, ReadingPrinter(symbol_names=names, mul_symbol="dot").doprint(expr)
 
 
 __all__ = ["substituted", "value_text", "value_latex"]
