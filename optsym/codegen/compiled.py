@@ -212,7 +212,7 @@ def compiled_step(source: str, rule: Rule, cfg: Config, path: str) -> str:
             + "}\n")
     at = head.rindex("\n\n@torch.no_grad()")
     head = (head[:at] + _FLAT + "\n\n" + kernel
-            + "\n\n#: the kernel, compiled at its first call (once per dtype and rank)\n"
+            + "\n\n#: the kernel, compiled at its first call (once per dtype; sizes are symbolic)\n"
             "_compiled_update = torch.compile(_update, dynamic=True, fullgraph=True)\n"
             + head[at:])
     return (head + "    scalars = {}  # dtype -> the kernel's numbers as 0-d tensors of it\n"
