@@ -2,11 +2,11 @@ r"""Step time and peak memory of optsym's generated ``torch.optim`` classes agai
 
 For each rule, size and layout, every path steps the same parameters and gradients: torch's
 single-tensor (``foreach=False``), foreach and fused optimizers and optsym's generated classes
-(``optsym codegen RULE --target torch-optimizer --impl single|foreach``: in place, in the
-operation order of torch's single-tensor path, and of its foreach path with ``torch._foreach_*``
-calls; ``api.optimizer_class(rule, path="compiled")``: each tensor's update one
-``torch.compile`` kernel, compiled in the warm-up step).  Lion and LAMB, which torch lacks, are
-timed against optsym's single-tensor class.  Times are medians over ``--rounds`` rounds of ``--steps`` steps, the paths interleaved
+(``optsym codegen RULE --target torch-optimizer --impl single|foreach|compiled``: in place, in
+the operation order of torch's single-tensor path, of its foreach path with
+``torch._foreach_*`` calls, and each tensor's update one ``torch.compile`` kernel, compiled in
+the warm-up step).  Lion and LAMB, which torch lacks, are timed against optsym's single-tensor
+class.  Times are medians over ``--rounds`` rounds of ``--steps`` steps, the paths interleaved
 within each round (every other round in reverse) so that they share the machine's state; a
 ratio is the median over rounds of the two paths' times in the same round: to torch
 single-tensor, and as *parity* each optsym class against the torch path it follows (optsym

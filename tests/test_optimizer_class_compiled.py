@@ -93,6 +93,26 @@ def _frozen_step(cls, kw, lrs):
     return torch.cat([p.detach().reshape(-1) for p in ps]), opt
 
 
+def test_every_rule_with_a_compiled_path_runs_within_the_bound():
+    """Every rule's default configuration that has a compiled path (all but NAdam, ASGD and
+    Adafactor) runs 8 steps within the bound of its eager class."""
+    ran = []
+    for name in rules.names():
+        rule = rules.get(name)
+        try:
+            cls = api.optimizer_class(name, path="compiled")
+        except SpecError:
+            continue
+        order = "foreach" if "foreach" in rule.paths else "single"
+        kw = rule.reference.kwargs(rule.hypers, rule.config({}))
+        lrs = [kw.get("lr", 1e-3) * (1 - 0.05 * k) for k in range(STEPS)]
+        compiled, _ = _run(cls, kw, lrs)
+        eager, _ = _run(api.optimizer_class(name, path=order), kw, lrs)
+        assert torch.all((compiled - eager).abs() <= _bound(eager, lrs)), name
+        ran.append(name)
+    assert len(ran) == len(rules.names()) - 3, ran
+
+
 def test_compiled_source_and_refusals():
     """The module compiles one kernel per tensor update with fullgraph=True (a graph break is an
     error, not a silent fallback); rules that read per-tensor numbers or shapes are refused
