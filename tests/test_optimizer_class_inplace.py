@@ -37,3 +37,19 @@ def test_a_temporary_of_the_parameters_shape_takes_tensor_operands_in_place():
     assert inplace_loop(["        " + line.replace("(a, e)", "(r, e)")], set(),
                         {"r", "s", "g", "d"}, frozenset({"g"}))[0].strip() == \
         "d = torch.mul(torch.div(torch.add(r, e).sqrt_(), s), g)"
+
+
+def test_operands_are_fresh_chains_and_a_temporary_inherits_the_shape():
+    """RAdam's rectified update as torch's single-tensor code allocates it: each operand's
+    temporaries written in place; ``b = m / c`` has the parameter's shape (elementwise from the
+    state ``m``), a norm of it does not."""
+    lines = ["        b = torch.div(m, c)",
+             "        x = torch.add(x, torch.mul(torch.mul(b, lr), "
+             "torch.add(torch.sqrt(v), e)), alpha=-1)"]
+    out = inplace_loop(lines, {"x", "m", "v"}, {"x", "m", "v", "b"}, frozenset({"x", "m", "v"}))
+    assert out[1].strip() == \
+        "x = x.add_(torch.mul(b, lr).mul_(torch.sqrt(v).add_(e)), alpha=-1)"
+    normed = [lines[0].replace("torch.div(m, c)", "torch.linalg.norm(m)"), lines[1]]
+    out = inplace_loop(normed, {"x", "m", "v"}, {"x", "m", "v", "b"}, frozenset({"x", "m", "v"}))
+    assert out[1].strip() == \
+        "x = x.add_(torch.mul(torch.mul(b, lr), torch.sqrt(v).add_(e)), alpha=-1)"

@@ -76,12 +76,26 @@ def _scalar_only(call: ast.Call, tensors: set[str]) -> bool:
 
 
 def _root(node: ast.expr) -> str | None:
-    """The name a chain starts from (``acc_delta`` in ``torch.add(acc_delta, eps).sqrt_()``)."""
+    """The name an elementwise chain starts from (``acc_delta`` in
+    ``torch.add(acc_delta, eps).sqrt_()``); None through any other operation (a norm)."""
     while isinstance(node, ast.Call):
-        node = node.func.value if isinstance(node.func, ast.Attribute) and not (
-            isinstance(node.func.value, ast.Name) and node.func.value.id == "torch") \
-            else (node.args[0] if node.args else node.func)
+        if _torch_op(node) is not None:
+            node = node.args[0]
+        elif isinstance(node.func, ast.Attribute) and node.func.attr.endswith("_") \
+                and node.func.attr[:-1] in INPLACE:
+            node = node.func.value
+        else:
+            return None
     return node.id if isinstance(node, ast.Name) else None
+
+
+def _operands(call: ast.Call, tensors: set[str], full: frozenset[str]) -> ast.Call:
+    """``call`` with its operands after the first rewritten as fresh chains (a temporary of an
+    operand is no one else's, so writing it in place changes no other value)."""
+    args = [_chain(a, None, tensors, full)[0] for a in call.args]
+    keywords = [ast.keyword(k.arg, _chain(k.value, None, tensors, full)[0])
+                for k in call.keywords]
+    return ast.Call(func=call.func, args=args, keywords=keywords)
 
 
 def _chain(node: ast.expr, target: str | None, tensors: set[str],
@@ -94,10 +108,13 @@ def _chain(node: ast.expr, target: str | None, tensors: set[str],
     if op is None:
         return node, False
     first = node.args[0]
+    rest = _operands(ast.Call(func=node.func, args=node.args[1:], keywords=node.keywords),
+                     tensors, full)
     if isinstance(first, ast.Name) and target is not None and first.id == target:
+        node = ast.Call(func=node.func, args=[first, *rest.args], keywords=rest.keywords)
         return _method(op, first, node), True
     head, writable = _chain(first, target, tensors, full)
-    node = ast.Call(func=node.func, args=[head, *node.args[1:]], keywords=node.keywords)
+    node = ast.Call(func=node.func, args=[head, *rest.args], keywords=rest.keywords)
     if writable and (_is_owned(head, target) or _scalar_only(node, tensors)
                      or _root(head) in full):
         return _method(op, head, node), True
@@ -128,6 +145,9 @@ def _rewrite(expr: ast.expr, target: str, owned: bool, tensors: set[str],
         return ast.IfExp(test=expr.test, body=_rewrite(expr.body, target, owned, tensors, full),
                          orelse=_rewrite(expr.orelse, target, owned, tensors, full))
     uses = _names(expr).count(target)
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) \
+            and expr.func.attr.endswith("_") and _torch_op(expr) is None:
+        return _operands(expr, tensors, full)  # param.add_(torch.mul(u, c).mul_(r), ...)
     if owned and uses <= 1 and _out_call(expr):  # torch.maximum(x.mul_(b), y, out=x)
         first = _rewrite(expr.args[0], target, True, tensors, full)
         second, _ = _chain(expr.args[1], None, tensors, full)
@@ -182,6 +202,10 @@ def inplace_loop(lines: list[str], owned: set[str], tensors: set[str],
             aliased |= {target, *others}
         may_own = target in owned and target not in aliased
         value = _rewrite(stmt.value, target, may_own, tensors, frozenset(full) - aliased)
+        if _root(stmt.value) in full and target not in aliased:  # bias_corrected = m / c
+            full = frozenset(full) | {target}
+        elif target in full and target not in owned:
+            full = frozenset(full) - {target}
         if ast.dump(value) == ast.dump(stmt.value):  # unchanged: keep the printer's text
             out.append(line)
         else:
