@@ -239,8 +239,15 @@ class ObjectiveRule(ParamSet):
     params: tuple[Param, ...]
     #: ``verify(steps, seed, dtypes, cfg) -> ObjectiveReport``
     verify: Callable[..., ObjectiveReport]
-    #: cross-parameter checks: (predicate that is True when the config is bad, message)
+    #: cross-parameter checks: (predicate that is True when the config is bad, message); a
+    #: finite value for every real parameter is checked first
     checks: tuple[tuple[Callable[[Config], bool], str], ...] = ()
+
+    def __post_init__(self) -> None:
+        finite = tuple((lambda c, n=p.name: not math.isfinite(c[n]),
+                        f"option {p.flag} expects a finite number, got {{{p.name}}}")
+                       for p in self.params if p.kind == "real")
+        object.__setattr__(self, "checks", finite + tuple(self.checks))
 
 
 def sgd_param(name: str, default: float, doc: str | None = None) -> Param:

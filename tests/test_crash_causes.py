@@ -373,3 +373,64 @@ def test_random_sweep_failures_at_extreme_values_are_within_the_bound(rule, path
     verdict = api.verify(rule, options, steps=30, dtypes=("float32",), seed=seed,
                          impl=None if path == "single" else path)
     assert verdict.passed, "\n".join(verdict.lines())
+
+
+def test_a_pole_in_a_wrong_textbook_form_still_fails():
+    """Review finding: theta - lr*(m/sqrt(v))/(1 + eps/sqrt(v)) equals Adam wherever v > 0 but
+    is 0/0 where v = 0 (a zero gradient on step 1). A division by an exact 0 is a pole of the
+    formula, not an overflow, and the square root of exact zeros cannot round below 0: the
+    element is a FAIL, not outside the bound's domain."""
+    import dataclasses
+
+    from optsym import rules
+    from optsym.api import verify_rule
+    from optsym.rules import adam as A
+    from optsym.spec import Assign, theta
+
+    adam = rules.get("adam")
+    eps = adam.hyper("eps").symbol
+
+    def textbook(cfg):
+        eqs = A.textbook(cfg)
+        last = max(i for i, e in enumerate(eqs) if e.target == theta)  # the update itself
+        wrong = theta - A.lr * (A.m_hat / sp.sqrt(A.v_hat)) / (1 + eps / sp.sqrt(A.v_hat))
+        return tuple(Assign(e.target, wrong, e.note) if i == last else e
+                     for i, e in enumerate(eqs))
+
+    verdict = verify_rule(dataclasses.replace(adam, textbook=textbook), {}, steps=5,
+                          backends=("numpy",), dtypes=("float32",))
+    assert not verdict.report.passed and "NaN on one side" in verdict.report.results[0].failure
+
+
+def test_asgd_horizon_follows_torchs_float_arithmetic():
+    """1 + lambd*lr*t in Python floats is exactly 0.0 at t = 9 for lambd = -1.111111111111111,
+    lr = 0.1 (the exact product reaches 0 only at t = 10): 9 steps are refused, 8 run."""
+    assert 1 + -1.111111111111111 * 0.1 * 9 <= 0 < 1 + -1.111111111111111 * 0.1 * 8
+    result = CliRunner().invoke(cli, ["verify", "asgd", "--lambd", "-1.111111111111111",
+                                      "--lr", "0.1", "--steps", "9"])
+    assert result.exit_code == 2 and "at step 9" in result.output
+    result = CliRunner().invoke(cli, ["verify", "asgd", "--lambd", "-1.111111111111111",
+                                      "--lr", "0.1", "--steps", "8"])
+    assert result.exit_code == 0, result.output
+
+
+def test_asgd_horizon_holds_in_the_dynamics_runner():
+    from optsym.dynamics.stepper import objective_stream, run_stream
+    from optsym.objective import parse_objective
+    from optsym.spec import SpecError
+
+    with pytest.raises(SpecError, match="reaches below 0 at step 10"):
+        run_stream("asgd", {"lambd": -1.0, "lr": 0.1}, (1.0, 1.0), 20,
+                   objective_stream(parse_objective("x^2 + y^2")))
+
+
+@pytest.mark.parametrize("name, option, message", [
+    ("gd", "lr", "option --lr expects a finite number"),
+    ("minibatch-sgd", "weight_decay", "option --weight-decay expects a finite number"),
+    ("sam", "eps", "eps must be a finite number > 0")])
+def test_objective_rules_refuse_a_non_finite_option_by_name(name, option, message):
+    from optsym.objective_rules import verify_objective_rule
+    from optsym.spec import SpecError
+
+    with pytest.raises(SpecError, match=message):
+        verify_objective_rule(name, steps=2, options={option: float("inf")})

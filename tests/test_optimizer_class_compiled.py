@@ -22,7 +22,10 @@ from optsym.spec import SpecError
 EPS32 = 2.0 ** -23
 STEPS = 8
 
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.timeout(900),
+              # torch.compile's own internals call the deprecated torch.jit.script_method
+              pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated"
+                                         ":DeprecationWarning")]
 
 
 def _run(cls, kw, lrs, seed=0):

@@ -134,10 +134,12 @@ class NumpyTextbookPrinter(_ArrayPrinterMixin, NumPyPrinter):
         raise TypeError(f"{type(expr).__name__} is a torch operation; numpy prints textbook forms")
 
     def _print_Norm(self, expr):
-        """The 2-norm with its squares summed in float64, cast back to the tensor's dtype, as
-        torch's CPU norm accumulates float32 (``numpy.linalg.norm`` squares in the dtype: a
-        float32 vector of 1e-27 has norm 0 there, and LAMB's trust ratio takes its other
-        branch)."""
+        """The 2-norm with its squares summed in float64, cast back to the tensor's dtype: the
+        norm the formula means.  ``numpy.linalg.norm`` squares in the dtype (a float32 update
+        of 1e-27 has norm 0, and LAMB's trust ratio takes its other branch).  torch's CPU
+        norm is not one thing either (a 0-d float32 tensor of 1e-27 has its exact norm, four
+        values of 1e-27 have norm 0), so where a norm's square leaves the dtype's range the
+        rounding bound calls the element outside its domain (:mod:`optsym.verify.bounds`)."""
         x, np_ = self._print(expr.args[0]), self._module_format("numpy")
         return (f"{np_}.sqrt({np_}.sum({np_}.square({x}, dtype={np_}.float64)))"
                 f".astype({x}.dtype)")

@@ -62,7 +62,7 @@ def config_for(rule_name: str, cfg: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _prepared(rule_name: str, cfg: Mapping[str, Any]):
-    """``(namespace, config, init keywords, step keywords, gradient point)`` of the rule's
+    """``(namespace, config, init keywords, step keywords, gradient point, spec)`` of the rule's
     generated module; the gradient point (None: the iterate itself) maps the iterate, the
     state and the step keywords to where a convention takes its gradient (Sutskever's
     look-ahead theta + mu v)."""
@@ -88,7 +88,7 @@ def _prepared(rule_name: str, cfg: Mapping[str, Any]):
             return fn(x, *[state[s.name][0].detach().numpy() for s in states],
                       *[kw.get(h.name, config[h.name]) for h in hypers])
         point = point_of
-    return namespace, config, init_kw, step_kw, point
+    return namespace, config, init_kw, step_kw, point, rule
 
 
 def run_stream(rule_name: str, cfg: Mapping[str, Any], x0: Sequence, steps: int,
@@ -103,7 +103,8 @@ def run_stream(rule_name: str, cfg: Mapping[str, Any], x0: Sequence, steps: int,
         raise SpecError(f"steps must be >= 0, got {steps}")
     if lrs is not None and len(lrs) < steps:
         raise SpecError(f"{len(lrs)} learning rates for {steps} steps")
-    namespace, config, init_kw, step_kw, point = _prepared(rule_name, cfg)
+    namespace, config, init_kw, step_kw, point, rule = _prepared(rule_name, cfg)
+    rule.check_horizon(config, steps)  # ASGD's negative lambd: a usage error past its domain
     x = np.array([float(v) for v in x0], dtype=np.float64)
     params = [torch.tensor(x, dtype=torch.float64)]
     state = namespace["init_state"](params, **init_kw)

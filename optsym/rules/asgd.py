@@ -144,7 +144,8 @@ def _float32_rate() -> sp.Expr:
 
 
 def _horizon(cfg: Config, steps: int) -> str | None:
-    r"""The rate's base :math:`1 + \kappa \eta t` stays positive for :math:`t \le` ``steps``.
+    r"""The rate's base :math:`1 + \kappa \eta t` stays positive for :math:`t \le` ``steps``,
+    exactly and in torch's float arithmetic.
 
     torch does not check ``lambd``.  A negative one reaches a base :math:`\le 0` at
     :math:`t^* = \lceil -1/(\kappa\eta) \rceil` (exact, from the two floats), where the rate is
@@ -156,6 +157,10 @@ def _horizon(cfg: Config, steps: int) -> str | None:
     if product >= 0:
         return None
     first = math.ceil(-1 / product)
+    # torch computes 1 + lambd * lr * step in Python floats, which can reach 0.0 a step
+    # earlier than the exact value does (lambd = -1.111111111111111, lr = 0.1: at step 9)
+    scaled = cfg["lambd"] * cfg["lr"]
+    first = min([first, *(k for k in range(max(first - 2, 1), first) if 1 + scaled * k <= 0)])
     if first > steps:
         return None
     return (f"lambd = {shown(cfg['lambd'])} < 0 with lr = {shown(cfg['lr'])}: the rate's base "

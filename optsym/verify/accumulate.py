@@ -68,7 +68,7 @@ class Accumulator:
             if outside.any():
                 self._outside(ours, ref, where, outside)
                 bad &= ~outside
-            self.ill_conditioned += int((~equal & ~np.isfinite(tol)).sum())
+            self.ill_conditioned += int((~equal & np.isinf(tol)).sum())  # NaN: outside
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = np.where(equal | ~np.isfinite(tol), 0.0, err / tol)
             self.worst_ratio = max(self.worst_ratio, float(np.nanmax(ratio, initial=0.0)))

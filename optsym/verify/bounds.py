@@ -206,8 +206,9 @@ def _backward(node: sp.Basic, args: list, value, adj) -> list:
 def _condition(cond: sp.Basic, values) -> np.ndarray:
     order = _topological(cond)
     val: dict[sp.Basic, object] = {}
-    for node in order:
-        val[node] = _forward(node, [val[a] for a in node.args], values)
+    with np.errstate(all="ignore"):  # an inf or NaN input is judged by the comparison
+        for node in order:
+            val[node] = _forward(node, [val[a] for a in node.args], values)
     return np.asarray(val[cond])
 
 
@@ -298,7 +299,8 @@ def evaluate_bound(f: sp.Expr, scalar_leaves: set[sp.Symbol],
 
     ``huge`` (the dtype's largest finite number) marks overflow: an element where an
     intermediate tensor value of ``f`` (taken in float64), or the square of a norm, exceeds it
-    in magnitude has no first-order bound at all, since the dtype's computation there is inf
+    in magnitude (or the square of a norm is below ``tiny``: it underflows) has no first-order
+    bound at all, since the dtype's computation there is inf
     or NaN (centered RMSprop's :math:`g^2` at a float32 gradient of 1e30; LAMB's norm of an
     update of 2.6e19).  It is returned as NaN: outside the
     bound's domain, where inf means "not checkable to first order".
@@ -342,8 +344,10 @@ def evaluate_bound(f: sp.Expr, scalar_leaves: set[sp.Symbol],
                 # a square root whose argument is within rounding of 0 (centered RMSprop's
                 # g^2 - avg^2 at a tiny alpha): one order may take the root of a negative, a
                 # NaN that rounding explains: outside the bound's domain
-                inner = evaluate_bound(node.base, scalar_leaves, values, unit, tiny)
-                near_zero = np.abs(val[node.base]) <= 2 * unit * inner
+                # (without underflow's allowance: an argument of exact zeros, a bound of 0,
+                # cannot round below 0)
+                inner = evaluate_bound(node.base, scalar_leaves, values, unit, 0.0)
+                near_zero = (np.abs(val[node.base]) <= 2 * unit * inner) & (inner > 0)
                 undefined.append(near_zero & (np.asarray(a) != 0))
             if node.is_Atom:
                 if node in scalar_leaves:  # a Python float rounded to the tensor dtype
@@ -361,12 +365,27 @@ def evaluate_bound(f: sp.Expr, scalar_leaves: set[sp.Symbol],
                 adj[child] = adj.get(child, 0.0) + _times(a, np.abs(local))
         out = np.where(np.isnan(np.asarray(total, dtype=np.float64)), np.inf, total)
         if huge is not None:
-            undefined += [np.abs(np.asarray(val[n], dtype=np.float64)) > huge for n in order
-                          if not n.is_Atom and is_tensor_expr(n)]
+            over = [np.abs(np.asarray(val[n], dtype=np.float64)) > huge for n in order
+                    if not n.is_Atom and is_tensor_expr(n)]
             # a norm's sum of squares may overflow in the dtype (torch's float32 vector_norm
             # does, at a norm of 2.6e19) whatever the order its library sums in
-            undefined += [np.asarray(val[n], dtype=np.float64) ** 2 > huge for n in order
-                          if isinstance(n, Norm)]
+            over += [np.asarray(val[n], dtype=np.float64) ** 2 > huge for n in order
+                     if isinstance(n, Norm)]
+            # ... or underflow below the smallest normal (four float32 values of 1e-27 have
+            # norm 0 in torch's vector_norm, 2e-27 in float64)
+            over += [(0 < np.asarray(val[n], dtype=np.float64) ** 2)
+                     & (np.asarray(val[n], dtype=np.float64) ** 2 < tiny) for n in order
+                     if isinstance(n, Norm) and tiny > 0]
+            # ... but a pole is no overflow: a division by an exact 0 (a formula's own 0/0
+            # where v = 0) stays a failure
+            poles = [np.asarray(val[n.base], dtype=np.float64) == 0 for n in order
+                     if isinstance(n, sp.Pow) and n.exp.is_negative and is_tensor_expr(n)]
+            if over:
+                mask = np.logical_or.reduce(np.broadcast_arrays(*over))
+                if poles:
+                    pole = _onto(np.logical_or.reduce(np.broadcast_arrays(*poles)), mask)
+                    mask = mask & ~np.broadcast_to(pole, np.broadcast(mask, pole).shape)
+                undefined.append(mask)
         if undefined:
             out = np.where(_onto(np.logical_or.reduce(np.broadcast_arrays(*undefined)), out),
                            np.nan, out)
