@@ -207,7 +207,31 @@ def _resume_state(fig, claim: Claim) -> None:
                  f"near the optimum and at the noise floor: {'HOLDS' if claim.holds else 'FAILS'}")
 
 
+def _momentum_regime(fig, claim: Claim) -> None:
+    data = claim.data
+    axes = fig.subplots(1, len(data["rows"]))
+    for ax, row, curve in zip(np.atleast_1d(axes), data["rows"], data["curves"]):
+        for i, (key, rate, label) in enumerate((("gd", row["rate_gd"], "GD"),
+                                                 ("momentum", row["rate_hb"],
+                                                  f"heavy ball (beta {data['beta']:g})"))):
+            color = COLORS[i % len(COLORS)]
+            d = curve[key]
+            t = np.arange(len(d))
+            ax.semilogy(t, d, color=color, lw=1.5, label=f"{label}, generated code")
+            # the derived slope, through the run's last point
+            ax.semilogy(t, d[-1] * rate ** (t - t[-1]), color=color, lw=1.0, ls="--",
+                        label=f"derived rate {rate:.4f}^t")
+        ax.set_title(f"f = {row['objective']}, lr {row['lr']:g}")
+        ax.set_xlabel("step t")
+        ax.set_ylabel("|x_t - x*|")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(loc="lower left")
+    fig.suptitle(f"momentum helps only where GD's rate is above sqrt(beta) = "
+                 f"{np.sqrt(data['beta']):.4f}: {'HOLDS' if claim.holds else 'FAILS'}")
+
+
 FIGURES: dict[str, tuple[tuple[float, float], Callable]] = {
+    "momentum-regime": ((12.0, 4.8), _momentum_regime),
     "noise-floor": ((12.0, 4.8), _noise_floor),
     "clipping-cliff": ((15.0, 4.8), _clipping_cliff),
     "nesterov-heavy-ball": ((12.0, 4.8), _nesterov),

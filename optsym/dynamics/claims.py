@@ -84,17 +84,19 @@ def momentum_regime(beta: float = 0.9, steps: int = 80, x0: Sequence[float] = (-
     from optsym.dynamics.stepper import objective_stream, run_stream
     from optsym.objective import parse_objective
 
-    rows = []
+    rows, curves = [], []
     for text, lr in settings:
         obj = parse_objective(text)
-        dist = {}
+        dist, curve = {}, {}
         for key, method in zip(("gd", "momentum"), methods):
             cfg = {"lr": lr, "momentum": beta} if method == "momentum" else {"lr": lr}
             path = run_stream(method, cfg, x0, steps, objective_stream(obj))
-            dist[key] = float(distances(path[-1:], minima(obj))[0])
+            curve[key] = distances(path, minima(obj))
+            dist[key] = float(curve[key][-1])
         gd_rate, hb_rate = derived_rates(_hessian_eigenvalues(obj), lr, beta)
         rows.append({"objective": text, "lr": lr, **dist, "rate_gd": gd_rate,
                      "rate_hb": hb_rate})
+        curves.append(curve)
     first, second = rows
     statement = (f"momentum (beta {beta:g}) ends farther from the optimum than GD on "
                  f"{first['objective']} at lr {first['lr']:g}, and nearer on "
@@ -103,7 +105,8 @@ def momentum_regime(beta: float = 0.9, steps: int = 80, x0: Sequence[float] = (-
                  f"from ({', '.join(f'{v:g}' for v in x0)}), {steps} steps, distance to the "
                  "optimum", {"settings": rows}, check_momentum_regime(rows),
                  [f"sqrt(beta) = {np.sqrt(beta):.4f}: momentum wins where GD's rate "
-                  "max|1 - lr*lambda| is above it"])
+                  "max|1 - lr*lambda| is above it"],
+                 data={"rows": rows, "curves": curves, "beta": beta})
 
 
 # ---- Adam + L2 against AdamW -------------------------------------------------------------------
