@@ -16,7 +16,8 @@ def test_every_figure_belongs_to_a_claim():
     assert set(FIGURES) <= set(claims.names())
 
 
-@pytest.mark.parametrize("name", ["newton-saddle", "resume-state", "momentum-regime"])
+@pytest.mark.parametrize("name", ["newton-saddle", "resume-state", "momentum-regime",
+                                  "weight-decay-retention"])
 def test_a_claims_figure_is_written(tmp_path, name):
     out = tmp_path / f"{name}.png"
     r = CliRunner().invoke(cli, ["--quiet", "claims", name, "-o", str(out)])

@@ -230,8 +230,33 @@ def _momentum_regime(fig, claim: Claim) -> None:
                  f"{np.sqrt(data['beta']):.4f}: {'HOLDS' if claim.holds else 'FAILS'}")
 
 
+def _weight_decay_retention(fig, claim: Claim) -> None:
+    data = claim.data
+    ax = fig.subplots()
+    rows = sorted(data["rows"], key=lambda r: r["scale"])
+    scales = [r["scale"] for r in rows]
+    ax.plot(scales, [r["adam_l2"] for r in rows], color=COLORS[0], marker="o", ms=7,
+            lw=1.2, label="Adam + L2 (weight_decay in the gradient)")
+    ax.plot(scales, [r["adamw"] for r in rows], color=COLORS[1], marker="s", ms=7, mfc="none",
+            mew=1.5, ls="none", label="AdamW (decoupled), measured")
+    ax.axhline(data["decay_only"], color=COLORS[1], lw=1.0, ls="--",
+               label=f"(1 - lr*wd)^T = (1 - {data['lr']:g}*{data['weight_decay']:g})"
+                     f"^{data['steps']} = {data['decay_only']:.4f}")
+    ax.set_xscale("log")
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_xlabel("gradient scale s (stream +-s)")
+    ax.set_ylabel("retained fraction x_T / x_0")
+    ax.set_title(f"lr {data['lr']:g}, weight decay {data['weight_decay']:g}, "
+                 f"{data['steps']} steps, mean of the two sign orders")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(loc="lower right")
+    fig.suptitle("Adam + L2 decays small-gradient weights, AdamW every weight alike: "
+                 f"{'HOLDS' if claim.holds else 'FAILS'}")
+
+
 FIGURES: dict[str, tuple[tuple[float, float], Callable]] = {
     "momentum-regime": ((12.0, 4.8), _momentum_regime),
+    "weight-decay-retention": ((8.0, 4.8), _weight_decay_retention),
     "noise-floor": ((12.0, 4.8), _noise_floor),
     "clipping-cliff": ((15.0, 4.8), _clipping_cliff),
     "nesterov-heavy-ball": ((12.0, 4.8), _nesterov),

@@ -148,7 +148,9 @@ def weight_decay_retention(scales: Sequence[float] = (10.0, 1.0, 0.1, 0.01), lr:
                  f"x0 = 1, gradients +-s alternating, lr {lr:g}, weight decay {weight_decay:g}, "
                  f"{steps} steps, mean of the two sign orders",
                  {"decay_only": decay_only, "scales": rows},
-                 check_retention(rows, decay_only))
+                 check_retention(rows, decay_only),
+                 data={"rows": rows, "decay_only": decay_only, "lr": lr,
+                       "weight_decay": weight_decay, "steps": steps})
 
 
 # ---- Rosenbrock at a shared small lr -----------------------------------------------------------
