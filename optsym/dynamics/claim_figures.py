@@ -254,9 +254,67 @@ def _weight_decay_retention(fig, claim: Claim) -> None:
                  f"{'HOLDS' if claim.holds else 'FAILS'}")
 
 
+def _adagrad_rare(fig, claim: Claim) -> None:
+    data = claim.data
+    left, right = fig.subplots(1, 2)
+    names = {"sgd": "SGD", "adagrad": "AdaGrad"}
+    for i, (key, path) in enumerate(data["paths"].items()):
+        color = COLORS[i % len(COLORS)]
+        t = np.arange(len(path))
+        left.plot(t, path[:, 0], color=color, lw=1.5, label=f"{names[key]}, frequent feature")
+        left.plot(t, path[:, 1], color=color, lw=1.5, ls="--",
+                  label=f"{names[key]}, rare feature")
+        with np.errstate(all="ignore"):
+            ratio = np.where(path[:, 0] > 0, path[:, 1] / path[:, 0], np.nan)
+        right.plot(t, ratio, color=color, lw=1.5, label=f"{names[key]}, measured")
+    right.axhline(data["derived"], color=COLORS[1], lw=1.0, ls=":",
+                  label=f"derived H_n^(1/2) / H_T^(1/2) = {data['derived']:.3f}")
+    right.axhline(data["frequency"], color=COLORS[0], lw=1.0, ls=":",
+                  label=f"frequency 1/{data['every']} = {data['frequency']:g}")
+    left.set_xlabel("step t")
+    left.set_ylabel("distance moved from 0")
+    left.set_title(f"lr {data['lr']:g}; the rare feature has a gradient every "
+                   f"{data['every']}th step")
+    left.legend(loc="upper left")
+    right.set_ylim(0, 1.05)
+    right.set_xlabel("step t")
+    right.set_ylabel("rare move / frequent move")
+    right.set_title("the ratio of the moves")
+    right.legend(loc="upper right")
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+    fig.suptitle("AdaGrad moves a rare feature farther than its frequency: "
+                 f"{'HOLDS' if claim.holds else 'FAILS'}")
+
+
+def _adam_early(fig, claim: Claim) -> None:
+    data = claim.data
+    ax = fig.subplots()
+    t = np.arange(1, len(data["plain"]) + 1)
+    ax.plot(t, data["plain"], color=COLORS[0], lw=1.3, label="constant lr")
+    ax.plot(t, data["warm"], color=COLORS[1], lw=1.3,
+            label=f"linear warmup over {data['warmup']} steps")
+    ax.axhline(data["predicted"], color="0.2", lw=1.0, ls="--",
+               label=f"predicted steady sqrt((1-b1)/(1+b1)) = {data['predicted']:.3f}")
+    ax.axvline(data["warmup"], color="0.5", ls=":", lw=1.0)
+    ax.annotate("end of warmup", (data["warmup"], 1), xycoords=("data", "axes fraction"),
+                xytext=(4, -14), textcoords="offset points", color="0.35")
+    ax.set_xscale("log")
+    ax.set_xlabel("step t")
+    ax.set_ylabel("RMS of (x_t - x_(t-1)) / lr")
+    ax.set_title(f"Adam (beta1 {data['beta1']:g}), N(0, 1) gradients on {data['runs']} "
+                 "coordinates")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(loc="center right")
+    fig.suptitle("Adam's largest updates come first; warmup keeps them near the steady size: "
+                 f"{'HOLDS' if claim.holds else 'FAILS'}")
+
+
 FIGURES: dict[str, tuple[tuple[float, float], Callable]] = {
     "momentum-regime": ((12.0, 4.8), _momentum_regime),
     "weight-decay-retention": ((8.0, 4.8), _weight_decay_retention),
+    "adagrad-rare-features": ((12.0, 4.8), _adagrad_rare),
+    "adam-early-updates": ((8.0, 4.8), _adam_early),
     "noise-floor": ((12.0, 4.8), _noise_floor),
     "clipping-cliff": ((15.0, 4.8), _clipping_cliff),
     "nesterov-heavy-ball": ((12.0, 4.8), _nesterov),

@@ -46,15 +46,21 @@ def harmonic_ratio(rare: int, frequent: int) -> float:
     return float(sp.N(sp.harmonic(rare, half) / sp.harmonic(frequent, half), 30))
 
 
-def feature_moves(rule: str, lr: float, steps: int, every: int) -> tuple[float, float]:
-    """How far the frequent and the rare feature moved from 0 under ``rule``."""
+def feature_paths(rule: str, lr: float, steps: int, every: int) -> np.ndarray:
+    """How far the frequent (column 0) and the rare feature (column 1) have moved from 0 at
+    each step under ``rule``."""
     from optsym.dynamics.stepper import run_stream
 
     def grad(t: int, x: np.ndarray) -> np.ndarray:
         return np.array([1.0, 1.0 if t % every == 0 else 0.0])
 
-    last = run_stream(rule, {"lr": lr}, [0.0, 0.0], steps, grad)[-1]
-    return float(-last[0]), float(-last[1])
+    return -run_stream(rule, {"lr": lr}, [0.0, 0.0], steps, grad)
+
+
+def feature_moves(rule: str, lr: float, steps: int, every: int) -> tuple[float, float]:
+    """How far the frequent and the rare feature moved from 0 under ``rule``."""
+    last = feature_paths(rule, lr, steps, every)[-1]
+    return float(last[0]), float(last[1])
 
 
 def check_rare_features(rows: Mapping[str, Mapping[str, float]], frequency: float,
@@ -69,9 +75,10 @@ def adagrad_rare_features(lr: float = 0.1, steps: int = 100, every: int = 10,
                           rules: tuple[str, str] = ("gd", "adagrad")) -> Claim:
     """The rare feature's move relative to the frequent one's, SGD against AdaGrad (``rules``
     may be swapped by a test)."""
-    rows = {}
+    rows, paths = {}, {}
     for key, rule in zip(("sgd", "adagrad"), rules):
-        frequent, rare = feature_moves(rule, lr, steps, every)
+        paths[key] = feature_paths(rule, lr, steps, every)
+        frequent, rare = float(paths[key][-1, 0]), float(paths[key][-1, 1])
         rows[key] = {"frequent": frequent, "rare": rare, "ratio": rare / frequent}
     derived = harmonic_ratio(steps // every, steps)
     frequency = (steps // every) / steps
@@ -84,7 +91,9 @@ def adagrad_rare_features(lr: float = 0.1, steps: int = 100, every: int = 10,
                  check_rare_features(rows, frequency, derived),
                  ["derived ratio: H_n^(1/2) over H_T^(1/2), generalized harmonic numbers "
                   "(derive adagrad-constant-gradient); see also `optsym example adagrad "
-                  "--g-seq`"])
+                  "--g-seq`"],
+                 data={"paths": paths, "derived": derived, "frequency": frequency, "lr": lr,
+                       "every": every})
 
 
 # ---- Adam's first updates under noise ----------------------------------------------------------
@@ -134,8 +143,10 @@ def adam_early_updates(lr: float = 1e-3, steps: int = 1000, warmup: int = 100,
                  check_early_updates(measured["first"], measured["early_max_plain"],
                                      measured["early_max_warmup"], steady, predicted),
                  ["with a strong mean gradient the steady size is near the lr as well: the "
-                  "excess is a property of the noise-dominated regime"])
+                  "excess is a property of the noise-dominated regime"],
+                 data={"plain": plain, "warm": warm, "steady": steady, "predicted": predicted,
+                       "warmup": warmup, "beta1": beta1, "runs": runs})
 
 
 __all__ = ["adagrad_rare_features", "adam_early_updates", "check_early_updates",
-           "check_rare_features", "feature_moves", "harmonic_ratio", "update_sizes"]
+           "check_rare_features", "feature_moves", "feature_paths", "harmonic_ratio", "update_sizes"]
