@@ -61,10 +61,11 @@ def saddle_escape(lr: float = 0.1, y0: float = 1e-8, sigma: float = 0.01, runs: 
 
     obj = parse_objective(SADDLE)
     cfg = {"lr": lr}
-    gd = escape_step(run_stream(rule, cfg, [x0, y0], steps, objective_stream(obj)))
-    noisy = [escape_step(run_stream(rule, cfg, [x0, y0], steps,
-                                    objective_stream(obj, sigma, seed + r)))
-             for r in range(runs)]
+    gd_path = run_stream(rule, cfg, [x0, y0], steps, objective_stream(obj))
+    gd = escape_step(gd_path)
+    noisy_paths = [run_stream(rule, cfg, [x0, y0], steps, objective_stream(obj, sigma, seed + r))
+                   for r in range(runs)]
+    noisy = [escape_step(p) for p in noisy_paths]
     left = [s for s in noisy if s is not None]
     median = float(np.median(left)) if len(left) == runs else None
     manifold = run_stream(rule, cfg, [x0, 0.0], steps, objective_stream(obj))
@@ -87,7 +88,10 @@ def saddle_escape(lr: float = 0.1, y0: float = 1e-8, sigma: float = 0.01, runs: 
                  measured, check_saddle(gd, derived, median, manifold_end,
                                         measured["manifold_escape_step"]),
                  [f"with noise the escape starts from |y| ~ lr*sigma: about "
-                  f"ln(0.5/(lr*sigma))/ln(1+lr) = {noisy_derived:.0f} steps"])
+                  f"ln(0.5/(lr*sigma))/ln(1+lr) = {noisy_derived:.0f} steps"],
+                 data={"gd": gd_path, "noisy": np.stack(noisy_paths), "manifold": manifold,
+                       "measured": measured, "lr": lr, "y0": y0, "sigma": sigma,
+                       "level": 0.5})
 
 
 __all__ = ["SADDLE", "check_saddle", "escape_step", "linearized_escape", "saddle_escape"]
