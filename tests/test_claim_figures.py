@@ -18,7 +18,8 @@ def test_every_figure_belongs_to_a_claim():
 
 @pytest.mark.parametrize("name", ["newton-saddle", "resume-state", "momentum-regime",
                                   "weight-decay-retention", "adagrad-rare-features",
-                                  "adam-early-updates", "saddle-escape"])
+                                  "adam-early-updates", "saddle-escape",
+                                  "rosenbrock-adam-slowest"])
 def test_a_claims_figure_is_written(tmp_path, name):
     out = tmp_path / f"{name}.png"
     r = CliRunner().invoke(cli, ["--quiet", "claims", name, "-o", str(out)])

@@ -352,12 +352,38 @@ def _saddle_escape(fig, claim: Claim) -> None:
                  f"leaves: {'HOLDS' if claim.holds else 'FAILS'}")
 
 
+RULE_NAMES = {"gd": "GD", "momentum": "momentum", "rmsprop": "RMSprop", "adam": "Adam"}
+
+
+def _rosenbrock_slowest(fig, claim: Claim) -> None:
+    from optsym.figures.race import Racer, Run, draw_race
+
+    data = claim.data
+    trace, loss = fig.subplots(1, 2)
+    runs = [Run(Racer(RULE_NAMES.get(rule, rule), rule, {}), {"lr": data["lr"]}, c["path"])
+            for rule, c in data["curves"].items()]
+    draw_race(trace, data["objective"], data["x0"], runs)
+    trace.set_title(f"paths at lr {data['lr']:g}")
+    for i, (rule, c) in enumerate(data["curves"].items()):
+        color = COLORS[i % len(COLORS)]
+        loss.semilogy(np.arange(len(c["loss"])), c["loss"], color=color, lw=1.5,
+                      label=f"{RULE_NAMES.get(rule, rule)}: f(x_T) = {data['finals'][rule]:.3g}")
+    loss.set_xlabel("step t")
+    loss.set_ylabel("f(x_t) (Rosenbrock, min 0)")
+    loss.set_title(f"loss at one shared lr {data['lr']:g}")
+    loss.grid(alpha=0.3, which="both")
+    loss.legend(loc="best")
+    fig.suptitle("at a shared small lr Adam is the slowest on Rosenbrock (its step is about lr): "
+                 f"{'HOLDS' if claim.holds else 'FAILS'}")
+
+
 FIGURES: dict[str, tuple[tuple[float, float], Callable]] = {
     "momentum-regime": ((12.0, 4.8), _momentum_regime),
     "weight-decay-retention": ((8.0, 4.8), _weight_decay_retention),
     "adagrad-rare-features": ((12.0, 4.8), _adagrad_rare),
     "adam-early-updates": ((8.0, 4.8), _adam_early),
     "saddle-escape": ((10.0, 5.4), _saddle_escape),
+    "rosenbrock-adam-slowest": ((12.0, 4.8), _rosenbrock_slowest),
     "noise-floor": ((12.0, 4.8), _noise_floor),
     "clipping-cliff": ((15.0, 4.8), _clipping_cliff),
     "nesterov-heavy-ball": ((12.0, 4.8), _nesterov),

@@ -174,17 +174,20 @@ def rosenbrock_adam_slowest(lr: float = 1e-3, steps: int = 500,
     from optsym.objective import builtin
 
     obj = builtin("rosenbrock")
-    finals = {}
+    finals, curves = {}, {}
     for rule in rules:
         path = run_stream(rule, {"lr": lr}, x0, steps, objective_stream(obj))
         finals[rule] = float(values(obj, path[-1:])[0][0])
+        curves[rule] = {"path": path, "loss": values(obj, path)[0]}
     return Claim("rosenbrock-adam-slowest",
                  f"at one shared lr {lr:g} Adam is the slowest of {', '.join(rules)} on "
                  "Rosenbrock (its step is about lr whatever the gradient)",
                  f"from ({', '.join(f'{v:g}' for v in x0)}), {steps} steps, f(x_T)",
                  {"final_loss": finals}, check_slowest(finals),
                  ["a shared lr suits some rules only: `optsym plot sweep --best` runs each "
-                  "at its own"])
+                  "at its own"],
+                 data={"curves": curves, "finals": finals, "lr": lr, "objective": obj,
+                       "x0": x0})
 
 
 #: claim name -> function
