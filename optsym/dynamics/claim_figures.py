@@ -1,4 +1,4 @@
-r"""The figures of the claims that have one (``optsym claims NAME -o FILE``).
+r"""The figures of the claims (``optsym claims NAME -o FILE``; every claim has one).
 
 Each draws what its claim measured (``Claim.data``) against what was derived; nothing is
 computed here.  Text is at least 8 pt at the figure's size.
@@ -149,7 +149,6 @@ def _nesterov(fig, claim: Claim) -> None:
                  f"{'HOLDS' if claim.holds else 'FAILS'}")
 
 
-#: claim name -> (figure size, drawing function)
 def _newton_saddle(fig, claim: Claim) -> None:
     data = claim.data
     paths, dist = fig.subplots(1, 2)
@@ -377,6 +376,7 @@ def _rosenbrock_slowest(fig, claim: Claim) -> None:
                  f"{'HOLDS' if claim.holds else 'FAILS'}")
 
 
+#: claim name -> (figure size, drawing function)
 FIGURES: dict[str, tuple[tuple[float, float], Callable]] = {
     "momentum-regime": ((12.0, 4.8), _momentum_regime),
     "weight-decay-retention": ((8.0, 4.8), _weight_decay_retention),

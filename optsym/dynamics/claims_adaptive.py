@@ -149,4 +149,5 @@ def adam_early_updates(lr: float = 1e-3, steps: int = 1000, warmup: int = 100,
 
 
 __all__ = ["adagrad_rare_features", "adam_early_updates", "check_early_updates",
-           "check_rare_features", "feature_moves", "feature_paths", "harmonic_ratio", "update_sizes"]
+           "check_rare_features", "feature_moves", "feature_paths", "harmonic_ratio",
+           "update_sizes"]
