@@ -362,6 +362,13 @@ def test_an_overflowing_intermediate_leaves_the_bounds_domain():
     ("lamb", "single", {"lr": 0.00013, "beta1": 0.092, "beta2": 1.13e-18, "weight_decay": 0.285,
                         "eps": 9.37e-30, "weight_decouple": True, "grad_averaging": False,
                         "maximize": True}, 823),
+    # AdamW with v subnormal (beta2 ~ 1e-35): the square root of a value within underflow's
+    # rounding of 0 (but not exactly 0) is outside the bound's domain; a stricter first
+    # version of the review fix failed these two
+    ("adamw", "single", {"lr": 0.552, "beta1": 0.322, "beta2": 1.19e-35, "eps": 2.72e-38,
+                         "weight_decay": 0.353}, 327),
+    ("adamw", "fused", {"lr": 2.73e-08, "beta1": 0.939, "beta2": 1.32e-39, "eps": 1.01e-37,
+                        "weight_decay": 0.00923}, 487),
 ])
 def test_random_sweep_failures_at_extreme_values_are_within_the_bound(rule, path, options,
                                                                       seed):

@@ -344,10 +344,9 @@ def evaluate_bound(f: sp.Expr, scalar_leaves: set[sp.Symbol],
                 # a square root whose argument is within rounding of 0 (centered RMSprop's
                 # g^2 - avg^2 at a tiny alpha): one order may take the root of a negative, a
                 # NaN that rounding explains: outside the bound's domain
-                # (without underflow's allowance: an argument of exact zeros, a bound of 0,
-                # cannot round below 0)
-                inner = evaluate_bound(node.base, scalar_leaves, values, unit, 0.0)
-                near_zero = (np.abs(val[node.base]) <= 2 * unit * inner) & (inner > 0)
+                # (an argument that is exactly 0 cannot round below 0: no NaN to explain)
+                inner = evaluate_bound(node.base, scalar_leaves, values, unit, tiny)
+                near_zero = (np.abs(val[node.base]) <= 2 * unit * inner) & (val[node.base] != 0)
                 undefined.append(near_zero & (np.asarray(a) != 0))
             if node.is_Atom:
                 if node in scalar_leaves:  # a Python float rounded to the tensor dtype
