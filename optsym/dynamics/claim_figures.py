@@ -17,6 +17,20 @@ from optsym.figures._common import check_path, pyplot, save
 from optsym.spec import SpecError
 
 
+def _title(fig, claim: Claim, text: str) -> None:
+    """The figure's title: what it shows, and the claim's verdict."""
+    fig.suptitle(f"{text}: {'HOLDS' if claim.holds else 'FAILS'}")
+
+
+def _style(ax, xlabel: str, ylabel: str, title: str, legend: str = "best") -> None:
+    """One panel's title, labels, log grid and legend."""
+    ax.set_title(title)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(loc=legend)
+
+
 def _noise_floor(fig, claim: Claim) -> None:
     data = claim.data
     left, right = fig.subplots(1, 2)
@@ -64,8 +78,8 @@ def _noise_floor(fig, claim: Claim) -> None:
     for ax in (left, right):
         ax.grid(alpha=0.3, which="both")
     n = len(data.problem.xs)
-    fig.suptitle(f"noise floor of minibatch SGD (least squares, N = {n}, "
-                 f"{data.runs[0].excess.shape[0]} runs): {'HOLDS' if claim.holds else 'FAILS'}")
+    _title(fig, claim, f"noise floor of minibatch SGD (least squares, N = {n}, "
+                       f"{data.runs[0].excess.shape[0]} runs)")
 
 
 def _clipping_cliff(fig, claim: Claim) -> None:
@@ -105,8 +119,7 @@ def _clipping_cliff(fig, claim: Claim) -> None:
     angle.legend(loc="best")
     for ax in (loss, angle):
         ax.grid(alpha=0.3)
-    fig.suptitle(f"clipping at a cliff: f = {data['objective'].name}: "
-                 f"{'HOLDS' if claim.holds else 'FAILS'}")
+    _title(fig, claim, f"clipping at a cliff: f = {data['objective'].name}")
 
 
 NAMES = {"gd": "gradient descent", "heavy-ball": "heavy ball", "nesterov": "Nesterov"}
@@ -145,8 +158,7 @@ def _nesterov(fig, claim: Claim) -> None:
     right.legend(loc="upper left")
     for ax in (left, right):
         ax.grid(alpha=0.3, which="both")
-    fig.suptitle("Nesterov vs heavy ball vs GD on f = (mu x^2 + L y^2)/2: "
-                 f"{'HOLDS' if claim.holds else 'FAILS'}")
+    _title(fig, claim, "Nesterov vs heavy ball vs GD on f = (mu x^2 + L y^2)/2")
 
 
 def _newton_saddle(fig, claim: Claim) -> None:
@@ -182,8 +194,7 @@ def _newton_saddle(fig, claim: Claim) -> None:
     dist.legend(loc="upper right")
     for ax in (paths, dist):
         ax.grid(alpha=0.3, which="both")
-    fig.suptitle(f"Newton's method on x^2/2 + y^4/4 - y^2/2: "
-                 f"{'HOLDS' if claim.holds else 'FAILS'}")
+    _title(fig, claim, "Newton's method on x^2/2 + y^4/4 - y^2/2")
 
 
 def _resume_state(fig, claim: Claim) -> None:
@@ -197,13 +208,10 @@ def _resume_state(fig, claim: Claim) -> None:
         ax.semilogy(steps, curves["kept"], color=COLORS[0], lw=1.4, label="state kept")
         ax.semilogy(steps, curves["reset"], color=COLORS[1], lw=1.4, label="state reset")
         noise = f", sigma {row['sigma']:g}, mean of {row['runs']}" if row["sigma"] else ""
-        ax.set_title(f"{row['setting']} (lr {row['lr']:g}{noise})")
-        ax.set_xlabel("step t (resumed at the left edge)")
-        ax.set_ylabel("f(x_t)")
-        ax.grid(alpha=0.3, which="both")
-        ax.legend(loc="best")
-    fig.suptitle(f"resuming Adam without its state on x^2 + 10y^2: helps in transit, hurts "
-                 f"near the optimum and at the noise floor: {'HOLDS' if claim.holds else 'FAILS'}")
+        _style(ax, "step t (resumed at the left edge)", "f(x_t)",
+               f"{row['setting']} (lr {row['lr']:g}{noise})")
+    _title(fig, claim, "resuming Adam without its state on x^2 + 10y^2: helps in transit, "
+                       "hurts near the optimum and at the noise floor")
 
 
 def _momentum_regime(fig, claim: Claim) -> None:
@@ -220,13 +228,10 @@ def _momentum_regime(fig, claim: Claim) -> None:
             # the derived slope, through the run's last point
             ax.semilogy(t, d[-1] * rate ** (t - t[-1]), color=color, lw=1.0, ls="--",
                         label=f"derived rate {rate:.4f}^t")
-        ax.set_title(f"f = {row['objective']}, lr {row['lr']:g}")
-        ax.set_xlabel("step t")
-        ax.set_ylabel("|x_t - x*|")
-        ax.grid(alpha=0.3, which="both")
-        ax.legend(loc="lower left")
-    fig.suptitle(f"momentum helps only where GD's rate is above sqrt(beta) = "
-                 f"{np.sqrt(data['beta']):.4f}: {'HOLDS' if claim.holds else 'FAILS'}")
+        _style(ax, "step t", "|x_t - x*|", f"f = {row['objective']}, lr {row['lr']:g}",
+               "lower left")
+    _title(fig, claim, f"momentum helps only where GD's rate is above sqrt(beta) = "
+                       f"{np.sqrt(data['beta']):.4f}")
 
 
 def _weight_decay_retention(fig, claim: Claim) -> None:
@@ -249,8 +254,7 @@ def _weight_decay_retention(fig, claim: Claim) -> None:
                  f"{data['steps']} steps, mean of the two sign orders")
     ax.grid(alpha=0.3, which="both")
     ax.legend(loc="lower right")
-    fig.suptitle("Adam + L2 decays small-gradient weights, AdamW every weight alike: "
-                 f"{'HOLDS' if claim.holds else 'FAILS'}")
+    _title(fig, claim, "Adam + L2 decays small-gradient weights, AdamW every weight alike")
 
 
 def _adagrad_rare(fig, claim: Claim) -> None:
@@ -282,8 +286,7 @@ def _adagrad_rare(fig, claim: Claim) -> None:
     right.legend(loc="upper right")
     for ax in (left, right):
         ax.grid(alpha=0.3)
-    fig.suptitle("AdaGrad moves a rare feature farther than its frequency: "
-                 f"{'HOLDS' if claim.holds else 'FAILS'}")
+    _title(fig, claim, "AdaGrad moves a rare feature farther than its frequency")
 
 
 def _adam_early(fig, claim: Claim) -> None:
@@ -305,8 +308,8 @@ def _adam_early(fig, claim: Claim) -> None:
                  "coordinates")
     ax.grid(alpha=0.3, which="both")
     ax.legend(loc="center right")
-    fig.suptitle("Adam's largest updates come first; warmup keeps them near the steady size: "
-                 f"{'HOLDS' if claim.holds else 'FAILS'}")
+    _title(fig, claim, "Adam's largest updates come first; warmup keeps them near the steady "
+                       "size")
 
 
 def _saddle_escape(fig, claim: Claim) -> None:
@@ -347,8 +350,8 @@ def _saddle_escape(fig, claim: Claim) -> None:
                  "ln(0.5/y0)/ln(1+lr) with y0 or lr*sigma")
     ax.grid(alpha=0.3, which="both")
     ax.legend(loc="center right")
-    fig.suptitle("GD lingers at a saddle, noise makes it leave, the stable manifold never "
-                 f"leaves: {'HOLDS' if claim.holds else 'FAILS'}")
+    _title(fig, claim, "GD lingers at a saddle, noise makes it leave, the stable manifold "
+                       "never leaves")
 
 
 RULE_NAMES = {"gd": "GD", "momentum": "momentum", "rmsprop": "RMSprop", "adam": "Adam"}
@@ -372,8 +375,8 @@ def _rosenbrock_slowest(fig, claim: Claim) -> None:
     loss.set_title(f"loss at one shared lr {data['lr']:g}")
     loss.grid(alpha=0.3, which="both")
     loss.legend(loc="best")
-    fig.suptitle("at a shared small lr Adam is the slowest on Rosenbrock (its step is about lr): "
-                 f"{'HOLDS' if claim.holds else 'FAILS'}")
+    _title(fig, claim, "at a shared small lr Adam is the slowest on Rosenbrock (its step is "
+                       "about lr)")
 
 
 #: claim name -> (figure size, drawing function)
