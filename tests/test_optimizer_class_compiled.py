@@ -28,8 +28,10 @@ pytestmark = [pytest.mark.timeout(900),
                                          ":DeprecationWarning")]
 
 
-def _run(cls, kw, lrs, seed=0):
-    """``STEPS`` steps of ``cls`` on two float32 parameters, ``lr`` set per step from ``lrs``."""
+def _run(cls, kw, lrs, seed=0, frozen_step=False):
+    """``STEPS`` steps of ``cls`` on two float32 parameters, ``lr`` set per step from ``lrs``;
+    ``frozen_step``: the step count reset to 0 before each step (bias corrections of step 1
+    every step: what a compiled kernel with a frozen ``t`` would compute)."""
     g = torch.Generator().manual_seed(seed)
     ps = [torch.randn(4, 5, generator=g).requires_grad_(),
           torch.randn(7, generator=g).requires_grad_()]
@@ -39,6 +41,9 @@ def _run(cls, kw, lrs, seed=0):
             group["lr"] = lr
         for p in ps:
             p.grad = torch.randn(p.shape, generator=g)
+        if frozen_step:
+            for state in opt.state.values():
+                state["step"].zero_()
         opt.step()
     return torch.cat([p.detach().reshape(-1) for p in ps]), opt
 
@@ -74,26 +79,9 @@ def test_compiled_class_is_within_the_bound_of_the_eager_class(name, options, lr
     assert frames <= 4, f"{frames} compilations in {STEPS} steps: a scalar was specialized"
     frozen, _ = _run(api.optimizer_class(name, options, path=order), kw, [lrs[0]] * STEPS)
     if name == "adam":  # the bias corrections too: the step count frozen at 1
-        frozen, _ = _frozen_step(api.optimizer_class(name, options, path=order), kw, lrs)
+        frozen, _ = _run(api.optimizer_class(name, options, path=order), kw, lrs,
+                         frozen_step=True)
     assert torch.any((frozen - eager).abs() > _bound(eager, lrs))
-
-
-def _frozen_step(cls, kw, lrs):
-    """The eager class with its step count reset to 0 before each step (bias corrections of
-    step 1 every step): what a compiled kernel with a frozen ``t`` would compute."""
-    g = torch.Generator().manual_seed(0)
-    ps = [torch.randn(4, 5, generator=g).requires_grad_(),
-          torch.randn(7, generator=g).requires_grad_()]
-    opt = cls(ps, **kw)
-    for lr in lrs:
-        for group in opt.param_groups:
-            group["lr"] = lr
-        for p in ps:
-            p.grad = torch.randn(p.shape, generator=g)
-        for s in opt.state.values():
-            s["step"].zero_()
-        opt.step()
-    return torch.cat([p.detach().reshape(-1) for p in ps]), opt
 
 
 def test_every_rule_with_a_compiled_path_runs_within_the_bound():
