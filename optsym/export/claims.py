@@ -25,6 +25,19 @@ COLUMNS = 6
 LIST_ITEMS = 8
 
 
+def claim_label(name: str) -> str:
+    """The LaTeX label of claim ``name``'s section."""
+    return f"sec:claim:{name}"
+
+
+def claim_ref(ctx: Context, name: str) -> str:
+    """A reference to claim ``name``: its section where the claims chapter is in this
+    document, otherwise the command that measures it."""
+    if ctx.has(Topic("chapter", "claims", "")):
+        return rf"Section~\ref{{{claim_label(name)}}}"
+    return tex.texttt(f"optsym claims {name}")
+
+
 def words(text: str) -> str:
     """A claim's sentence as LaTeX: its `backquoted` commands as code (``--best`` keeps its
     hyphens), the rest through :func:`optsym.export.latex.prose`, long code breakable."""
@@ -158,7 +171,7 @@ def _section(name: str, ctx: Context, figures: bool) -> tuple[str, float]:
     seconds = time.perf_counter() - started
     verdict = (r"\textbf{The check holds.}" if claim.holds else
                r"\textbf{The check FAILS}: the behaviour measured here is not the statement's.")
-    out = [rf"\section{{{tex.text(claim_title(name))}}}\label{{sec:claim:{name}}}",
+    out = [rf"\section{{{tex.text(claim_title(name))}}}\label{{{claim_label(name)}}}",
            rf"\textbf{{Statement.}} {words(claim.statement)}.",
            rf"\textbf{{Setting.}} {words(claim.setting)}.",
            rf"{verdict} Measured when this document was made ({seconds:.1f} s; "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sympy as sp
 
 from optsym.export import latex as tex
+from optsym.export.claims import claim_ref
 from optsym.export.context import Context
 from optsym.export.steps import diff_text, obligations_table, steps_latex
 from optsym.export.topics import Topic
@@ -124,15 +125,6 @@ def _kind_section(kind: str) -> str:
     return "\n\n".join(out)
 
 
-def _claim_ref(ctx: Context) -> str:
-    from optsym.export.topics import Topic as T
-
-    claims = T("chapter", "claims", "")
-    if ctx.has(claims):
-        return r"Section~\ref{sec:claim:clipping-cliff}"
-    return tex.texttt("optsym claims clipping-cliff")
-
-
 def clipping_chapter(topic: Topic, ctx: Context, figures: bool = True) -> str:
     return "\n\n".join([
         rf"\chapter{{{tex.text(topic.title)}}}\label{{{topic.label}}}",
@@ -142,5 +134,5 @@ def clipping_chapter(topic: Topic, ctx: Context, figures: bool = True) -> str:
         r"each element to $[-c, c]$ (the direction may turn). Both are transforms written once "
         r"in SymPy, in the textbook form and in torch's operation order; everything below is "
         r"computed from them when this document is made. What clipping does to a run on a "
-        rf"cliff is measured in {_claim_ref(ctx)}.",
+        rf"cliff is measured in {claim_ref(ctx, 'clipping-cliff')}.",
         *(_kind_section(kind) for kind in ("norm", "value"))])

@@ -6,6 +6,7 @@ the difference where they do, and the exact examples replayed through torch.opti
 from __future__ import annotations
 
 from optsym.export import latex as tex
+from optsym.export.claims import claim_ref
 from optsym.export.context import Context
 from optsym.export.steps import diff_text, steps_latex
 from optsym.export.topics import Topic, find
@@ -78,10 +79,8 @@ def _section(rule: str, momentum) -> str:
 
 
 def _refs(ctx: Context) -> str:
-    claims = Topic("chapter", "claims", "")
-    where = (r"Section~\ref{sec:claim:weight-decay-retention}" if ctx.has(claims)
-             else tex.texttt("optsym claims weight-decay-retention"))
-    return ("Over many steps the difference grows with the gradient's scale: " + where
+    return ("Over many steps the difference grows with the gradient's scale: "
+            + claim_ref(ctx, "weight-decay-retention")
             + " measures how much of a weight each form keeps. AdamW's own chapter is "
             + ctx.ref(find("rule:adamw")) + ".")
 
