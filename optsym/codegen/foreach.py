@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import ast
 
-from optsym.codegen.inplace import _aliases, _split_comment
+from optsym.codegen.inplace import _aliases, _split_comment, torch_call
 
 #: torch functions whose ``torch._foreach_<name>`` (and ``_foreach_<name>_``) forms take lists
 #: in the tensor positions: unary, binary (list or scalar second operand), lerp, addcmul/addcdiv
@@ -60,12 +60,7 @@ class NoForeach(Exception):
 
 def _torch_function(node: ast.AST) -> str | None:
     """``f`` when ``node`` is ``torch.f(...)`` with ``f`` in :data:`FOREACH`."""
-    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-            and isinstance(node.func.value, ast.Name) and node.func.value.id == "torch"
-            and node.func.attr in FOREACH and node.args
-            and not any(isinstance(a, ast.Starred) for a in node.args)):
-        return node.func.attr
-    return None
+    return torch_call(node, FOREACH)
 
 
 def _in_place_method(node: ast.AST) -> str | None:

@@ -44,14 +44,19 @@ INPLACE = frozenset({"add", "sub", "mul", "div", "lerp", "addcmul", "addcdiv", "
 OUT = frozenset({"maximum", "minimum"})
 
 
-def _torch_op(node: ast.AST) -> str | None:
-    """``f`` when ``node`` is ``torch.f(first, ...)`` with ``f`` in :data:`INPLACE`."""
+def torch_call(node: ast.AST, names: frozenset[str]) -> str | None:
+    """``f`` when ``node`` is ``torch.f(first, ...)`` (no ``*args``) with ``f`` in ``names``."""
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
             and isinstance(node.func.value, ast.Name) and node.func.value.id == "torch"
-            and node.func.attr in INPLACE and node.args
+            and node.func.attr in names and node.args
             and not any(isinstance(a, ast.Starred) for a in node.args)):
         return node.func.attr
     return None
+
+
+def _torch_op(node: ast.AST) -> str | None:
+    """``f`` when ``node`` is ``torch.f(first, ...)`` with ``f`` in :data:`INPLACE`."""
+    return torch_call(node, INPLACE)
 
 
 def _method(op: str, head: ast.expr, call: ast.Call) -> ast.Call:
