@@ -27,7 +27,8 @@ from collections.abc import Callable, Sequence
 
 import sympy as sp
 
-from optsym.ops import FrameworkOp, Norm
+from optsym.ops import FrameworkOp
+from optsym.reductions import Norm
 from optsym.spec import LATEX_NAMES, TensorSymbol
 
 #: tensor index, element index, number of tensors
@@ -246,7 +247,7 @@ def instantiate(expr: sp.Expr, sizes: Sequence[int], index: tuple[int, int] = (0
 def lower(expr: sp.Expr, count: int, k: int | None) -> sp.Expr:
     """A list formula for tensor ``k`` of ``count`` as an array expression: element (k, j) of a
     list ``x`` becomes the array symbol ``x_k`` and a sum of squares over a tensor's elements
-    its squared :class:`~optsym.ops.Norm` (what :mod:`optsym.verify.bounds` bounds)."""
+    its squared :class:`~optsym.reductions.Norm` (what :mod:`optsym.verify.bounds` bounds)."""
     expr = expr.subs(n, count)
     if k is not None:
         expr = expr.subs(i, k)

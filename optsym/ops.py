@@ -16,8 +16,10 @@ expression tree (SymPy would otherwise flatten and reorder it) and knows its mat
 
 :func:`to_math` replaces every node by its meaning; the proof that an implementation form equals
 the textbook form is made on that rewritten expression.  The printers in :mod:`optsym.codegen`
-print each node as the framework call it stands for.  Nodes over the whole list of a step's
-tensors (the global norm, ``_foreach_*`` calls) live in :mod:`optsym.listops`.
+print each node as the framework call it stands for.  Operations over a tensor's elements or
+axes (norms, means, Adafactor's outer product) live in :mod:`optsym.reductions`; nodes over
+the whole list of a step's tensors (the global norm, ``_foreach_*`` calls) live in
+:mod:`optsym.listops`.
 """
 
 from __future__ import annotations
@@ -272,25 +274,6 @@ class TRecip(FrameworkOp):
         return 1 / a
 
 
-class Norm(sp.Function):
-    r"""The Euclidean norm :math:`\lVert a \rVert_2` of a whole tensor (all its elements).
-
-    Not an elementwise operation: it reduces a tensor to a 0-d tensor, as LAMB's trust ratio
-    does per parameter tensor.  Every printer prints it as the library's own norm
-    (``torch.linalg.norm`` / ``numpy.linalg.norm``), so torch-order code sums in torch's order.
-    In the random-point checks of :mod:`optsym.proof` a tensor symbol stands for one element,
-    whose norm is its absolute value; :mod:`optsym.verify.bounds` bounds its rounding error.
-    """
-
-    nargs = 1
-    is_real = True
-    is_nonnegative = True
-
-    def _eval_evalf(self, prec):
-        return sp.Abs(self.args[0])._eval_evalf(prec)
-
-    def _latex(self, printer):
-        return rf"\left\lVert {printer._print(self.args[0])} \right\rVert"
 
 
 class TSign(FrameworkOp):
@@ -330,54 +313,10 @@ class TClamp(FrameworkOp):
         return sp.Min(sp.Max(a, lo), hi)
 
 
-class Mean(sp.Function):
-    r"""The mean of a tensor along one axis (``-1``: over each row, ``-2``: over each column),
-    keeping that axis with size 1 (Adafactor's row and column factors).
-
-    Not an elementwise operation.  In the random-point checks of :mod:`optsym.proof` a tensor
-    symbol stands for one element, whose mean is itself; :mod:`optsym.verify.bounds` bounds its
-    rounding error.
-    """
-
-    nargs = 2
-    is_real = True
-
-    def _eval_evalf(self, prec):
-        return self.args[0]._eval_evalf(prec)
-
-    def _latex(self, printer):
-        which = "row" if self.args[1] == -1 else "col"
-        return (rf"\operatorname{{mean}}_{{\mathrm{{{which}}}}}"
-                rf"\left({printer._print(self.args[0])}\right)")
 
 
-class TNormDim(FrameworkOp):
-    r"""``torch.norm(a, dim=axis, keepdim=True)``: the 2-norm along one axis of size ``n``.
-
-    Its meaning is :math:`\sqrt{n \operatorname{mean}(a^2)}`; ``n`` is for the meaning only."""
-
-    nargs = 3
-    torch_name = "torch.norm"
-    #: printed arguments: the tensor and ``dim=``; then the fixed ``keepdim=True``
-    torch_arguments = ("", "dim")
-    torch_extra = "keepdim=True"
-
-    @classmethod
-    def meaning(cls, a, axis, n):
-        return sp.sqrt(n * Mean(a**2, axis))
 
 
-class TMeanDim(FrameworkOp):
-    """``torch.mean(a, dim=axis, keepdim=True)``."""
-
-    nargs = 2
-    torch_name = "torch.mean"
-    torch_arguments = ("", "dim")
-    torch_extra = "keepdim=True"
-
-    @classmethod
-    def meaning(cls, a, axis):
-        return Mean(a, axis)
 
 
 class TClampMin(FrameworkOp):
@@ -415,16 +354,6 @@ class TRsqrt(FrameworkOp):
         return 1 / sp.sqrt(a)
 
 
-class TMatMul(FrameworkOp):
-    """``torch.matmul(r, c)`` of a column (n, 1) and a row (1, m): their outer product, one
-    rounding per element (measured: equal to ``r * c`` bit for bit)."""
-
-    nargs = 2
-    torch_name = "torch.matmul"
-
-    @classmethod
-    def meaning(cls, r, c):
-        return r * c
 
 
 class Item(FrameworkOp):

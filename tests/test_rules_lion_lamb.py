@@ -9,7 +9,8 @@ import pytest
 import sympy as sp
 
 from optsym import rules
-from optsym.ops import Lerp, Norm, TSign
+from optsym.ops import Lerp, TSign
+from optsym.reductions import Norm
 from optsym.spec import Assign, g
 from optsym.verify.bounds import evaluate_bound
 from optsym.verify.runner import verify

@@ -34,7 +34,8 @@ from optsym.examples.exact import decimal, exact, finite_real, is_exact, tame
 from optsym.examples.record import Check, StepRecord, Update, WorkedExample
 from optsym.examples.shown import substituted
 from optsym.objective import Objective, ObjectiveError
-from optsym.ops import Norm, to_math
+from optsym.ops import to_math
+from optsym.reductions import Norm
 from optsym.spec import Assign, Rule, SpecError, TensorSymbol, g, is_tensor_expr, t, theta
 
 MAX_STEPS = 50
@@ -349,7 +350,7 @@ def _resolve_piecewise(expr: sp.Expr, env: Mapping) -> sp.Expr:
 
 
 def _reduce_norms(expr: sp.Expr, envs: list[dict]) -> sp.Expr:
-    """Each whole-tensor :class:`~optsym.ops.Norm` replaced by its exact value (the vector's
+    """Each whole-tensor :class:`~optsym.reductions.Norm` replaced by its exact value (the vector's
     Euclidean norm over the coordinates)."""
     norms = sorted(expr.atoms(Norm), key=lambda nrm: sp.count_ops(nrm))
     for nrm in norms:

@@ -46,22 +46,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from optsym.ops import (
-    AddScaled,
-    Item,
-    Lerp,
-    Mean,
-    Norm,
-    TAdd,
-    TClampMin,
-    TDiv,
-    TMatMul,
-    TMeanDim,
-    TMul,
-    TNeg,
-    TNormDim,
-    TRsqrt,
-)
+from optsym.ops import AddScaled, Item, Lerp, TAdd, TClampMin, TDiv, TMul, TNeg, TRsqrt
+from optsym.reductions import Mean, Norm, TMatMul, TMeanDim, TNormDim
 from optsym.pyops import PyDiv, PyMul, parse
 from optsym.rules._prologue import decoupled_decay
 from optsym.references import Reference

@@ -42,7 +42,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from optsym.ops import AddCMul, AddScaled, Norm, TAdd, TClamp, TDiv, TMul, TNeg, TRecip, TSqrt
+from optsym.ops import AddCMul, AddScaled, TAdd, TClamp, TDiv, TMul, TNeg, TRecip, TSqrt
+from optsym.reductions import Norm
 from optsym.references import DEV_INSTALL, Reference
 from optsym.spec import (
     Assign,

@@ -46,7 +46,8 @@ import numpy as np
 import sympy as sp
 from sympy.functions.elementary.piecewise import ExprCondPair
 
-from optsym.ops import Float32, Mean, Norm
+from optsym.ops import Float32
+from optsym.reductions import Mean, Norm
 from optsym.spec import is_tensor_expr
 
 SQRT_ROUNDINGS = 2
@@ -284,7 +285,7 @@ def evaluate_bound(f: sp.Expr, scalar_leaves: set[sp.Symbol],
     a shared subexpression twice.  A bound that is not finite (a square root of an exact zero,
     an overflow) means the element cannot be checked to first order; it is returned as inf.
 
-    A tensor norm (:class:`~optsym.ops.Norm`, axis 0 of the values indexing the steps) is
+    A tensor norm (:class:`~optsym.reductions.Norm`, axis 0 of the values indexing the steps) is
     bounded by :func:`_norm_error`.  A sign is flat, but rounding can flip it where its
     argument is within rounding of 0: given ``unit`` (the dtype's unit roundoff), an element
     whose sign argument :math:`c` has :math:`|c| \le 2u B(c)` gets an infinite bound (not

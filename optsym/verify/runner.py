@@ -23,7 +23,8 @@ import numpy as np
 import sympy as sp
 
 from optsym.codegen.module import generate, load
-from optsym.ops import Float32, Mean, Norm
+from optsym.ops import Float32
+from optsym.reductions import Mean, Norm
 from optsym.proof import compose, outputs
 from optsym.report import RunCheck
 from optsym.spec import Config, Rule, SpecError, per_tensor_values
