@@ -26,6 +26,7 @@ from typing import Any
 
 import sympy as sp
 
+from optsym.mathtext import escape
 from optsym.mathtext import to_latex as prose
 from optsym.mathtext import to_mathjax as mathjax_prose
 from optsym.params import Param, ParamSet
@@ -262,17 +263,10 @@ def document(body: str, title: str = "optsym derivations") -> str:
                       r"\end{document}", ""])
 
 
-_TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
-                "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}",
-                "^": r"\textasciicircum{}", "<": r"\textless{}", ">": r"\textgreater{}",
-                "|": r"\textbar{}"}
-
-
 def _tex_text(text: str) -> str:
     """Plain text for LaTeX: special characters escaped, but ``$...$`` math kept."""
     parts = text.split("$")
-    return "$".join(p if i % 2 else "".join(_TEX_SPECIAL.get(c, c) for c in p)
-                    for i, p in enumerate(parts))
+    return "$".join(p if i % 2 else escape(p) for i, p in enumerate(parts))
 
 
 def _evaluate(expr: sp.Basic, values: dict) -> sp.Basic:

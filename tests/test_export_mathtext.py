@@ -223,3 +223,19 @@ def test_schedule_piecewise_is_displayed_full_size():
     text = schedule_chapter(find("transformer"), Context(Path(".")), figures=False)
     assert r"\begin{dcases}" in text and r"\begin{cases}" not in text
     assert r"{\raggedright torch: \texttt{torch.optim.lr\_scheduler." in text
+
+
+@pytest.mark.parametrize("text", ["x_2e", "a_3eh", "w_1e5", "b_2e-3x", "lr_1e"])
+def test_a_snake_part_that_only_starts_like_a_number_is_a_name(text):
+    """Review finding: ``x_2e`` raised ValueError (its part ``2e`` was read as a number)."""
+    out = to_latex(text)
+    assert out.startswith("$") and "ValueError" not in out
+
+
+def test_random_text_never_raises():
+    import random
+
+    rng = random.Random(0)
+    alphabet = "ab_xe12.-+^*/()[]{} ,=<>|$\\"
+    for _ in range(3000):
+        to_latex("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 16))))

@@ -9,6 +9,7 @@ import re
 import sympy as sp
 
 from optsym.examples.exact import decimal, float64_text, is_exact
+from optsym.mathtext import scientific
 from optsym.spec import latex
 
 #: the significant digits of a decimal in the LaTeX output
@@ -28,12 +29,7 @@ def exact_short(value: sp.Expr) -> bool:
 def tex_decimal(value: sp.Expr, digits: int = TEX_DIGITS) -> str:
     """``value`` to ``digits`` significant digits as LaTeX: ``0.9000000005``, and
     ``1.5 \\cdot 10^{-8}`` where Python would print e-notation."""
-    text = decimal(value, digits)
-    if "e" not in text:
-        return text
-    mantissa, exponent = text.split("e")
-    power = rf"10^{{{int(exponent)}}}"
-    return power if mantissa == "1" else rf"{mantissa} \cdot {power}"
+    return scientific(decimal(value, digits))
 
 
 _POWER_OF_TEN = re.compile(r"\\frac\{1\}\{10(0{3,})\}")
@@ -51,8 +47,4 @@ def tens(text: str) -> str:
 
 def tex_float64(value: sp.Expr) -> str:
     """The double nearest ``value``, every digit, as LaTeX (``1.00...473 \\cdot 10^{-8}``)."""
-    text = float64_text(value)
-    if "e" not in text:
-        return text
-    mantissa, exponent = text.split("e")
-    return rf"{mantissa} \cdot 10^{{{int(exponent)}}}"
+    return scientific(float64_text(value))

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 
 from optsym.derivation import _tex_text
-from optsym.mathtext import to_latex
+from optsym.mathtext import scientific, to_latex
 
 #: the LaTeX packages the notes need, all in texlive-latex-base + texlive-latex-recommended
 PACKAGES = ("amsmath", "amssymb", "mathtools", "booktabs", "float", "graphicx", "xcolor",
@@ -155,11 +155,7 @@ def number(v) -> str:
     if isinstance(v, bool):
         return r"\texttt{True}" if v else r"\texttt{False}"
     if isinstance(v, float):
-        s = f"{v:g}"
-        if "e" in s:
-            m, e = s.split("e")
-            return rf"${m} \cdot 10^{{{int(e)}}}$" if m != "1" else rf"$10^{{{int(e)}}}$"
-        return f"${s}$"
+        return f"${scientific(f'{v:g}')}$"
     if isinstance(v, tuple):
         return "$" + ", ".join(map(str, v)) + "$"
     return f"${v}$" if isinstance(v, int) else texttt(str(v))

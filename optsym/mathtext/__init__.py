@@ -22,7 +22,7 @@ a subscript, superscript or star (``x_t``, ``x^T``, ``x*``), a function applied
 
 from __future__ import annotations
 
-from optsym.mathtext.formula import formula
+from optsym.mathtext.formula import formula, scientific
 from optsym.mathtext.split import ANGLE, LABEL, Segment, runs, tokenize
 
 
@@ -104,4 +104,4 @@ def to_mathjax(s: str) -> str:
     return "".join(out)
 
 
-__all__ = ["Segment", "escape", "formula", "segments", "to_latex", "to_mathjax"]
+__all__ = ["Segment", "escape", "formula", "scientific", "segments", "to_latex", "to_mathjax"]

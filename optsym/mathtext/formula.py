@@ -39,7 +39,9 @@ def _strip_parens(toks: list[Token]) -> list[Token]:
     return toks
 
 
-def _number(text: str) -> str:
+def scientific(text: str) -> str:
+    """A number as Python prints it, as LaTeX: ``1.5e-08`` is ``1.5 \\cdot 10^{-8}``,
+    ``1e-06`` is ``10^{-6}``; other numbers as they are."""
     if "e" in text:
         mantissa, exp = text.split("e")
         power = rf"10^{{{int(exp)}}}"
@@ -89,7 +91,7 @@ def formula(toks: list[Token], top: bool = True) -> str:
             if i + 1 < len(toks) and toks[i + 1].kind == "word":
                 out.append(" ")
         elif t.kind == "number":
-            out.append(_number(t.text))
+            out.append(scientific(t.text))
             if i + 1 < len(toks) and toks[i + 1].kind == "word":
                 out.append(" ")
         elif t.kind == "op" and t.text in ("^", "**", "_"):

@@ -69,10 +69,14 @@ def tokenize(s: str) -> list[Token]:
             for k, part in enumerate(text.split("_")):
                 if k:
                     out.append(Token("op", "_"))
-                out.append(Token("word" if part[0].isalpha() else "number", part))
+                number = _NUMBER.fullmatch(part) is not None  # "2e" in x_2e is no number
+                out.append(Token("number" if number else "word", part))
             continue
         out.append(Token(kind, text))
     return out
+
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 
 
 def _solid(tokens: list[Token], i: int) -> int | None:
