@@ -21,7 +21,6 @@ installed.
 from __future__ import annotations
 
 import importlib.util
-import math
 
 KAPPA = 25
 STEPS = (1, 2, 5, 10)
@@ -29,11 +28,19 @@ STEPS = (1, 2, 5, 10)
 RECORDED = {1: 3.1605, 2: 7.9232, 5: 11.6868, 10: 25.1794}
 
 
+def tuned(kappa: float = KAPPA, L: float = 1.0) -> tuple[float, float, float]:
+    """Polyak's optimal (eta, beta) and rate for quadratics with eigenvalues in [L/kappa, L]:
+    the heavy-ball derivation's own results (``eta_opt``, ``beta_opt``, ``rate_opt``)."""
+    from optsym import derivations
+
+    d = derivations.get("heavy-ball")
+    r = d.instantiate(d.config({"mu": L / kappa, "L": L}))
+    return float(r["eta_opt"]), float(r["beta_opt"]), float(r["rate_opt"])
+
+
 def tuning(kappa: float = KAPPA, L: float = 1.0) -> tuple[float, float]:
-    """Polyak's optimal (eta, beta) for quadratics with eigenvalues in [L/kappa, L]."""
-    mu = L / kappa
-    return 4 / (math.sqrt(L) + math.sqrt(mu)) ** 2, \
-        ((math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1)) ** 2
+    """Polyak's optimal (eta, beta) (:func:`tuned`)."""
+    return tuned(kappa, L)[:2]
 
 
 def quadratic_worst(n: int, kappa: float = KAPPA, grid: int = 20001) -> float:
@@ -82,8 +89,7 @@ def worst_cases() -> tuple[dict[int, float], dict[int, float], bool]:
 def note() -> str:
     """The LaTeX section for the heavy-ball chapter."""
     quadratic, smooth, live = worst_cases()
-    eta, beta = tuning()
-    rate = (math.sqrt(KAPPA) - 1) / (math.sqrt(KAPPA) + 1)
+    eta, beta, rate = tuned()
     rows = [rf"${n}$ & ${_num(quadratic[n])}$ & ${_num(smooth[n])}$ \\" for n in STEPS]
     source = ("computed by PEPit as this document was written" if live else
               "recorded with PEPit 0.5.1 (not installed here)")
