@@ -54,8 +54,10 @@ def claim():
 def test_resume_state_holds_with_the_measured_numbers(claim):
     assert claim.holds, claim.measured
     transit, near, floor = claim.measured["settings"]
-    assert transit["reset_next"] == pytest.approx(0.2863, abs=1e-4)
-    assert transit["kept_next"] == pytest.approx(0.3144, abs=1e-4)
+    # in transit the reset's step (Adam's first step, derived by hand in first_reset_step)
+    # lands lower than the kept one; the torch comparison above pins the numbers themselves
+    assert transit["reset_next"] == pytest.approx(transit["predicted_reset_next"], rel=1e-9)
+    assert transit["reset_next"] < transit["kept_next"]
     # near the optimum the reset's step is lr per coordinate: f ~ 11 lr^2
     assert near["reset_next"] == pytest.approx(11 * 0.03**2, rel=0.01)
     assert [r["sigma"] for r in claim.measured["noise_sweep"]] == [0.1, 1.0, 3.0]

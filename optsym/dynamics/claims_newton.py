@@ -83,13 +83,17 @@ def newton_saddle(y0: float = 0.3, outside: float = 0.5, steps: int = 10,
     """Newton and GD from ``(x0, y0)`` on :data:`SADDLE`, and Newton from ``(x0, outside)``
     (``mu`` and ``lr`` may be changed by a test)."""
     from optsym.dynamics.stepper import objective_stream, run_stream, values
+    from optsym.newton import damped_hessian
     from optsym.objective import parse_objective
 
     obj = parse_objective(SADDLE)
     path = newton_path(obj, (x0, y0), steps, lr, mu)
     end = path[-1]
     grad = float(values(obj, path[-1:])[1][0]) if np.all(np.isfinite(end)) else float("nan")
-    curvature = 3 * float(end[1]) ** 2 - 1      # the Hessian's y-y entry; its x-x entry is 1
+    # the Hessian's y-y entry at the end (the damping is not the objective's curvature)
+    at = dict(zip(obj.variables, (float(v) for v in end)))
+    curvature = float(damped_hessian(obj, 0)[1, 1].subs(at)) if np.all(np.isfinite(end)) \
+        else float("nan")
     gap = float(np.nanmax(np.abs(path[:, 1] - derived_y(y0, steps, lr, mu))))
     gd = run_stream("sgd", {"lr": gd_lr}, (x0, y0), gd_steps, objective_stream(obj))
     gd_escape = escape_step(gd)

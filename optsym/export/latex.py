@@ -20,6 +20,9 @@ from optsym.mathtext import scientific, to_latex
 PACKAGES = ("amsmath", "amssymb", "mathtools", "booktabs", "float", "graphicx", "xcolor",
             "lmodern", "microtype", "array")
 
+#: the page: A4 (21.0 cm wide) with this margin on each side
+PAGE_WIDTH_CM, MARGIN_CM = 21.0, 2.3
+
 
 def preamble(title: str, author: str = "") -> str:
     """A ``report`` document's preamble up to ``\\begin{document}`` (hyperref last)."""
@@ -27,7 +30,7 @@ def preamble(title: str, author: str = "") -> str:
         r"\documentclass[11pt,a4paper]{report}",
         r"\usepackage[T1]{fontenc}",
         *(rf"\usepackage{{{p}}}" for p in PACKAGES),
-        r"\usepackage[margin=2.3cm]{geometry}",
+        rf"\usepackage[margin={MARGIN_CM}cm]{{geometry}}",
         r"\floatstyle{ruled}",
         r"\newfloat{algorithm}{tbp}{loa}[chapter]",
         r"\floatname{algorithm}{Algorithm}",

@@ -12,8 +12,10 @@ import re
 import zlib
 from pathlib import Path
 
-#: the text width of the course's page (A4, 2.3 cm margins: 16.4 cm), in inches
-TEXT_WIDTH_IN = 16.4 / 2.54
+from optsym.export.latex import MARGIN_CM, PAGE_WIDTH_CM
+
+#: the text width of the course's page (its A4 width less both margins), in inches
+TEXT_WIDTH_IN = (PAGE_WIDTH_CM - 2 * MARGIN_CM) / 2.54
 #: the width figures are drawn at, and included at: a little less than the text width
 PRINT_WIDTH_IN = 6.3
 #: the smallest font size the course's figures may print at
